@@ -1,0 +1,337 @@
+"""Stage 2 of the pipeline: threshold a frame and find the regions that look like single digits.
+
+Frame in, `Regions` out: each region is a box in source pixels plus the ink mask and ink
+intensity the normalizer needs. Three ideas carry the robustness:
+- find the sheet of paper first (a large, bright, smooth area) and look for ink only on it, so the
+  desk's texture, its highlights and the sheet's own edge never become digits;
+- connected components instead of RETR_EXTERNAL contours, so a sheet edge or a frame border that
+  encloses the digits cannot swallow them, and the holes of 0/6/8/9 are never regions;
+- pieces of a digit whose stroke broke are merged back by their box geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realtime.settings import Settings
+
+# Frames larger than this (longest side, px) are searched at this size: a 15-megapixel photo
+# then costs what a 1280x720 frame costs, and boxes are scaled back to source pixels.
+WORK_SIDE_PX = 1280
+# The paper is looked for on a thumbnail of this longest side: the sheet is large, so a coarse
+# view finds it for a fraction of a millisecond.
+PAPER_THUMB_SIDE_PX = 240
+# Local texture window, as a fraction of the thumbnail's longest side, and the largest local
+# standard deviation (grey levels) that still counts as plain paper. Leather, wood grain and
+# specular highlights measure 25-45 here; paper with its shading under 12.
+PAPER_TEXTURE_WINDOW = 1 / 40
+PAPER_MAX_TEXTURE_STD = 20.0
+# A sheet must cover this much of the frame, and be mostly plain inside (digits are small holes
+# in it): a large white '0' on black fills only ~40% of its own outline.
+PAPER_MIN_AREA_FRACTION = 0.08
+PAPER_MIN_PLAIN_FRACTION = 0.7
+# Ink this close to the sheet's outline (fraction of the frame's shorter side) is the sheet's
+# edge or its shadow, not writing.
+PAPER_EDGE_MARGIN = 0.012
+# Frames darker than this median with no sheet in view are light ink on a dark ground (the
+# original example's images, a blackboard, a dark-mode screen).
+DARK_GROUND_MEDIAN = 100
+# Adaptive threshold: neighbourhood as a fraction of the shorter side (larger than a stroke,
+# about a digit) and how much darker than its neighbourhood a pixel must be to be ink.
+ADAPTIVE_BLOCK_FRACTION = 1 / 10
+ADAPTIVE_OFFSET = 12
+# Digit size limits relative to the working frame's shorter side, with an absolute floor: below
+# 8 px tall nothing is legible, above 90% of the frame it is the frame, not a digit.
+MIN_DIGIT_HEIGHT_PX = 8
+MIN_DIGIT_HEIGHT_FRACTION = 0.018
+MAX_DIGIT_HEIGHT_FRACTION = 0.9
+# Wider than this (w/h) is a ruled line, a scribble or digits that touch (skipped deliberately:
+# splitting them would guess).
+MAX_DIGIT_ASPECT = 1.5
+# A digit's ink must be this much darker than the paper right around it (grey levels, and
+# fraction of the paper's brightness): shading, creases and show-through are fainter.
+MIN_INK_CONTRAST = 45
+MIN_INK_CONTRAST_RATIO = 0.25
+# A region filling more than this of its box while being more than a stroke wide is a blob
+# (a shadow, a thumb, a filled square); a '1' is excused by its thinness.
+MAX_FILL_FOR_WIDE = 0.7
+THIN_ASPECT = 0.35
+# Pieces considered for merging: components this small (px of area) are specks.
+MIN_PIECE_AREA_PX = 4
+MAX_PIECES = 400
+# Two pieces are one digit when they overlap horizontally by this fraction of the narrower one
+# and the vertical gap is under this fraction of the taller one (a '5' whose bar broke off).
+MERGE_MIN_X_OVERLAP = 0.5
+MERGE_MAX_Y_GAP = 0.25
+# A digit continues a line when it overlaps the line's latest digit vertically by this fraction
+# of the shorter of the two.
+LINE_MIN_Y_OVERLAP = 0.3
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The candidate digits of one frame, with what the normalizer needs.
+
+    boxes_src: (N, 4) int (x, y, w, h) in source pixels; boxes_work: the same in working pixels;
+    ink_work: (H, W) float32 in [0, 1], 1 = full ink, in working pixels (contrast-normalized
+    darkness, or brightness for light ink); labels_work: (H, W) int32 component labels;
+    members: for each region, the component labels that make it up; scale: working/source.
+    ink_mask: (H, W) uint8 255 = ink, for the threshold view.
+    """
+
+    boxes_src: np.ndarray
+    boxes_work: np.ndarray
+    ink_work: np.ndarray
+    labels_work: np.ndarray
+    members: tuple[tuple[int, ...], ...]
+    scale: float
+    ink_mask: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.boxes_src)
+
+
+def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
+    """Threshold `frame_bgr` ((H, W, 3) uint8, or (H, W) grey) and return its digit regions."""
+    gray, scale = to_working_gray(frame_bgr)
+    paper = find_paper(gray)
+    light_ink = ink_is_light(gray, paper, settings.invert)
+    ink_dark = 255 - gray if not light_ink else gray  # bright = ink from here on
+    search = paper if (paper is not None and not light_ink) else None
+    ink_mask = threshold_ink(ink_dark, search, settings.threshold)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
+    pieces = _pieces(stats, count)
+    groups = merge_broken_strokes(stats, pieces)
+    boxes, members = _group_boxes(stats, groups)
+    keep = plausible_digits(boxes, stats, members, gray.shape)
+    boxes = boxes[keep]
+    members = [members[i] for i in np.flatnonzero(keep)]
+    keep = has_ink_contrast(ink_dark, labels, boxes, members)
+    boxes = boxes[keep]
+    members = [members[i] for i in np.flatnonzero(keep)]
+    if len(boxes) > settings.max_regions:  # noise frame: keep the largest, they are likeliest
+        order = np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")[: settings.max_regions]
+        boxes, members = boxes[order], [members[i] for i in order]
+    order = reading_order(boxes)
+    boxes, members = boxes[order], tuple(tuple(members[i]) for i in order)
+    ink_work = ink_intensity(ink_dark, labels, boxes, members)
+    boxes_src = np.round(boxes / scale).astype(int) if scale != 1.0 else boxes.astype(int)
+    return Regions(boxes_src.reshape(-1, 4), boxes.reshape(-1, 4), ink_work, labels,
+                   members, scale, ink_mask)
+
+
+def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Grey (H, W) uint8 at working size, denoised; and the working/source scale."""
+    gray = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+    longest = max(gray.shape[:2])
+    scale = 1.0
+    if longest > WORK_SIDE_PX:
+        scale = WORK_SIDE_PX / longest
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # 3x3 Gaussian: removes sensor noise without eating a thin pen stroke.
+    return cv2.GaussianBlur(gray, (3, 3), 0), scale
+
+
+def find_paper(gray: np.ndarray) -> np.ndarray | None:
+    """Mask (uint8 255 = on the sheet, edge margin removed) of the sheet of paper, or None.
+
+    The sheet is the largest bright region that is smooth at the scale of a few strokes; desk
+    texture is bright in places too but never smooth.
+    """
+    h, w = gray.shape
+    shrink = min(1.0, PAPER_THUMB_SIDE_PX / max(h, w))
+    thumb = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else gray
+    th, tw = thumb.shape
+    window = max(3, int(max(th, tw) * PAPER_TEXTURE_WINDOW) | 1)
+    thumb_f = thumb.astype(np.float32)
+    mean = cv2.blur(thumb_f, (window, window))
+    local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
+    bright_cut, _ = cv2.threshold(thumb, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    plain_bright = ((mean > bright_cut) & (local_std < PAPER_MAX_TEXTURE_STD)).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
+    plain_bright = cv2.morphologyEx(plain_bright, cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(plain_bright, connectivity=4)
+    if count < 2:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    plain_area = stats[best, cv2.CC_STAT_AREA]
+    contours, _ = cv2.findContours((labels == best).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    sheet = np.zeros_like(plain_bright)
+    cv2.drawContours(sheet, contours, -1, 1, thickness=cv2.FILLED)  # the digits are holes in it
+    sheet_area = int(sheet.sum())
+    if sheet_area < PAPER_MIN_AREA_FRACTION * th * tw or plain_area < PAPER_MIN_PLAIN_FRACTION * sheet_area:
+        return None
+    if sheet_area > 0.97 * th * tw:
+        return np.full((h, w), 255, np.uint8)  # paper fills the view: search everywhere
+    sheet = cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR)
+    margin = max(3, int(PAPER_EDGE_MARGIN * min(h, w)) | 1)
+    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin)))
+
+
+def ink_is_light(gray: np.ndarray, paper: np.ndarray | None, invert: str) -> bool:
+    """True when the digits are lighter than their ground ("yes"/"no" force it)."""
+    if invert != "auto":
+        return invert == "yes"
+    if paper is not None:
+        return False
+    return float(np.median(gray)) < DARK_GROUND_MEDIAN
+
+
+def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) -> np.ndarray:
+    """Binary ink mask (uint8 255) of `ink_bright` (ink = bright), limited to `search` if given."""
+    h, w = ink_bright.shape
+    if mode == "otsu":
+        # Otsu on the background-subtracted image: one global cut, but uneven light is removed
+        # first by subtracting a large-scale background estimate.
+        block = max(3, int(min(h, w) * ADAPTIVE_BLOCK_FRACTION) | 1)
+        background = cv2.morphologyEx(ink_bright, cv2.MORPH_OPEN,
+                                      cv2.getStructuringElement(cv2.MORPH_RECT, (block, block)))
+        detail = cv2.subtract(ink_bright, background)
+        values = detail if search is None else detail[search > 0]
+        cut, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        mask = ((detail > max(cut, ADAPTIVE_OFFSET)) * 255).astype(np.uint8)
+    else:
+        block = max(3, int(min(h, w) * ADAPTIVE_BLOCK_FRACTION) | 1)
+        mask = cv2.adaptiveThreshold(ink_bright, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                     cv2.THRESH_BINARY, block, -ADAPTIVE_OFFSET)
+    if search is not None:
+        mask = cv2.bitwise_and(mask, search)
+    return mask
+
+
+def _pieces(stats: np.ndarray, count: int) -> np.ndarray:
+    """Component labels worth considering (not background, not specks), largest first, capped."""
+    areas = stats[1:count, cv2.CC_STAT_AREA]
+    labels = 1 + np.flatnonzero(areas >= MIN_PIECE_AREA_PX)
+    if len(labels) > MAX_PIECES:
+        labels = labels[np.argsort(-stats[labels, cv2.CC_STAT_AREA], kind="stable")[:MAX_PIECES]]
+    return labels
+
+
+def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray) -> list[list[int]]:
+    """Group component labels that are parts of one digit (by box overlap), as lists of labels."""
+    if len(pieces) == 0:
+        return []
+    x, y, w, h = (stats[pieces, i].astype(np.int64) for i in range(4))
+    x_overlap = np.minimum((x + w)[:, None], (x + w)[None, :]) - np.maximum(x[:, None], x[None, :])
+    y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
+    narrower = np.minimum(w[:, None], w[None, :])
+    taller = np.maximum(h[:, None], h[None, :])
+    joined = (x_overlap >= MERGE_MIN_X_OVERLAP * narrower) & (y_gap <= MERGE_MAX_Y_GAP * taller)
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(joined, k=1))):
+        parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(pieces):
+        groups.setdefault(root(i), []).append(int(label))
+    return list(groups.values())
+
+
+def _group_boxes(stats: np.ndarray, groups: list[list[int]]) -> tuple[np.ndarray, list[list[int]]]:
+    boxes = np.zeros((len(groups), 4), np.int64)
+    for k, group in enumerate(groups):
+        s = stats[group]
+        x0, y0 = s[:, 0].min(), s[:, 1].min()
+        x1, y1 = (s[:, 0] + s[:, 2]).max(), (s[:, 1] + s[:, 3]).max()
+        boxes[k] = (x0, y0, x1 - x0, y1 - y0)
+    return boxes, groups
+
+
+def plausible_digits(boxes: np.ndarray, stats: np.ndarray, members: list[list[int]],
+                     shape: tuple[int, int]) -> np.ndarray:
+    """Boolean keep-mask over boxes by size, aspect and fill (vectorized; no pixels read)."""
+    if len(boxes) == 0:
+        return np.zeros(0, bool)
+    h_frame, w_frame = shape
+    short = min(h_frame, w_frame)
+    w, h = boxes[:, 2], boxes[:, 3]
+    ink_area = np.array([stats[m, cv2.CC_STAT_AREA].sum() for m in members])
+    fill = ink_area / np.maximum(w * h, 1)
+    min_h = max(MIN_DIGIT_HEIGHT_PX, MIN_DIGIT_HEIGHT_FRACTION * short)
+    keep = (h >= min_h) & (h <= MAX_DIGIT_HEIGHT_FRACTION * h_frame) & (w <= MAX_DIGIT_HEIGHT_FRACTION * w_frame)
+    keep &= w <= MAX_DIGIT_ASPECT * h
+    keep &= ~((fill > MAX_FILL_FOR_WIDE) & (w > THIN_ASPECT * h))
+    # A box touching the frame border is cut off, or it is the border: neither can be read.
+    x, y = boxes[:, 0], boxes[:, 1]
+    keep &= (x > 0) & (y > 0) & (x + w < w_frame) & (y + h < h_frame)
+    return keep
+
+
+def has_ink_contrast(ink_bright: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
+                     members: list[list[int]]) -> np.ndarray:
+    """Keep-mask: the region's ink is clearly darker than the paper around it (not shading)."""
+    keep = np.zeros(len(boxes), bool)
+    h_img, w_img = ink_bright.shape
+    for k, (x, y, w, h) in enumerate(boxes):
+        pad = max(2, int(0.15 * h))
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(w_img, x + w + pad), min(h_img, y + h + pad)
+        patch = ink_bright[y0:y1, x0:x1]
+        is_ink = np.isin(labels[y0:y1, x0:x1], members[k])
+        if not is_ink.any() or is_ink.all():
+            continue
+        ink_level = float(np.percentile(patch[is_ink], 75))
+        ground_level = float(np.median(patch[~is_ink]))
+        contrast = ink_level - ground_level
+        ground_brightness = 255.0 - ground_level  # paper brightness in the original polarity
+        keep[k] = contrast >= MIN_INK_CONTRAST and contrast >= MIN_INK_CONTRAST_RATIO * max(ground_brightness, 1.0)
+    return keep
+
+
+def reading_order(boxes: np.ndarray) -> np.ndarray:
+    """Indices of boxes in reading order: lines top to bottom, left to right within a line.
+
+    Lines are chained left to right by vertical overlap with their latest digit, so a sheet
+    held at a slant still reads line by line.
+    """
+    if len(boxes) == 0:
+        return np.zeros(0, int)
+    lines: list[list[int]] = []
+    for i in np.argsort(boxes[:, 0], kind="stable"):
+        top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
+        best, best_overlap = None, 0.0
+        for line in lines:
+            last = line[-1]
+            overlap = min(bottom, boxes[last, 1] + boxes[last, 3]) - max(top, boxes[last, 1])
+            overlap /= max(1, min(boxes[i, 3], boxes[last, 3]))
+            if overlap > best_overlap:
+                best, best_overlap = line, overlap
+        if best is not None and best_overlap >= LINE_MIN_Y_OVERLAP:
+            best.append(int(i))
+        else:
+            lines.append([int(i)])
+    lines.sort(key=lambda line: np.mean(boxes[line, 1] + boxes[line, 3] / 2))
+    return np.array([i for line in lines for i in line], int)
+
+
+def ink_intensity(ink_bright: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
+                  members: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """Ink strength in [0, 1] over the working frame, filled only inside the kept regions.
+
+    Per region: (pixel - paper level) / (ink level - paper level), so faint pencil and black
+    marker both reach 1 at the stroke's core, and anti-aliased edges keep their grey.
+    """
+    out = np.zeros(ink_bright.shape, np.float32)
+    h_img, w_img = ink_bright.shape
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    for (x, y, w, h), member in zip(boxes, members):
+        patch = ink_bright[y:y + h, x:x + w].astype(np.float32)
+        is_ink = np.isin(labels[y:y + h, x:x + w], member)
+        ground = float(np.median(patch[~is_ink])) if (~is_ink).any() else float(patch.min())
+        core = float(np.percentile(patch[is_ink], 90)) if is_ink.any() else ground + 1
+        strength = np.clip((patch - ground) / max(core - ground, 1.0), 0, 1)
+        # Keep the anti-aliased rim of this digit's strokes but nothing of its neighbours.
+        near = cv2.dilate(is_ink.astype(np.uint8), grow).astype(bool)
+        out[y:y + h, x:x + w] = np.where(near, strength, 0)
+    return out

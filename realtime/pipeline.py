@@ -1,0 +1,53 @@
+"""The Recognizer: a frame in, its digits out (detect -> normalize -> one batch -> model).
+
+`Recognizer(model_dir).recognize(frame_bgr)` is the stable Python API; `stream(source)` is the
+loop the CLI wraps with windows, keys and sinks.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from realtime.detect import find_digits
+from realtime.model import DigitModel
+from realtime.normalize import normalize_regions, to_mnist
+from realtime.settings import Settings
+from realtime.types import Detection, Frame
+
+
+class Recognizer:
+    """Finds and labels the handwritten digits of frames with one loaded model.
+
+    model_dir: a SavedModel folder or a name under models/ (None: the shipped softmax model).
+    """
+
+    def __init__(self, model_dir=None, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.model = DigitModel(model_dir)
+        self.mirror = self.settings.mirror
+        self.last_ink_mask: np.ndarray | None = None  # for the window's threshold view
+        self._to_28x28 = functools.partial(to_mnist, deskewed=self.model.deskew)
+
+    def recognize(self, frame_bgr: np.ndarray) -> list[Detection]:
+        """Digits of one (H, W, 3) uint8 BGR frame in reading order, boxes in its pixels."""
+        regions = find_digits(frame_bgr, self.settings)
+        self.last_ink_mask = regions.ink_mask
+        if len(regions) == 0:
+            return []
+        digits = normalize_regions(regions.ink_work, regions.boxes_work, self._to_28x28)
+        probabilities = self.model.predict(digits)
+        labels = probabilities.argmax(axis=1)
+        confidences = probabilities[np.arange(len(labels)), labels]
+        return [Detection(tuple(int(v) for v in box), int(label), float(confidence), digit)
+                for box, label, confidence, digit in zip(regions.boxes_src, labels, confidences, digits)]
+
+    def stream(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, list[Detection]]]:
+        """(frame, detections) for every frame of a source, mirrored first when asked."""
+        for frame in frames:
+            if self.mirror:
+                frame = Frame(frame.index, frame.time_s, cv2.flip(frame.image_bgr, 1))
+            yield frame, self.recognize(frame.image_bgr)

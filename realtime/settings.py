@@ -1,0 +1,38 @@
+"""Every knob of recognition and output in one frozen value, built once by the CLI and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+THRESHOLD_MODES = ("adaptive", "otsu")
+INVERT_MODES = ("auto", "yes", "no")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to find and label digits.
+
+    threshold: "adaptive" (local mean; survives uneven light) or "otsu" (one global cut on the
+    background-subtracted image). invert: "auto" detects dark-on-light vs light-on-dark, "yes"
+    forces light ink on dark, "no" dark ink on light. min_confidence: below it a digit is shown
+    as "?". max_regions: at most this many digit candidates per frame, so a frame of noise cannot
+    stall the loop. mirror: flip frames left-right before recognition (selfie view).
+    """
+
+    threshold: str = "adaptive"
+    invert: str = "auto"
+    min_confidence: float = 0.5
+    max_regions: int = 64
+    mirror: bool = False
+
+    def __post_init__(self):
+        from realtime.errors import UserError
+
+        if self.threshold not in THRESHOLD_MODES:
+            raise UserError(f"unknown threshold mode {self.threshold!r}: use one of {', '.join(THRESHOLD_MODES)}")
+        if self.invert not in INVERT_MODES:
+            raise UserError(f"unknown invert mode {self.invert!r}: use one of {', '.join(INVERT_MODES)}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise UserError(f"min confidence {self.min_confidence} is outside 0..1: give a probability such as 0.5")
+        if self.max_regions < 1:
+            raise UserError(f"max regions {self.max_regions} must be at least 1")

@@ -1,0 +1,78 @@
+"""normalize: MNIST's own layout (20x20 box, centre of mass at 14,14, white on black) from any crop."""
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.normalize import (MNIST_CENTRE, deskew, naive_resize, normalize_regions,
+                                stroke_width, to_mnist)
+
+
+def _as_camera_crop(digit_28: np.ndarray, height_px: int) -> np.ndarray:
+    """An MNIST digit as a camera would crop it: tight box of its ink, at another size."""
+    ys, xs = np.nonzero(digit_28 > 30)
+    tight = digit_28[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
+    scale = height_px / tight.shape[0]
+    return cv2.resize(tight, (max(1, round(tight.shape[1] * scale)), height_px), interpolation=cv2.INTER_LINEAR)
+
+
+def _centre_of_mass(digit):
+    mass = digit.sum()
+    return (digit.sum(axis=1) @ np.arange(28) / mass, digit.sum(axis=0) @ np.arange(28) / mass)
+
+
+@pytest.mark.parametrize("height_px", [14, 40, 120])
+def test_mnist_digits_come_back_close_to_themselves(mnist_test, height_px):
+    images, _ = mnist_test
+    sample = images[:200]
+    rebuilt = np.stack([to_mnist(_as_camera_crop(d, height_px)) for d in sample])
+    original = sample.astype(np.float32) / 255
+    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(rebuilt, original)]
+    assert np.median(correlation) > 0.85, np.median(correlation)
+    naive = np.stack([naive_resize(_as_camera_crop(d, height_px)) for d in sample])
+    naive_corr = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(naive, original)]
+    assert np.median(correlation) > np.median(naive_corr) + 0.1
+
+
+def test_layout_is_mnists():
+    crop = np.zeros((90, 30), np.float32)
+    cv2.line(crop, (15, 3), (15, 86), 1.0, 5)  # a tall thin '1'
+    digit = to_mnist(crop)
+    assert digit.shape == (28, 28) and digit.dtype == np.float32
+    assert 0.0 <= digit.min() and digit.max() <= 1.0
+    rows = np.flatnonzero(digit.max(axis=1) > 0.05)
+    assert 19 <= rows[-1] - rows[0] + 1 <= 21  # the longer side fills the 20x20 box
+    cy, cx = _centre_of_mass(digit)
+    assert abs(cy - MNIST_CENTRE) < 0.3 and abs(cx - MNIST_CENTRE) < 0.3
+
+
+def test_thin_pen_strokes_are_thickened_to_mnist_width(mnist_test):
+    crop = np.zeros((200, 140), np.float32)
+    cv2.circle(crop, (70, 100), 60, 1.0, 2)  # a '0' drawn with a fine pen, big in the frame
+    digit = to_mnist(crop)
+    images, _ = mnist_test
+    mnist_width = np.median([stroke_width(d / 255.0) for d in images[:300]])
+    assert abs(stroke_width(digit) - mnist_width) < 0.6
+
+
+def test_empty_and_degenerate_crops_give_blank_digits():
+    for crop in (np.zeros((0, 5), np.float32), np.zeros((10, 10), np.float32), np.ones((1, 1), np.float32)):
+        digit = to_mnist(crop)
+        assert digit.shape == (28, 28) and np.isfinite(digit).all()
+
+
+def test_batch_is_one_array_in_order():
+    ink = np.zeros((50, 100), np.float32)
+    ink[10:40, 10:14] = 1.0
+    cv2.circle(ink, (70, 25), 10, 1.0, 2)
+    batch = normalize_regions(ink, np.array([[10, 10, 4, 30], [59, 14, 23, 23]]))
+    assert batch.shape == (2, 28, 28)
+    assert batch[0].sum() < batch[1].sum()  # the bar first, then the ring
+
+
+def test_deskew_straightens_a_slanted_stroke():
+    slanted = np.zeros((28, 28), np.float32)
+    cv2.line(slanted, (9, 24), (19, 4), 1.0, 2)
+    upright = deskew(slanted)
+    cols = lambda d: np.flatnonzero(d.max(axis=0) > 0.3)
+    assert np.ptp(cols(upright)) < np.ptp(cols(slanted)) / 2
