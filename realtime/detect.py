@@ -29,15 +29,15 @@ PAPER_THUMB_SIDE_PX = 240
 # specular highlights measure 25-45 here; paper with its shading under 12.
 PAPER_TEXTURE_WINDOW = 1 / 40
 PAPER_MAX_TEXTURE_STD = 20.0
-# A sheet must cover this much of the frame, and be mostly plain inside (digits are small holes
-# in it): a large white '0' on black fills only ~40% of its own outline.
+# A surface must cover this much of the frame, and be mostly plain inside (digits are small
+# holes in it): a large white '0' on black fills only ~40% of its own outline.
 PAPER_MIN_AREA_FRACTION = 0.08
 PAPER_MIN_PLAIN_FRACTION = 0.7
 # Ink this close to the sheet's outline (fraction of the frame's shorter side) is the sheet's
 # edge or its shadow, not writing.
 PAPER_EDGE_MARGIN = 0.012
-# Frames darker than this median with no sheet in view are light ink on a dark ground (the
-# original example's images, a blackboard, a dark-mode screen).
+# A writing surface darker than this (grey level) carries light ink: a blackboard, a dark-mode
+# screen, the original example's white-on-black images.
 DARK_GROUND_MEDIAN = 100
 # Adaptive threshold: neighbourhood as a fraction of the shorter side (larger than a stroke,
 # about a digit) and how much darker than its neighbourhood a pixel must be to be ink.
@@ -50,15 +50,23 @@ MIN_DIGIT_HEIGHT_FRACTION = 0.018
 MAX_DIGIT_HEIGHT_FRACTION = 0.9
 # Wider than this (w/h) is a ruled line, a scribble or digits that touch (skipped deliberately:
 # splitting them would guess).
-MAX_DIGIT_ASPECT = 1.5
-# A digit's ink must be this much darker than the paper right around it (grey levels, and
-# fraction of the paper's brightness): shading, creases and show-through are fainter.
-MIN_INK_CONTRAST = 45
-MIN_INK_CONTRAST_RATIO = 0.25
+MAX_DIGIT_ASPECT = 2.0
+# A digit's darkest strokes (95th percentile) must be this much darker than the paper right
+# around it (grey levels, and fraction of the paper's brightness): shading, creases and
+# show-through are fainter. A fine pen shrunk to 640 px wide still measures 55 on white paper.
+MIN_INK_CONTRAST = 35
+MIN_INK_CONTRAST_RATIO = 0.18
+# The paper around a digit is plain: robust spread (1.4826 * MAD, grey levels) of the non-ink
+# pixels around it. Paper with camera noise measures 1-8; leather texture and highlights 11-21.
+MAX_GROUND_NOISE = 10.0
 # A region filling more than this of its box while being more than a stroke wide is a blob
 # (a shadow, a thumb, a filled square); a '1' is excused by its thinness.
 MAX_FILL_FOR_WIDE = 0.7
 THIN_ASPECT = 0.35
+# A straight run of ink longer than this fraction of the frame's width (or height, for vertical
+# ones) is a ruled line or a table rule: no digit stroke is that long unless the digit nearly
+# fills the frame.
+RULE_MIN_LENGTH = 0.2
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
 MAX_PIECES = 400
@@ -97,11 +105,10 @@ class Regions:
 def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     """Threshold `frame_bgr` ((H, W, 3) uint8, or (H, W) grey) and return its digit regions."""
     gray, scale = to_working_gray(frame_bgr)
-    paper = find_paper(gray)
-    light_ink = ink_is_light(gray, paper, settings.invert)
+    surface, ground_brightness = find_paper(gray)
+    light_ink = ink_is_light(ground_brightness, settings.invert)
     ink_dark = 255 - gray if not light_ink else gray  # bright = ink from here on
-    search = paper if (paper is not None and not light_ink) else None
-    ink_mask = threshold_ink(ink_dark, search, settings.threshold)
+    ink_mask = threshold_ink(ink_dark, surface, settings.threshold)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
     pieces = _pieces(stats, count)
     groups = merge_broken_strokes(stats, pieces)
@@ -109,7 +116,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     keep = plausible_digits(boxes, stats, members, gray.shape)
     boxes = boxes[keep]
     members = [members[i] for i in np.flatnonzero(keep)]
-    keep = has_ink_contrast(ink_dark, labels, boxes, members)
+    keep = has_ink_contrast(ink_dark, ink_mask, labels, boxes, members)
     boxes = boxes[keep]
     members = [members[i] for i in np.flatnonzero(keep)]
     if len(boxes) > settings.max_regions:  # noise frame: keep the largest, they are likeliest
@@ -124,8 +131,14 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
 
 
 def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
-    """Grey (H, W) uint8 at working size, denoised; and the working/source scale."""
-    gray = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+    """Brightness (H, W) uint8 at working size, denoised; and the working/source scale."""
+    if frame_bgr.ndim == 2:
+        gray = frame_bgr
+    else:
+        # The brightest channel, not the luma: light blue rules and a red margin line are as
+        # bright as paper in their own colour, while pen and pencil are dark in every channel.
+        blue, green, red = cv2.split(frame_bgr)
+        gray = cv2.max(cv2.max(blue, green), red)
     longest = max(gray.shape[:2])
     scale = 1.0
     if longest > WORK_SIDE_PX:
@@ -135,11 +148,13 @@ def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.GaussianBlur(gray, (3, 3), 0), scale
 
 
-def find_paper(gray: np.ndarray) -> np.ndarray | None:
-    """Mask (uint8 255 = on the sheet, edge margin removed) of the sheet of paper, or None.
+def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """The writing surface: (mask uint8 255 = on it, edge margin removed; its mean brightness).
 
-    The sheet is the largest bright region that is smooth at the scale of a few strokes; desk
-    texture is bright in places too but never smooth.
+    The surface is the brightest large region that is plain at the scale of a few strokes: a
+    sheet under uneven light is still plain (shading changes slowly), desk texture never is. A
+    dark plain surface (a blackboard, the black of the original example's images) means light
+    ink. No such region: (None, median brightness) and the whole frame is searched.
     """
     h, w = gray.shape
     shrink = min(1.0, PAPER_THUMB_SIDE_PX / max(h, w))
@@ -149,36 +164,34 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
     thumb_f = thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
-    bright_cut, _ = cv2.threshold(thumb, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    plain_bright = ((mean > bright_cut) & (local_std < PAPER_MAX_TEXTURE_STD)).astype(np.uint8)
+    plain = (local_std < PAPER_MAX_TEXTURE_STD).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
-    plain_bright = cv2.morphologyEx(plain_bright, cv2.MORPH_OPEN, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(plain_bright, connectivity=4)
-    if count < 2:
-        return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    plain_area = stats[best, cv2.CC_STAT_AREA]
+    plain = cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(plain, connectivity=4)
+    large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= PAPER_MIN_AREA_FRACTION * th * tw]
+    if not large:
+        return None, float(np.median(gray))
+    brightness = {i: float(thumb[labels == i].mean()) for i in large}
+    best = max(large, key=brightness.get)
     contours, _ = cv2.findContours((labels == best).astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
-    sheet = np.zeros_like(plain_bright)
+    sheet = np.zeros_like(plain)
     cv2.drawContours(sheet, contours, -1, 1, thickness=cv2.FILLED)  # the digits are holes in it
     sheet_area = int(sheet.sum())
-    if sheet_area < PAPER_MIN_AREA_FRACTION * th * tw or plain_area < PAPER_MIN_PLAIN_FRACTION * sheet_area:
-        return None
+    if stats[best, cv2.CC_STAT_AREA] < PAPER_MIN_PLAIN_FRACTION * sheet_area:
+        return None, float(np.median(gray))  # mostly holes: a big drawn shape, not a surface
     if sheet_area > 0.97 * th * tw:
-        return np.full((h, w), 255, np.uint8)  # paper fills the view: search everywhere
+        return np.full((h, w), 255, np.uint8), brightness[best]  # the surface fills the view
     sheet = cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR)
     margin = max(3, int(PAPER_EDGE_MARGIN * min(h, w)) | 1)
-    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin)))
+    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))), brightness[best]
 
 
-def ink_is_light(gray: np.ndarray, paper: np.ndarray | None, invert: str) -> bool:
+def ink_is_light(ground_brightness: float, invert: str) -> bool:
     """True when the digits are lighter than their ground ("yes"/"no" force it)."""
     if invert != "auto":
         return invert == "yes"
-    if paper is not None:
-        return False
-    return float(np.median(gray)) < DARK_GROUND_MEDIAN
+    return ground_brightness < DARK_GROUND_MEDIAN
 
 
 def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) -> np.ndarray:
@@ -200,7 +213,28 @@ def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) 
                                      cv2.THRESH_BINARY, block, -ADAPTIVE_OFFSET)
     if search is not None:
         mask = cv2.bitwise_and(mask, search)
-    return mask
+    return remove_rules(mask)
+
+
+def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
+    """The ink mask without long straight horizontal or vertical lines (ruled paper, table rules).
+
+    A digit that touches a rule would otherwise be one component with it, far too wide to be a
+    digit; the two halves the cut leaves are joined again by merge_broken_strokes.
+    """
+    h, w = ink_mask.shape
+    rules = np.zeros_like(ink_mask)
+    for length, kernel_shape in ((int(w * RULE_MIN_LENGTH), (int(w * RULE_MIN_LENGTH), 1)),
+                                 (int(h * RULE_MIN_LENGTH), (1, int(h * RULE_MIN_LENGTH)))):
+        if length < 3:
+            continue
+        lines = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel_shape))
+        rules = cv2.bitwise_or(rules, lines)
+    if not cv2.countNonZero(rules):
+        return ink_mask
+    # Thicken the rule a little so its anti-aliased rim goes too.
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    return cv2.bitwise_and(ink_mask, cv2.bitwise_not(rules))
 
 
 def _pieces(stats: np.ndarray, count: int) -> np.ndarray:
@@ -268,24 +302,29 @@ def plausible_digits(boxes: np.ndarray, stats: np.ndarray, members: list[list[in
     return keep
 
 
-def has_ink_contrast(ink_bright: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
-                     members: list[list[int]]) -> np.ndarray:
-    """Keep-mask: the region's ink is clearly darker than the paper around it (not shading)."""
+def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.ndarray,
+                     boxes: np.ndarray, members: list[list[int]]) -> np.ndarray:
+    """Keep-mask: the region is clearly darker than plain paper around it.
+
+    Shading and show-through are too faint; desk texture and highlights have no plain ground
+    around them (their surroundings vary as much as they do).
+    """
     keep = np.zeros(len(boxes), bool)
     h_img, w_img = ink_bright.shape
     for k, (x, y, w, h) in enumerate(boxes):
         pad = max(2, int(0.15 * h))
-        x0, y0 = max(0, x - pad), max(0, y - pad)
-        x1, y1 = min(w_img, x + w + pad), min(h_img, y + h + pad)
-        patch = ink_bright[y0:y1, x0:x1]
-        is_ink = np.isin(labels[y0:y1, x0:x1], members[k])
-        if not is_ink.any() or is_ink.all():
+        window = (slice(max(0, y - pad), min(h_img, y + h + pad)), slice(max(0, x - pad), min(w_img, x + w + pad)))
+        patch = ink_bright[window]
+        is_ink = np.isin(labels[window], members[k])
+        ground = patch[ink_mask[window] == 0]
+        if not is_ink.any() or ground.size < 4:
             continue
-        ink_level = float(np.percentile(patch[is_ink], 75))
-        ground_level = float(np.median(patch[~is_ink]))
-        contrast = ink_level - ground_level
-        ground_brightness = 255.0 - ground_level  # paper brightness in the original polarity
-        keep[k] = contrast >= MIN_INK_CONTRAST and contrast >= MIN_INK_CONTRAST_RATIO * max(ground_brightness, 1.0)
+        ground_level = float(np.median(ground))
+        ground_noise = 1.4826 * float(np.median(np.abs(ground - ground_level)))
+        contrast = float(np.percentile(patch[is_ink], 95)) - ground_level
+        paper_brightness = 255.0 - ground_level  # in the original polarity
+        keep[k] = (contrast >= MIN_INK_CONTRAST and contrast >= MIN_INK_CONTRAST_RATIO * paper_brightness
+                   and ground_noise <= MAX_GROUND_NOISE)
     return keep
 
 

@@ -66,7 +66,7 @@ class DigitModel:
 
 
 def _load_signature(model_dir: Path):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA-probe noise on CPU machines
     import tensorflow as tf
 
     try:

@@ -1,0 +1,734 @@
+"""Camera-like frames with known digits: MNIST test digits drawn as dark ink on generated paper.
+
+Not a pipeline stage: tests, the benchmark and the shipped demo clip use it because they need
+frames whose true digit boxes and labels are known. A scene is built in two steps: a *page*
+(what is on the sheet and the desk, as reflectance, 1.0 = white paper) and a *shot* of it
+(light, shadow, colour cast, blur, sensor noise, JPEG), so a video can keep one page and move
+the camera over it.
+
+    python -m realtime.synth make-demo --data mnist.npz --out realtime/data/demo.mp4
+    python -m realtime.synth make-video --data mnist.npz --out clip.mp4 --tier hard
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import NormalDist
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from realtime.errors import UserError
+
+TIERS = ("clean", "camera", "hard")
+
+# Sizes below are given for a 640x480 frame and scaled with the frame's shorter side ratio.
+REFERENCE_SIZE = (640, 480)
+# The detector may ignore ink touching the border; keep every digit this far inside the frame.
+EDGE_MARGIN_PX = 10
+# Neighbouring digits are at least this fraction of the taller one's height apart, so a
+# recognizer that merges nearby ink (dilation, close contours) can still separate them. The
+# layout draws gaps from _LAYOUT_GAP_RANGE (above the minimum, so whole-pixel rounding cannot
+# break it) to look loose, not ruled.
+MIN_GAP_FRACTION = 0.35
+_LAYOUT_GAP_RANGE = (0.4, 0.9)
+# A pixel is "ink" for the true box when the digit covers it at least this much: MNIST strokes
+# fade over ~1 source pixel, and a quarter keeps the box on the stroke, not on its faint halo.
+BOX_ALPHA = 0.25
+# Upscaled digits keep this much of their anti-aliased halo (alpha >= 4/255) around the box.
+_HALO_LEVEL = 4
+# Ballpoint and marker ink under the brightest paper light, in grey levels (paper ~215-245).
+INK_GRAY_RANGE = (20, 70)
+# Grey levels given for ink and desk are for paper at this level; reflectance = level / this.
+_NOMINAL_PAPER_LEVEL = 225.0
+# Sheet rotation in degrees: a sheet held before a webcam is rarely square to it, but a few
+# degrees is what people manage when they try.
+MAX_SHEET_ROTATION_DEG = 3.0
+# When layout fails (too many or too big digits for the space), shrink all digits by this and
+# try again. MIN_DIGIT_HEIGHT_PX is the floor for any digit (smaller is no longer a readable
+# digit at webcam resolution); give up when even the tallest would go below it.
+_SHRINK_STEP = 0.85
+MIN_DIGIT_HEIGHT_PX = 10
+# Handwriting does not keep to the line exactly: digits wander up to 12% of the row's height.
+_WOBBLE_FRACTION = 0.12
+MP4_FOURCC = "mp4v"
+
+# Videos: the camera wanders with periods of about 0.7-3 s (slow sway plus tremor); the light
+# wavers by up to 4 levels and the shadow band creeps by up to 3% of the frame over 3-10 s.
+SHAKE_HZ = ((0.3, 0.6), (0.7, 1.4))
+LIGHT_DRIFT_HZ = ((0.1, 0.3), (0.3, 0.6))
+LIGHT_DRIFT_LEVELS = 4.0
+SHADOW_DRIFT = 0.03
+
+
+@dataclass(frozen=True)
+class TrueDigit:
+    """One digit drawn into a frame.
+
+    box: (x, y, w, h) tight box of the ink (alpha > BOX_ALPHA) in frame pixels; label: 0-9;
+    mnist_index: index into MNIST x_test.
+    """
+
+    box: tuple[int, int, int, int]
+    label: int
+    mnist_index: int
+
+    def to_json(self) -> dict:
+        return {"box": [int(v) for v in self.box], "label": int(self.label),
+                "mnist_index": int(self.mnist_index)}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A generated frame and its truth: image_bgr (H, W, 3) uint8; digits in drawing order."""
+
+    image_bgr: np.ndarray
+    digits: tuple[TrueDigit, ...]
+
+
+@dataclass(frozen=True)
+class TierStyle:
+    """What a tier varies, as ranges drawn per scene (per clip for videos). Pixels at 640x480.
+
+    digit_height_px: ink height of ordinary digits; small_digit_height_px and small_digit_share:
+    the tiny ones hard frames add; sheet_probability: chance of a desk around the sheet when the
+    caller does not say; light_span_levels: how much darker the dimmest paper is than the
+    brightest (gradient + vignette); shadow_depth: fraction of light a shadow band takes;
+    noise_sigma: sensor noise in grey levels; blur_probability: chance of a 3x3 or 5x5 Gaussian
+    blur; max_tint: per-channel colour cast as a fraction of the level; ruled_lines, stroke_change,
+    max_digit_rotation_deg, jpeg_quality: the hard tier's extras (0 = none).
+    """
+
+    paper_level: tuple[float, float]
+    digit_height_px: tuple[float, float]
+    small_digit_height_px: tuple[float, float]
+    small_digit_share: float
+    sheet_probability: float
+    light_span_levels: tuple[float, float]
+    shadow_depth: tuple[float, float]
+    noise_sigma: tuple[float, float]
+    blur_probability: float
+    max_tint: float
+    ruled_lines: bool
+    stroke_change: bool
+    max_digit_rotation_deg: float
+    jpeg_quality: tuple[int, int]
+
+
+TIER_STYLES = {
+    # Scanner-like: what a recognizer must get right before anything else.
+    "clean": TierStyle(paper_level=(215, 240), digit_height_px=(30, 70),
+                       small_digit_height_px=(0, 0), small_digit_share=0.0, sheet_probability=0.0,
+                       light_span_levels=(0, 0), shadow_depth=(0, 0), noise_sigma=(1, 2),
+                       blur_probability=0.0, max_tint=0.01, ruled_lines=False,
+                       stroke_change=False, max_digit_rotation_deg=0.0, jpeg_quality=(0, 0)),
+    # A sheet before a cheap webcam in a room: uneven light (40-60 levels across the frame is
+    # what a desk lamp or a window gives), a hand or head shadow, noise, a little focus blur.
+    "camera": TierStyle(paper_level=(205, 245), digit_height_px=(28, 70),
+                        small_digit_height_px=(0, 0), small_digit_share=0.0,
+                        sheet_probability=0.5, light_span_levels=(40, 60),
+                        shadow_depth=(0.06, 0.16), noise_sigma=(4, 6), blur_probability=0.5,
+                        max_tint=0.04, ruled_lines=False, stroke_change=False,
+                        max_digit_rotation_deg=0.0, jpeg_quality=(0, 0)),
+    # Exercise-book paper, careless writing and a compressed stream: the limit of what we claim.
+    "hard": TierStyle(paper_level=(200, 240), digit_height_px=(24, 64),
+                      small_digit_height_px=(18, 24), small_digit_share=0.3,
+                      sheet_probability=0.5, light_span_levels=(40, 60),
+                      shadow_depth=(0.08, 0.2), noise_sigma=(4, 6), blur_probability=0.5,
+                      max_tint=0.05, ruled_lines=True, stroke_change=True,
+                      max_digit_rotation_deg=12.0, jpeg_quality=(55, 65)),
+}
+
+# Exercise-book rules: every 35-45 px, pale blue (reflectance BGR), far lighter than any ink.
+RULE_SPACING_PX = (35, 45)
+RULE_REFLECTANCE_BGR = (0.88, 0.72, 0.58)
+# Desk grey levels under the brightest light: darker than any paper, lighter than ink.
+DESK_GRAY_RANGE = (40, 90)
+
+
+@dataclass(frozen=True)
+class _InkPatch:
+    """One upscaled digit: alpha (h, w) float32 in [0, 1] with its halo; box (x, y, w, h) of
+    alpha > BOX_ALPHA inside the patch."""
+
+    alpha: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What the camera looks at: reflectance_planes (3, H, W) float32, B, G, R planes, 1.0 =
+    white paper (planes, not (H, W, 3), because numpy is several times faster on long rows than
+    on size-3 inner axes); digits with boxes in page pixels."""
+
+    reflectance_planes: np.ndarray
+    digits: tuple[TrueDigit, ...]
+
+
+@dataclass(frozen=True)
+class _Look:
+    """How one camera in one room renders a page (drawn once per scene or per clip).
+
+    paper_level: grey level of white paper at the brightest spot; light_span: levels lost towards
+    the dimmest spot; light_angle_rad, vignette_weight: shape of that falloff; shadow_*: a soft
+    band (depth as a fraction of light, offset and width in frame fractions); channel_gain_bgr:
+    colour cast; noise_sigma in levels; blur_ksize 0 = none; jpeg_quality 0 = none.
+    """
+
+    paper_level: float
+    light_span: float
+    light_angle_rad: float
+    vignette_weight: float
+    shadow_depth: float
+    shadow_angle_rad: float
+    shadow_offset: float
+    shadow_width: float
+    channel_gain_bgr: tuple[float, float, float]
+    noise_sigma: float
+    blur_ksize: int
+    jpeg_quality: int
+
+
+@dataclass(frozen=True)
+class _Sway:
+    """A smooth wander in [-1, 1]: a slow sine (weight 0.6) plus a faster one (0.4)."""
+
+    slow_hz: float
+    fast_hz: float
+    slow_phase: float
+    fast_phase: float
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator,
+             hz_ranges: tuple[tuple[float, float], tuple[float, float]]) -> "_Sway":
+        return cls(rng.uniform(*hz_ranges[0]), rng.uniform(*hz_ranges[1]),
+                   rng.uniform(0, 2 * math.pi), rng.uniform(0, 2 * math.pi))
+
+    def at(self, time_s: float) -> float:
+        return (0.6 * math.sin(2 * math.pi * self.slow_hz * time_s + self.slow_phase)
+                + 0.4 * math.sin(2 * math.pi * self.fast_hz * time_s + self.fast_phase))
+
+
+def make_scene(digits_28: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *,
+               tier: str = "camera", size: tuple[int, int] = (640, 480), n_digits: int = 10,
+               indices: np.ndarray | None = None, sheet: bool | None = None) -> Scene:
+    """One frame of `n_digits` MNIST digits (or exactly `indices`, which then sets the count).
+
+    digits_28: (N, 28, 28) uint8 white on black (MNIST x_test); labels: (N,); size: (W, H);
+    sheet: True = a desk around the sheet, False = paper fills the frame, None = tier's chance.
+    Deterministic given `rng`'s state. Raises ValueError if the digits cannot fit.
+    """
+    style = _style(tier)
+    page = _make_page(digits_28, labels, rng, style, size, n_digits, indices, sheet,
+                      extra_margin_px=0)
+    look = _draw_look(style, rng)
+    image_bgr = _shoot(page.reflectance_planes, look, rng)
+    return Scene(image_bgr, page.digits)
+
+
+def make_video(digits_28: np.ndarray, labels: np.ndarray, path: str | Path, *,
+               tier: str = "camera", n_frames: int = 60, fps: float = 15,
+               size: tuple[int, int] = (640, 480), n_digits: int = 10, seed: int = 0,
+               shake_px: int = 3, sheet: bool | None = None,
+               indices: np.ndarray | None = None) -> list[Scene]:
+    """Write an mp4 of one page filmed by a slightly shaking camera; return each frame's truth.
+
+    The digits stay fixed on the sheet; the whole frame moves by a smooth whole-pixel shake of at
+    most `shake_px` (so truth boxes stay exact) and the light drifts a few levels. path: .mp4
+    written with mp4v; size: (W, H). Raises UserError if the file cannot be opened for writing.
+    """
+    style = _style(tier)
+    width, height = size
+    rng = np.random.default_rng(seed)
+    page = _make_page(digits_28, labels, rng, style, size, n_digits, indices, sheet,
+                      extra_margin_px=shake_px)
+    look = _draw_look(style, rng)
+    # Hand tremor and breathing move the frame; auto-exposure and a moving hand move the light.
+    sway_x, sway_y = (_Sway.draw(rng, SHAKE_HZ) for _ in range(2))
+    light_sway, shadow_sway = (_Sway.draw(rng, LIGHT_DRIFT_HZ) for _ in range(2))
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*MP4_FOURCC), float(fps),
+                             (width, height))
+    if not writer.isOpened():
+        raise UserError(f"cannot open {path} for writing an {MP4_FOURCC} video: check that the "
+                        f"folder exists and is writable and that the name ends in .mp4")
+    scenes = []
+    try:
+        for index in range(n_frames):
+            time_s = index / fps
+            dx, dy = round(shake_px * sway_x.at(time_s)), round(shake_px * sway_y.at(time_s))
+            image_bgr = _shoot(_translate(page.reflectance_planes, dx, dy), look, rng,
+                               level_shift=LIGHT_DRIFT_LEVELS * light_sway.at(time_s),
+                               shadow_shift=SHADOW_DRIFT * shadow_sway.at(time_s))
+            writer.write(image_bgr)
+            digits = tuple(TrueDigit((d.box[0] + dx, d.box[1] + dy, d.box[2], d.box[3]),
+                                     d.label, d.mnist_index) for d in page.digits)
+            scenes.append(Scene(image_bgr, digits))
+    finally:
+        writer.release()
+    return scenes
+
+
+def match(true_boxes: Sequence[Sequence[int]], found_boxes: Sequence[Sequence[int]],
+          min_iou: float = 0.3) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching by IoU: pairs (true_i, found_j), best IoU first, each box used
+    once, pairs below `min_iou` dropped. Boxes are (x, y, w, h); result sorted by true_i."""
+    candidates = []
+    for true_i, true_box in enumerate(true_boxes):
+        for found_j, found_box in enumerate(found_boxes):
+            overlap = iou(true_box, found_box)
+            if overlap >= min_iou and overlap > 0:
+                candidates.append((-overlap, true_i, found_j))
+    candidates.sort()
+    used_true, used_found, pairs = set(), set(), []
+    for _, true_i, found_j in candidates:
+        if true_i not in used_true and found_j not in used_found:
+            used_true.add(true_i)
+            used_found.add(found_j)
+            pairs.append((true_i, found_j))
+    return sorted(pairs)
+
+
+def iou(box_a: Sequence[int], box_b: Sequence[int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes; 0.0 when either is empty."""
+    ax, ay, aw, ah = box_a
+    bx, by, bw, bh = box_b
+    inter_w = min(ax + aw, bx + bw) - max(ax, bx)
+    inter_h = min(ay + ah, by + bh) - max(ay, by)
+    if inter_w <= 0 or inter_h <= 0:
+        return 0.0
+    inter = inter_w * inter_h
+    return inter / float(aw * ah + bw * bh - inter)
+
+
+def truth_to_json(scenes: Sequence[Scene], fps: float, **about) -> dict:
+    """The truth file's content: {"fps", **about, "frames": [{"digits": [TrueDigit json]}]}."""
+    return {"fps": fps, **about,
+            "frames": [{"digits": [d.to_json() for d in scene.digits]} for scene in scenes]}
+
+
+def load_truth(path: str | Path) -> tuple[float, list[tuple[TrueDigit, ...]]]:
+    """Read a truth file written beside a clip: (fps, per-frame digits)."""
+    with open(path, encoding="utf-8") as handle:
+        content = json.load(handle)
+    frames = [tuple(TrueDigit(tuple(d["box"]), d["label"], d.get("mnist_index", -1))
+                    for d in frame["digits"]) for frame in content["frames"]]
+    return float(content["fps"]), frames
+
+
+# ---------------------------------------------------------------------------------------------
+# The page: paper, desk, rules and ink as reflectance.
+
+def _style(tier: str) -> TierStyle:
+    if tier not in TIER_STYLES:
+        raise ValueError(f"unknown tier {tier!r}; choose one of {', '.join(TIERS)}")
+    return TIER_STYLES[tier]
+
+
+def _make_page(digits_28, labels, rng, style: TierStyle, size, n_digits, indices, sheet,
+               extra_margin_px: int) -> _Page:
+    width, height = size
+    px_scale = min(width / REFERENCE_SIZE[0], height / REFERENCE_SIZE[1])
+    if digits_28.ndim != 3 or digits_28.shape[1:] != (28, 28) or len(labels) != len(digits_28):
+        raise ValueError(f"expected (N, 28, 28) digits and (N,) labels, got {digits_28.shape} "
+                         f"and {np.shape(labels)}")
+    if indices is None:
+        indices = rng.choice(len(digits_28), size=n_digits, replace=False)
+    indices = np.asarray(indices, dtype=int)
+    n_digits = len(indices)
+
+    with_sheet = bool(rng.random() < style.sheet_probability) if sheet is None else sheet
+    edge_px = EDGE_MARGIN_PX + extra_margin_px
+    if with_sheet:
+        sheet_corners, content = _draw_sheet(rng, width, height, px_scale, edge_px)
+    else:
+        sheet_corners = None
+        inset = edge_px + rng.uniform(0, 30) * px_scale
+        content = (inset, inset, width - inset, height - inset)
+    sheet_angle = (0.0 if sheet_corners is None else
+                   math.atan2(sheet_corners[1][1] - sheet_corners[0][1],
+                              sheet_corners[1][0] - sheet_corners[0][0]))
+
+    # Per-digit choices are drawn once so that shrinking to fit changes only the size.
+    small = rng.random(n_digits) < style.small_digit_share
+    heights_px = np.where(small, rng.uniform(*style.small_digit_height_px, n_digits),
+                          rng.uniform(*style.digit_height_px, n_digits)) * px_scale
+    heights_px = np.maximum(heights_px, MIN_DIGIT_HEIGHT_PX)
+    rotations_deg = rng.uniform(-1, 1, n_digits) * style.max_digit_rotation_deg
+    # -1 thinner, 0 as written, +1 thicker: different pens and pressures.
+    stroke_changes = (rng.integers(-1, 2, n_digits) if style.stroke_change
+                      else np.zeros(n_digits, int))
+
+    shrink = 1.0
+    while True:
+        patches = [_ink_patch(digits_28[i], h * shrink, rot, stroke)
+                   for i, h, rot, stroke in zip(indices, heights_px, rotations_deg, stroke_changes)]
+        positions = _layout([p.box[2:] for p in patches], content, rng)
+        if positions is not None:
+            break
+        shrink *= _SHRINK_STEP
+        if heights_px.max(initial=0) * shrink < MIN_DIGIT_HEIGHT_PX:
+            raise ValueError(f"cannot fit {n_digits} digits into a {width}x{height} frame")
+
+    reflectance = _background(rng, style, width, height, px_scale, sheet_corners, sheet_angle)
+    ink_gray = rng.uniform(*INK_GRAY_RANGE)
+    # Ballpoints are blue-black, markers neutral: half the pens get a blue cast.
+    pen_blue = rng.uniform(0, 25) if rng.random() < 0.5 else 0.0
+    ink_bgr = (np.float32([ink_gray + pen_blue, ink_gray, ink_gray - pen_blue / 3])
+               / _NOMINAL_PAPER_LEVEL)
+    ink_strength = rng.uniform(0.85, 1.0)
+
+    digits = []
+    for patch, (box_x, box_y), index in zip(patches, positions, indices):
+        left, top = box_x - patch.box[0], box_y - patch.box[1]
+        patch_h, patch_w = patch.alpha.shape
+        # The faint halo of a digit near the edge may hang over it; clip it to the frame.
+        cut_left, cut_top = max(0, -left), max(0, -top)
+        right, bottom = min(width, left + patch_w), min(height, top + patch_h)
+        region = reflectance[:, top + cut_top:bottom, left + cut_left:right]
+        alpha = patch.alpha[cut_top:cut_top + region.shape[1], cut_left:cut_left + region.shape[2]]
+        coverage = alpha * ink_strength
+        region *= 1.0 - coverage
+        region += coverage * ink_bgr[:, None, None]
+        digits.append(TrueDigit((int(box_x), int(box_y), patch.box[2], patch.box[3]),
+                                int(labels[index]), int(index)))
+    return _Page(reflectance, tuple(digits))
+
+
+def _ink_patch(digit_28: np.ndarray, ink_height_px: float, rotation_deg: float,
+               stroke_change: int) -> _InkPatch:
+    """Upscale one MNIST digit so its ink is about `ink_height_px` tall, then thicken or thin
+    its strokes and rotate it; the anti-aliased halo is kept around the box."""
+    ink_rows = np.flatnonzero((digit_28 >= BOX_ALPHA * 255).any(axis=1))
+    any_rows = np.flatnonzero(digit_28.any(axis=1))
+    any_cols = np.flatnonzero(digit_28.any(axis=0))
+    if ink_rows.size == 0:
+        raise ValueError("an MNIST digit without ink")
+    # One zero pixel around the ink so that the upscaled strokes fade out instead of being cut.
+    crop = np.pad(digit_28[any_rows[0]:any_rows[-1] + 1, any_cols[0]:any_cols[-1] + 1], 1)
+    factor = ink_height_px / (ink_rows[-1] - ink_rows[0] + 1)
+    up_size = (max(1, round(crop.shape[1] * factor)), max(1, round(crop.shape[0] * factor)))
+    up = cv2.resize(crop, up_size, interpolation=cv2.INTER_CUBIC)
+    if stroke_change > 0:
+        up = cv2.dilate(up, np.ones((3, 3), np.uint8))
+    elif stroke_change < 0 and ink_height_px >= 40:  # smaller digits would lose whole strokes
+        thinner = cv2.erode(up, np.ones((3, 3), np.uint8))
+        if (thinner > BOX_ALPHA * 255).any():
+            up = thinner
+    if rotation_deg:
+        pad = int(math.ceil(0.25 * max(up.shape)))
+        up = np.pad(up, pad)
+        center = ((up.shape[1] - 1) / 2, (up.shape[0] - 1) / 2)
+        turn = cv2.getRotationMatrix2D(center, rotation_deg, 1.0)
+        up = cv2.warpAffine(up, turn, (up.shape[1], up.shape[0]), flags=cv2.INTER_LINEAR)
+    halo_rows = np.flatnonzero((up >= _HALO_LEVEL).any(axis=1))
+    halo_cols = np.flatnonzero((up >= _HALO_LEVEL).any(axis=0))
+    up = up[halo_rows[0]:halo_rows[-1] + 1, halo_cols[0]:halo_cols[-1] + 1]
+    alpha = up.astype(np.float32) / 255.0
+    ink_mask = alpha > BOX_ALPHA
+    rows = np.flatnonzero(ink_mask.any(axis=1))
+    cols = np.flatnonzero(ink_mask.any(axis=0))
+    box = (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    return _InkPatch(alpha, box)
+
+
+def _layout(box_sizes: Sequence[tuple[int, int]], content: tuple[float, float, float, float],
+            rng: np.random.Generator) -> list[tuple[int, int]] | None:
+    """Top-left corners of the ink boxes in loose rows, like digits written on a sheet, inside
+    `content` (x0, y0, x1, y1); None when they do not fit."""
+    x0, y0, x1, y1 = content
+    content_w, content_h = x1 - x0, y1 - y0
+    # A shorter line than the sheet allows makes some scenes two or three rows, not one long one.
+    wrap_w = content_w * rng.uniform(0.6, 1.0)
+    rows: list[list[int]] = []
+    gaps_before: list[float] = []
+    row_w = 0.0
+    for i, (w, h) in enumerate(box_sizes):
+        if w > content_w:
+            return None
+        gap = (max(h, box_sizes[rows[-1][-1]][1]) * rng.uniform(*_LAYOUT_GAP_RANGE)
+               if rows and rows[-1] else 0.0)
+        # A line of one digit looks odd: let it run past wrap_w while the sheet allows.
+        lonely = bool(rows) and len(rows[-1]) < 2 and row_w + gap + w <= content_w
+        if not rows or (row_w + gap + w > wrap_w and not lonely):
+            rows.append([])
+            gap, row_w = 0.0, 0.0
+        rows[-1].append(i)
+        gaps_before.append(gap)
+        row_w += gap + w
+    if not rows:
+        return []
+
+    row_heights = [max(box_sizes[i][1] for i in row) for row in rows]
+    row_spans = [(1 + _WOBBLE_FRACTION) * h for h in row_heights]
+    row_gaps = [max(a, b) * rng.uniform(*_LAYOUT_GAP_RANGE)
+                for a, b in zip(row_heights, row_heights[1:])]
+    block_h = sum(row_spans) + sum(row_gaps)
+    if block_h > content_h:
+        return None
+    row_widths = [sum(box_sizes[i][0] + gaps_before[i] for i in row) for row in rows]
+    block_x = x0 + rng.uniform(0, content_w - max(row_widths))
+    top = y0 + rng.uniform(0, content_h - block_h)
+    positions: list[tuple[int, int]] = [(0, 0)] * len(box_sizes)
+    for row, span, row_h, row_width, gap_after in zip(rows, row_spans, row_heights, row_widths,
+                                                      row_gaps + [0.0]):
+        free_x = x1 - block_x - row_width
+        x = block_x + rng.uniform(0, min(free_x, 0.15 * content_w))
+        for i in row:
+            w, h = box_sizes[i]
+            x += gaps_before[i]
+            # Digits sit on the row's baseline, give or take the wobble.
+            wobble = (span - h) - rng.uniform(0, min(span - h, _WOBBLE_FRACTION * row_h))
+            # Rounding moves a box by under a pixel: it stays inside whole-pixel margins, and
+            # gaps drawn from 0.4 of the height stay above MIN_GAP_FRACTION.
+            positions[i] = (round(x), round(top + wobble))
+            x += w
+        top += span + gap_after
+    return positions
+
+
+def _draw_sheet(rng, width, height, px_scale, edge_px):
+    """A slightly turned sheet with desk visible on every side; returns its four corners (float
+    (x, y), clockwise from top-left) and the upright rectangle inside it where digits may go."""
+    angle = math.radians(rng.uniform(-1, 1) * MAX_SHEET_ROTATION_DEG)
+    half_diag = 0.5 * math.hypot(width, height)
+    # A turned sheet's corners swing by about half its diagonal times sin(angle): keep that much
+    # more desk so the sheet stays inside the frame and its edge is one closed contour.
+    swing = half_diag * abs(math.sin(angle))
+    desk = [swing + rng.uniform(0.05, 0.13) * size for size in (width, height, width, height)]
+    left, top, right, bottom = desk[0], desk[1], width - desk[2], height - desk[3]
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    half_w, half_h = (right - left) / 2, (bottom - top) / 2
+    cos_a, sin_a = math.cos(angle), math.sin(angle)
+    upright = ((-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h))
+    corners = [(cx + x * cos_a - y * sin_a, cy + x * sin_a + y * cos_a) for x, y in upright]
+    # The upright rectangle inside the turned one loses max(half_w, half_h) * sin on each side.
+    inside = max(half_w, half_h) * abs(sin_a) + 2 + rng.uniform(8, 20) * px_scale
+    content = (max(left + inside, edge_px), max(top + inside, edge_px),
+               min(right - inside, width - edge_px), min(bottom - inside, height - edge_px))
+    return corners, content
+
+
+def _background(rng, style: TierStyle, width, height, px_scale, sheet_corners, sheet_angle):
+    """Reflectance planes (3, H, W) float32 of paper (1.0), its rules, and the desk around it."""
+    reflectance = np.ones((3, height, width), np.float32)
+    if style.ruled_lines:
+        rules = np.zeros((height, width), np.uint8)
+        spacing = rng.uniform(*RULE_SPACING_PX) * px_scale
+        thickness = int(rng.integers(1, 3))
+        cx, cy = width / 2, height / 2
+        cos_a, sin_a = math.cos(sheet_angle), math.sin(sheet_angle)
+        reach = math.hypot(width, height)
+        for offset in np.arange(-reach / 2 + rng.uniform(0, spacing), reach / 2, spacing):
+            ends = [(cx + x * cos_a - offset * sin_a, cy + x * sin_a + offset * cos_a)
+                    for x in (-reach, reach)]
+            # 4 bits of sub-pixel precision keep the anti-aliased line where it belongs.
+            p0, p1 = [(round(x * 16), round(y * 16)) for x, y in ends]
+            cv2.line(rules, p0, p1, 255, thickness, cv2.LINE_AA, shift=4)
+        rule_alpha = rules.astype(np.float32) / 255.0
+        for plane, rule_reflectance in zip(reflectance, RULE_REFLECTANCE_BGR):
+            plane -= rule_alpha * np.float32(1.0 - rule_reflectance)
+    if sheet_corners is None:
+        return reflectance
+
+    desk_level = rng.uniform(*DESK_GRAY_RANGE) / _NOMINAL_PAPER_LEVEL
+    # Wood-ish grain: coarse noise stretched along x, plus a finer mottle.
+    grain = cv2.resize(rng.standard_normal((max(2, height // 24), max(2, width // 160)))
+                       .astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    mottle = cv2.resize(rng.standard_normal((max(2, height // 6), max(2, width // 6)))
+                        .astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    desk_gray = desk_level * (1.0 + 0.10 * grain + 0.05 * mottle)
+    # Most desks are wood or laminate, a little warm; some are plain grey.
+    desk_tint_bgr = (0.85, 0.97, 1.1) if rng.random() < 0.6 else (1.0, 1.0, 1.0)
+    sheet_mask = np.zeros((height, width), np.uint8)
+    points = np.int32([[round(x * 16), round(y * 16)] for x, y in sheet_corners])
+    cv2.fillConvexPoly(sheet_mask, points, 255, cv2.LINE_AA, shift=4)
+    paper_alpha = sheet_mask.astype(np.float32) / 255.0
+    visible_desk = (1.0 - paper_alpha) * desk_gray
+    for plane, tint in zip(reflectance, desk_tint_bgr):
+        plane *= paper_alpha
+        plane += visible_desk * np.float32(tint)
+    return reflectance
+
+
+# ---------------------------------------------------------------------------------------------
+# The shot: light, shadow, colour cast, blur, noise, compression.
+
+def _draw_look(style: TierStyle, rng: np.random.Generator) -> _Look:
+    tint = rng.uniform(-style.max_tint, style.max_tint, 2)
+    blur = int(rng.choice([3, 5])) if rng.random() < style.blur_probability else 0
+    quality = int(rng.integers(style.jpeg_quality[0], style.jpeg_quality[1] + 1))
+    return _Look(paper_level=rng.uniform(*style.paper_level),
+                 light_span=rng.uniform(*style.light_span_levels),
+                 light_angle_rad=rng.uniform(0, 2 * math.pi),
+                 vignette_weight=rng.uniform(0.3, 1.0),
+                 shadow_depth=rng.uniform(*style.shadow_depth),
+                 shadow_angle_rad=rng.uniform(0, 2 * math.pi),
+                 shadow_offset=rng.uniform(-0.35, 0.35),
+                 shadow_width=rng.uniform(0.05, 0.14),
+                 # Warm lamps push red up and blue down, daylight the other way.
+                 channel_gain_bgr=(1.0 + tint[0], 1.0, 1.0 + tint[1]),
+                 noise_sigma=rng.uniform(*style.noise_sigma),
+                 blur_ksize=blur, jpeg_quality=quality)
+
+
+def _light_map(width: int, height: int, look: _Look, level_shift: float,
+               shadow_shift: float) -> np.ndarray:
+    """Grey level of white paper at each pixel, (H, W) float32: a gradient, a vignette and a
+    soft shadow band. Smooth, so it is computed on a coarse grid and upscaled."""
+    grid_w, grid_h = max(2, width // 8), max(2, height // 8)
+    u = np.linspace(-0.5, 0.5, grid_w, dtype=np.float32)[None, :]
+    v = np.linspace(-0.5, 0.5, grid_h, dtype=np.float32)[:, None]
+    falloff = (math.cos(look.light_angle_rad) * u + math.sin(look.light_angle_rad) * v
+               + look.vignette_weight * (u * u + v * v))
+    span = falloff.max() - falloff.min()
+    falloff = (falloff - falloff.min()) / span if span > 0 else falloff * 0
+    light = (look.paper_level + level_shift) - look.light_span * falloff
+    across = (math.cos(look.shadow_angle_rad) * u + math.sin(look.shadow_angle_rad) * v
+              - (look.shadow_offset + shadow_shift))
+    light = light * (1.0 - look.shadow_depth * np.exp(-0.5 * (across / look.shadow_width) ** 2))
+    return cv2.resize(light.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _shoot(reflectance_planes: np.ndarray, look: _Look, rng: np.random.Generator,
+           level_shift: float = 0.0, shadow_shift: float = 0.0) -> np.ndarray:
+    """Light the page and take the picture: (3, H, W) float32 reflectance -> (H, W, 3) uint8 BGR."""
+    height, width = reflectance_planes.shape[1:]
+    light = _light_map(width, height, look, level_shift, shadow_shift)
+    image = cv2.merge([cv2.multiply(plane, light, scale=gain)
+                       for plane, gain in zip(reflectance_planes, look.channel_gain_bgr)])
+    if look.blur_ksize:
+        image = cv2.GaussianBlur(image, (look.blur_ksize, look.blur_ksize), 0)
+    image = cv2.scaleAdd(_gaussian_noise(rng, image.shape), look.noise_sigma, image)
+    image_bgr = np.clip(image, 0, 255, out=image).astype(np.uint8)
+    if look.jpeg_quality:
+        ok, encoded = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, look.jpeg_quality])
+        if not ok:
+            raise RuntimeError("OpenCV could not JPEG-encode a frame")
+        image_bgr = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    return image_bgr
+
+
+# Standard normal quantiles at the centres of 256 equal-probability bins: looking random bytes up
+# in this table gives Gaussian noise (tails cut at 2.9 sigma) in under 1 ms a 640x480 frame, where
+# Generator.standard_normal takes ~7 ms, a third of the 20 ms a scene may cost.
+_NORMAL_QUANTILES = np.float32([NormalDist().inv_cdf((k + 0.5) / 256) for k in range(256)])
+
+
+def _gaussian_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal noise of `shape`, float32, from `rng` (see _NORMAL_QUANTILES)."""
+    random_bytes = np.frombuffer(rng.bytes(int(np.prod(shape))), np.uint8).reshape(shape)
+    return cv2.LUT(random_bytes, _NORMAL_QUANTILES)
+
+
+def _translate(planes: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Shift (3, H, W) planes by whole pixels, reflecting the border in (no interpolation, so the
+    truth boxes stay exact)."""
+    if dx == 0 and dy == 0:
+        return planes
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
+    return np.stack([cv2.warpAffine(plane, shift, (plane.shape[1], plane.shape[0]),
+                                    flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+                     for plane in planes])
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line.
+
+DEMO_SEED = 20240607
+DEMO_SETTINGS = dict(tier="camera", n_frames=90, fps=15, size=(640, 480), n_digits=10,
+                     shake_px=4, sheet=True)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 640x480, not {text!r}") from None
+    if width < 64 or height < 64:
+        raise argparse.ArgumentTypeError("size must be at least 64x64")
+    return width, height
+
+
+def _write_clip(args, **settings) -> None:
+    from realtime.mnist import load_mnist
+
+    mnist = load_mnist(args.data)
+    out = Path(args.out)
+    scenes = make_video(mnist.x_test, mnist.y_test, out, seed=args.seed, **settings)
+    truth_path = out.with_suffix(".json")
+    about = {"seed": args.seed, "tier": settings["tier"], "size": list(settings["size"]),
+             "shake_px": settings["shake_px"], "made_by": "python -m realtime.synth"}
+    truth_path.write_text(json.dumps(truth_to_json(scenes, settings["fps"], **about)) + "\n",
+                          encoding="utf-8")
+    capture = cv2.VideoCapture(str(out))
+    try:
+        frames_read = 0
+        while capture.read()[0]:
+            frames_read += 1
+    finally:
+        capture.release()
+    if frames_read != len(scenes):
+        raise UserError(f"{out} reads back as {frames_read} frames, not {len(scenes)}: this "
+                        f"OpenCV build cannot round-trip {MP4_FOURCC} mp4 files")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {len(scenes)} frames at "
+          f"{settings['fps']} fps) and {truth_path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m realtime.synth make-demo|make-video ...`; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m realtime.synth",
+        description="Make videos of MNIST test digits on generated paper, with their true "
+                    "boxes and labels in a .json beside the .mp4.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("make-demo", help="the shipped demo clip (fixed seed and settings)")
+    video = commands.add_parser("make-video", help="a clip with your own settings")
+    for command in (demo, video):
+        command.add_argument("--data", help="MNIST .npz or IDX folder (default: $MNIST_NPZ)")
+        command.add_argument("--out", required=True, help="the .mp4 to write; truth goes to .json")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, help=argparse.SUPPRESS)
+    video.add_argument("--tier", choices=TIERS, default="camera")
+    video.add_argument("--frames", type=_count, default=60)
+    video.add_argument("--fps", type=_rate, default=15)
+    video.add_argument("--size", type=_parse_size, default=(640, 480), help="WxH, e.g. 640x480")
+    video.add_argument("--digits", type=_count, default=10, help="digits on the sheet")
+    video.add_argument("--seed", type=int, default=0)
+    video.add_argument("--shake-px", type=_count, default=3, help="largest camera shift")
+    video.add_argument("--sheet", action=argparse.BooleanOptionalAction, default=None,
+                       help="force a desk around the sheet (or none); default: the tier's chance")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "make-demo":
+            _write_clip(args, **DEMO_SETTINGS)
+        else:
+            _write_clip(args, tier=args.tier, n_frames=args.frames, fps=args.fps, size=args.size,
+                        n_digits=args.digits, shake_px=args.shake_px, sheet=args.sheet)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
