@@ -6,8 +6,10 @@ concrete function with input [None, 784], so any number of digits runs without r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,12 +67,38 @@ class DigitModel:
         return self._predict(flat)
 
 
-def _load_signature(model_dir: Path):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA-probe noise on CPU machines
-    import tensorflow as tf
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hide what TensorFlow's C++ side prints while it starts (oneDNN and CUDA-probe notices).
 
+    TF 2.21 prints them before TF_CPP_MIN_LOG_LEVEL applies, so only redirecting file
+    descriptor 2 keeps a user's terminal to our own one-line messages. Python errors raised
+    inside still propagate after stderr is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
     try:
-        loaded = tf.saved_model.load(str(model_dir))
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_tensorflow():
+    """TensorFlow, imported quietly (it takes seconds: only import it once a model is needed)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_stderr_silenced():
+        import tensorflow as tf
+    return tf
+
+
+def _load_signature(model_dir: Path):
+    tf = import_tensorflow()
+    try:
+        with _native_stderr_silenced():
+            loaded = tf.saved_model.load(str(model_dir))
     except Exception as error:
         raise UserError(f"cannot load the SavedModel in {model_dir} ({type(error).__name__}): "
                         f"re-export it with train_export.py") from None
