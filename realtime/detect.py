@@ -56,17 +56,25 @@ MAX_DIGIT_ASPECT = 2.0
 # show-through are fainter. A fine pen shrunk to 640 px wide still measures 55 on white paper.
 MIN_INK_CONTRAST = 35
 MIN_INK_CONTRAST_RATIO = 0.18
-# The paper around a digit is plain: robust spread (1.4826 * MAD, grey levels) of the non-ink
-# pixels around it. Paper with camera noise measures 1-8; leather texture and highlights 11-21.
-MAX_GROUND_NOISE = 10.0
+# Ink stands out from the ground around it by far more than that ground varies: contrast over
+# the ground's robust spread (1.4826 * MAD). Digits on paper, camera noise included, measure
+# 7.5 and up; leather texture, wood grain and highlights 2-4 (they are made of the same stuff
+# as their surroundings).
+MIN_CONTRAST_TO_NOISE = 6.0
 # A region filling more than this of its box while being more than a stroke wide is a blob
 # (a shadow, a thumb, a filled square); a '1' is excused by its thinness.
-MAX_FILL_FOR_WIDE = 0.7
-THIN_ASPECT = 0.35
-# A straight run of ink longer than this fraction of the frame's width (or height, for vertical
-# ones) is a ruled line or a table rule: no digit stroke is that long unless the digit nearly
-# fills the frame.
-RULE_MIN_LENGTH = 0.2
+MAX_FILL_FOR_WIDE = 0.85
+THIN_ASPECT = 0.45
+# Rules: straight runs of at least RULE_RUN_FRACTION of the frame's width (height, for vertical
+# ones) that line up into a line longer than RULE_MIN_LENGTH of it: rules cross the sheet,
+# digit strokes do not. RULE_MAX_SLOPE (drift over length) admits a
+# sheet turned by up to ~8 degrees.
+RULE_RUN_FRACTION = 1 / 48
+RULE_MIN_LENGTH = 0.4
+# A rule is mostly there along its length; digits written on it interrupt it, but a chance
+# alignment of a few digits' horizontal strokes is mostly gaps.
+RULE_MIN_COVERAGE = 0.6
+RULE_MAX_SLOPE = 0.15
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
 MAX_PIECES = 400
@@ -74,6 +82,11 @@ MAX_PIECES = 400
 # and the vertical gap is under this fraction of the taller one (a '5' whose bar broke off).
 MERGE_MIN_X_OVERLAP = 0.5
 MERGE_MAX_Y_GAP = 0.25
+# ...and a piece whose box is under MERGE_SMALL_AREA of the other's, at least
+# MERGE_MIN_PIECE_HEIGHT of its height (not a speck), within MERGE_NEAR_GAP of its height.
+MERGE_SMALL_AREA = 0.35
+MERGE_MIN_PIECE_HEIGHT = 0.15
+MERGE_NEAR_GAP = 0.1
 # A digit continues a line when it overlaps the line's latest digit vertically by this fraction
 # of the shorter of the two.
 LINE_MIN_Y_OVERLAP = 0.3
@@ -175,8 +188,10 @@ def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
     best = max(large, key=brightness.get)
     contours, _ = cv2.findContours((labels == best).astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
+    # The convex hull, not the outline: digits are holes in the plain area, and a digit near the
+    # sheet's edge is a bay open to the desk that only the hull closes. Sheets are convex.
     sheet = np.zeros_like(plain)
-    cv2.drawContours(sheet, contours, -1, 1, thickness=cv2.FILLED)  # the digits are holes in it
+    cv2.fillConvexPoly(sheet, cv2.convexHull(np.vstack(contours)), 1)
     sheet_area = int(sheet.sum())
     if stats[best, cv2.CC_STAT_AREA] < PAPER_MIN_PLAIN_FRACTION * sheet_area:
         return None, float(np.median(gray))  # mostly holes: a big drawn shape, not a surface
@@ -217,24 +232,53 @@ def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) 
 
 
 def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
-    """The ink mask without long straight horizontal or vertical lines (ruled paper, table rules).
+    """The ink mask without long straight lines (ruled paper, a margin line, table rules).
 
     A digit that touches a rule would otherwise be one component with it, far too wide to be a
-    digit; the two halves the cut leaves are joined again by merge_broken_strokes.
+    digit. Rules are straight runs (RULE_RUN_FRACTION of the frame) that a probabilistic Hough
+    transform chains into lines longer than RULE_MIN_LENGTH, across the gaps where digits
+    interrupt them; a sheet held a few degrees off still has its rules found. Ink thicker
+    across the rule than the rule itself (a stroke lying on it or crossing it) stays.
     """
     h, w = ink_mask.shape
     rules = np.zeros_like(ink_mask)
-    for length, kernel_shape in ((int(w * RULE_MIN_LENGTH), (int(w * RULE_MIN_LENGTH), 1)),
-                                 (int(h * RULE_MIN_LENGTH), (1, int(h * RULE_MIN_LENGTH)))):
-        if length < 3:
+    for across, is_horizontal in ((w, True), (h, False)):
+        run = max(5, int(across * RULE_RUN_FRACTION))
+        runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+            cv2.MORPH_RECT, (run, 1) if is_horizontal else (1, run)))
+        if cv2.countNonZero(runs) < RULE_MIN_LENGTH * across:
             continue
-        lines = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel_shape))
-        rules = cv2.bitwise_or(rules, lines)
+        segments = cv2.HoughLinesP(runs, 1, np.pi / 180, threshold=2 * run,
+                                   minLineLength=RULE_MIN_LENGTH * across, maxLineGap=3 * run)
+        if segments is None:
+            continue
+        segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
+        x0, y0, x1, y1 = segments.T.astype(np.float64)
+        along, drift = (np.abs(x1 - x0), np.abs(y1 - y0)) if is_horizontal else (np.abs(y1 - y0), np.abs(x1 - x0))
+        straight = (drift <= RULE_MAX_SLOPE * along) & (_coverage(runs, segments) >= RULE_MIN_COVERAGE)
+        if not straight.any():
+            continue
+        # The rule's own thickness: ink area of the runs over their total length.
+        rule_px = max(1.0, cv2.countNonZero(runs) / max(1.0, float(along[straight].sum())))
+        canvas = np.zeros_like(ink_mask)
+        for a, b, c, d in segments[straight]:
+            cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 2)
+        across_px = int(np.ceil(rule_px)) + 3
+        stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+            cv2.MORPH_RECT, (1, across_px) if is_horizontal else (across_px, 1)))
+        rules |= cv2.bitwise_and(canvas, cv2.bitwise_not(stroke_on_rule))
     if not cv2.countNonZero(rules):
         return ink_mask
-    # Thicken the rule a little so its anti-aliased rim goes too.
-    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
     return cv2.bitwise_and(ink_mask, cv2.bitwise_not(rules))
+
+
+def _coverage(mask: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Fraction of each segment's length (N, 4 int x0 y0 x1 y1) that lies on mask, +-1 px."""
+    near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    t = np.linspace(0.0, 1.0, 64)
+    xs = np.rint(segments[:, [0]] + t * (segments[:, [2]] - segments[:, [0]])).astype(int)
+    ys = np.rint(segments[:, [1]] + t * (segments[:, [3]] - segments[:, [1]])).astype(int)
+    return (near[ys, xs] > 0).mean(axis=1)
 
 
 def _pieces(stats: np.ndarray, count: int) -> np.ndarray:
@@ -256,6 +300,14 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray) -> list[list[int
     narrower = np.minimum(w[:, None], w[None, :])
     taller = np.maximum(h[:, None], h[None, :])
     joined = (x_overlap >= MERGE_MIN_X_OVERLAP * narrower) & (y_gap <= MERGE_MAX_Y_GAP * taller)
+    # A small piece right beside a bigger one (the knob of a '9', the flag of a '1') belongs
+    # to it even without much overlap.
+    box_area = w * h
+    small_to_big = box_area[:, None] <= MERGE_SMALL_AREA * box_area[None, :]
+    reach = MERGE_NEAR_GAP * h[None, :]
+    x_gap = -x_overlap
+    near = (x_gap <= reach) & (y_gap <= reach)
+    joined |= (small_to_big | small_to_big.T) & near & (np.minimum(h[:, None], h[None, :]) >= MERGE_MIN_PIECE_HEIGHT * taller)
     parent = list(range(len(pieces)))
 
     def root(i: int) -> int:
@@ -324,7 +376,7 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.nd
         contrast = float(np.percentile(patch[is_ink], 95)) - ground_level
         paper_brightness = 255.0 - ground_level  # in the original polarity
         keep[k] = (contrast >= MIN_INK_CONTRAST and contrast >= MIN_INK_CONTRAST_RATIO * paper_brightness
-                   and ground_noise <= MAX_GROUND_NOISE)
+                   and contrast >= MIN_CONTRAST_TO_NOISE * max(ground_noise, 1.0))
     return keep
 
 
