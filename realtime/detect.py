@@ -19,8 +19,11 @@ import numpy as np
 from realtime.settings import Settings
 
 # Frames larger than this (longest side, px) are searched at this size: a 15-megapixel photo
-# then costs what a 1280x720 frame costs, and boxes are scaled back to source pixels.
+# then costs what a 1280x720 frame costs. Boxes are always scaled back to source pixels.
 WORK_SIDE_PX = 1280
+# Smaller frames (320x240 webcams, thumbnails) are enlarged to this: a pen stroke there is under
+# a pixel wide, and thresholds and morphology need a few pixels to work with.
+MIN_WORK_SIDE_PX = 640
 # The paper is looked for on a thumbnail of this longest side: the sheet is large, so a coarse
 # view finds it for a fraction of a millisecond.
 PAPER_THUMB_SIDE_PX = 240
@@ -44,9 +47,9 @@ DARK_GROUND_MEDIAN = 100
 ADAPTIVE_BLOCK_FRACTION = 1 / 10
 ADAPTIVE_OFFSET = 12
 # Digit size limits relative to the working frame's shorter side, with an absolute floor: below
-# 8 px tall nothing is legible, above 90% of the frame it is the frame, not a digit.
-MIN_DIGIT_HEIGHT_PX = 8
-MIN_DIGIT_HEIGHT_FRACTION = 0.018
+# 10 px (12 px at 480 lines) tall nothing is legible and specks pair up, above 90% of the frame it is the frame, not a digit.
+MIN_DIGIT_HEIGHT_PX = 10
+MIN_DIGIT_HEIGHT_FRACTION = 0.025
 MAX_DIGIT_HEIGHT_FRACTION = 0.9
 # Wider than this (w/h) is a ruled line, a scribble or digits that touch (skipped deliberately:
 # splitting them would guess).
@@ -61,6 +64,11 @@ MIN_INK_CONTRAST_RATIO = 0.18
 # 7.5 and up; leather texture, wood grain and highlights 2-4 (they are made of the same stuff
 # as their surroundings).
 MIN_CONTRAST_TO_NOISE = 6.0
+# A frame with at least TEXTURE_MIN_CANDIDATES candidates, most of them under that bar, is
+# looking at texture (a bare desk): the survivors must then beat TEXTURE_MARGIN times the
+# typical candidate, as real writing does (15-40 against the desk's 3-5).
+TEXTURE_MIN_CANDIDATES = 12
+TEXTURE_MARGIN = 2.5
 # A region filling more than this of its box while being more than a stroke wide is a blob
 # (a shadow, a thumb, a filled square); a '1' is excused by its thinness.
 MAX_FILL_FOR_WIDE = 0.85
@@ -74,6 +82,8 @@ RULE_MIN_LENGTH = 0.4
 # A rule is mostly there along its length; digits written on it interrupt it, but a chance
 # alignment of a few digits' horizontal strokes is mostly gaps.
 RULE_MIN_COVERAGE = 0.6
+# ...and at least this many times longer than the ink it belongs to is wide across it.
+RULE_MIN_LENGTH_TO_EXTENT = 2.0
 RULE_MAX_SLOPE = 0.15
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
@@ -87,6 +97,7 @@ MERGE_MAX_Y_GAP = 0.25
 MERGE_SMALL_AREA = 0.35
 MERGE_MIN_PIECE_HEIGHT = 0.15
 MERGE_NEAR_GAP = 0.1
+MERGE_ROUNDS = 3
 # A digit continues a line when it overlaps the line's latest digit vertically by this fraction
 # of the shorter of the two.
 LINE_MIN_Y_OVERLAP = 0.3
@@ -124,8 +135,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     ink_mask = threshold_ink(ink_dark, surface, settings.threshold)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
     pieces = _pieces(stats, count)
-    groups = merge_broken_strokes(stats, pieces)
-    boxes, members = _group_boxes(stats, groups)
+    boxes, members = merge_broken_strokes(stats, pieces)
     keep = plausible_digits(boxes, stats, members, gray.shape)
     boxes = boxes[keep]
     members = [members[i] for i in np.flatnonzero(keep)]
@@ -157,6 +167,9 @@ def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     if longest > WORK_SIDE_PX:
         scale = WORK_SIDE_PX / longest
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    elif longest < MIN_WORK_SIDE_PX:
+        scale = MIN_WORK_SIDE_PX / longest
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     # 3x3 Gaussian: removes sensor noise without eating a thin pen stroke.
     return cv2.GaussianBlur(gray, (3, 3), 0), scale
 
@@ -242,6 +255,7 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
     """
     h, w = ink_mask.shape
     rules = np.zeros_like(ink_mask)
+    components = None
     for across, is_horizontal in ((w, True), (h, False)):
         run = max(5, int(across * RULE_RUN_FRACTION))
         runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
@@ -258,6 +272,14 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
         straight = (drift <= RULE_MAX_SLOPE * along) & (_coverage(runs, segments) >= RULE_MIN_COVERAGE)
         if not straight.any():
             continue
+        if components is None:
+            components = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
+        # A rule is long for what it belongs to: the side of one big '0' is a long straight
+        # stroke too, but the '0' is nearly as wide as that stroke is tall.
+        extent = _perpendicular_extent(components, segments, is_horizontal)
+        straight &= along >= RULE_MIN_LENGTH_TO_EXTENT * extent
+        if not straight.any():
+            continue
         # The rule's own thickness: ink area of the runs over their total length.
         rule_px = max(1.0, cv2.countNonZero(runs) / max(1.0, float(along[straight].sum())))
         canvas = np.zeros_like(ink_mask)
@@ -272,13 +294,31 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
     return cv2.bitwise_and(ink_mask, cv2.bitwise_not(rules))
 
 
-def _coverage(mask: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Fraction of each segment's length (N, 4 int x0 y0 x1 y1) that lies on mask, +-1 px."""
-    near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+def _segment_points(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ys, xs): 64 evenly spaced pixel positions along each segment (N, 4 int x0 y0 x1 y1)."""
     t = np.linspace(0.0, 1.0, 64)
     xs = np.rint(segments[:, [0]] + t * (segments[:, [2]] - segments[:, [0]])).astype(int)
     ys = np.rint(segments[:, [1]] + t * (segments[:, [3]] - segments[:, [1]])).astype(int)
-    return (near[ys, xs] > 0).mean(axis=1)
+    return ys, xs
+
+
+def _coverage(mask: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Fraction of each segment's length that lies on mask, +-1 px."""
+    near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    return (near[_segment_points(segments)] > 0).mean(axis=1)
+
+
+def _perpendicular_extent(components, segments: np.ndarray, is_horizontal: bool) -> np.ndarray:
+    """For each segment, how far across it the ink component it mostly lies on reaches (px)."""
+    _, labels, stats, _ = components
+    on_segment = labels[_segment_points(segments)]
+    extent = np.zeros(len(segments))
+    for k, row in enumerate(on_segment):
+        row = row[row > 0]
+        if len(row):
+            label = np.bincount(row).argmax()
+            extent[k] = stats[label, cv2.CC_STAT_HEIGHT if is_horizontal else cv2.CC_STAT_WIDTH]
+    return extent
 
 
 def _pieces(stats: np.ndarray, count: int) -> np.ndarray:
@@ -290,48 +330,62 @@ def _pieces(stats: np.ndarray, count: int) -> np.ndarray:
     return labels
 
 
-def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray) -> list[list[int]]:
-    """Group component labels that are parts of one digit (by box overlap), as lists of labels."""
-    if len(pieces) == 0:
-        return []
-    x, y, w, h = (stats[pieces, i].astype(np.int64) for i in range(4))
+def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Group the pieces of each digit: (boxes (N, 4) x, y, w, h; component labels per group).
+
+    Repeated on the merged boxes, so a digit cut in three (by a rule and a pen lift) comes
+    back whole.
+    """
+    groups = [[int(label)] for label in pieces]
+    boxes = stats[pieces, :4].astype(np.int64).reshape(-1, 4)
+    for _ in range(MERGE_ROUNDS):
+        joined = np.triu(_belong_together(boxes), k=1)
+        if not joined.any():
+            break
+        parent = list(range(len(groups)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i, j in zip(*np.nonzero(joined)):
+            parent[root(i)] = root(j)
+        merged: dict[int, list[int]] = {}
+        for i, group in enumerate(groups):
+            merged.setdefault(root(i), []).extend(group)
+        groups = list(merged.values())
+        boxes = _union_boxes(stats, groups)
+    return boxes, groups
+
+
+def _belong_together(boxes: np.ndarray) -> np.ndarray:
+    """(N, N) bool: boxes that are parts of one digit."""
+    x, y, w, h = boxes.T
     x_overlap = np.minimum((x + w)[:, None], (x + w)[None, :]) - np.maximum(x[:, None], x[None, :])
     y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
     narrower = np.minimum(w[:, None], w[None, :])
     taller = np.maximum(h[:, None], h[None, :])
     joined = (x_overlap >= MERGE_MIN_X_OVERLAP * narrower) & (y_gap <= MERGE_MAX_Y_GAP * taller)
-    # A small piece right beside a bigger one (the knob of a '9', the flag of a '1') belongs
-    # to it even without much overlap.
+    # A small piece right beside a bigger one (the knob of a '9', the arm of a '4' cut off by
+    # a rule) belongs to it even without much overlap.
     box_area = w * h
     small_to_big = box_area[:, None] <= MERGE_SMALL_AREA * box_area[None, :]
-    reach = MERGE_NEAR_GAP * h[None, :]
-    x_gap = -x_overlap
-    near = (x_gap <= reach) & (y_gap <= reach)
-    joined |= (small_to_big | small_to_big.T) & near & (np.minimum(h[:, None], h[None, :]) >= MERGE_MIN_PIECE_HEIGHT * taller)
-    parent = list(range(len(pieces)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(*np.nonzero(np.triu(joined, k=1))):
-        parent[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for i, label in enumerate(pieces):
-        groups.setdefault(root(i), []).append(int(label))
-    return list(groups.values())
+    reach = MERGE_NEAR_GAP * taller
+    near = (-x_overlap <= reach) & (y_gap <= reach)
+    not_speck = np.minimum(h[:, None], h[None, :]) >= MERGE_MIN_PIECE_HEIGHT * taller
+    return joined | ((small_to_big | small_to_big.T) & near & not_speck)
 
 
-def _group_boxes(stats: np.ndarray, groups: list[list[int]]) -> tuple[np.ndarray, list[list[int]]]:
+def _union_boxes(stats: np.ndarray, groups: list[list[int]]) -> np.ndarray:
     boxes = np.zeros((len(groups), 4), np.int64)
     for k, group in enumerate(groups):
         s = stats[group]
         x0, y0 = s[:, 0].min(), s[:, 1].min()
         x1, y1 = (s[:, 0] + s[:, 2]).max(), (s[:, 1] + s[:, 3]).max()
         boxes[k] = (x0, y0, x1 - x0, y1 - y0)
-    return boxes, groups
+    return boxes
 
 
 def plausible_digits(boxes: np.ndarray, stats: np.ndarray, members: list[list[int]],
@@ -359,9 +413,13 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.nd
     """Keep-mask: the region is clearly darker than plain paper around it.
 
     Shading and show-through are too faint; desk texture and highlights have no plain ground
-    around them (their surroundings vary as much as they do).
+    around them (their surroundings vary nearly as much as they do). When most candidates are
+    texture, the texture sets a higher bar for the rest.
     """
-    keep = np.zeros(len(boxes), bool)
+    contrast = np.zeros(len(boxes))
+    noise = np.ones(len(boxes))
+    ground_level = np.zeros(len(boxes))
+    measured = np.zeros(len(boxes), bool)
     h_img, w_img = ink_bright.shape
     for k, (x, y, w, h) in enumerate(boxes):
         pad = max(2, int(0.15 * h))
@@ -371,13 +429,17 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.nd
         ground = patch[ink_mask[window] == 0]
         if not is_ink.any() or ground.size < 4:
             continue
-        ground_level = float(np.median(ground))
-        ground_noise = 1.4826 * float(np.median(np.abs(ground - ground_level)))
-        contrast = float(np.percentile(patch[is_ink], 95)) - ground_level
-        paper_brightness = 255.0 - ground_level  # in the original polarity
-        keep[k] = (contrast >= MIN_INK_CONTRAST and contrast >= MIN_INK_CONTRAST_RATIO * paper_brightness
-                   and contrast >= MIN_CONTRAST_TO_NOISE * max(ground_noise, 1.0))
-    return keep
+        measured[k] = True
+        ground_level[k] = float(np.median(ground))
+        noise[k] = max(1.0, 1.4826 * float(np.median(np.abs(ground - ground_level[k]))))
+        contrast[k] = float(np.percentile(patch[is_ink], 95)) - ground_level[k]
+    paper_brightness = 255.0 - ground_level  # in the original polarity
+    ratio = contrast / noise
+    bar = MIN_CONTRAST_TO_NOISE
+    if measured.sum() >= TEXTURE_MIN_CANDIDATES and np.median(ratio[measured]) < MIN_CONTRAST_TO_NOISE:
+        bar = max(bar, TEXTURE_MARGIN * float(np.median(ratio[measured])))
+    return (measured & (contrast >= MIN_INK_CONTRAST) & (contrast >= MIN_INK_CONTRAST_RATIO * paper_brightness)
+            & (ratio >= bar))
 
 
 def reading_order(boxes: np.ndarray) -> np.ndarray:

@@ -50,3 +50,37 @@ def softmax_model_dir() -> Path:
     if not (path / "saved_model.pb").exists():
         pytest.fail(f"the shipped model is missing at {path}: run `python train_export.py`")
     return path
+
+
+@pytest.fixture(scope="session")
+def recognizer(softmax_model_dir):
+    """One loaded Recognizer (TensorFlow takes seconds to load) for every test that needs it."""
+    from realtime.pipeline import Recognizer
+
+    return Recognizer(softmax_model_dir)
+
+
+def scenes(mnist_test, tier: str, count: int, seed: int = 0, **options):
+    """`count` generated scenes of one tier from MNIST test digits, reproducibly."""
+    from realtime.synth import make_scene
+
+    images, labels = mnist_test
+    rng = np.random.default_rng(seed)
+    return [make_scene(images, labels, rng, tier=tier, **options) for _ in range(count)]
+
+
+def detection_figures(found_boxes_per_scene, scenes_list, found_labels_per_scene=None):
+    """(recall, precision, end-to-end accuracy) of found boxes (and labels) against the truth."""
+    from realtime.synth import match
+
+    true_total = found_total = matched = right = 0
+    for index, scene in enumerate(scenes_list):
+        truth = [d.box for d in scene.digits]
+        found = found_boxes_per_scene[index]
+        pairs = match(truth, found, min_iou=0.5)
+        true_total += len(truth)
+        found_total += len(found)
+        matched += len(pairs)
+        if found_labels_per_scene is not None:
+            right += sum(found_labels_per_scene[index][j] == scene.digits[i].label for i, j in pairs)
+    return matched / max(true_total, 1), matched / max(found_total, 1), right / max(true_total, 1)

@@ -1,9 +1,12 @@
 """train_export.py: a short run learns, the export loads both ways (TF2 signature and the original
-example's TF1 session code), same seed gives the same bytes, and user mistakes are one line."""
+example's TF1 session code), same seed gives the same bytes, the CNN trains and exports the same
+way, model.tflite matches its SavedModel, and user mistakes are one line."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -27,7 +30,13 @@ SMALL_STEPS = 300
 MIN_SMALL_ACCURACY = 0.80
 PROBABILITY_TOLERANCE = 1e-5
 BATCH_SIZES = (0, 1, 7, 50)
-MAX_MODEL_FOLDER_BYTES = 200_000
+# Softmax: SavedModel ~40 KB, model.tflite ~33 KB, the three pictures ~105 KB.
+MAX_MODEL_FOLDER_BYTES = 250_000
+# A CNN run short enough for a test: a few steps on a small slice only proves that it builds,
+# learns something, and exports; its accuracy is test_model.py's business (the shipped one).
+CNN_TRAIN_IMAGES = 1000
+CNN_STEPS = 20
+SHIPPED_MODELS = ("softmax", "softmax_plain", "cnn")
 # --help must not import TensorFlow (seconds); this bound is loose for a busy 2-core machine.
 MAX_HELP_SECONDS = 10
 
@@ -84,6 +93,25 @@ def small_run(tf, small_splits):
 def exported(small_run, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("export") / "softmax"
     train_export.export_saved_model(small_run.model, "softmax", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cnn_splits(mnist_npz):
+    return train_export.make_splits(load_mnist(mnist_npz), deskew=True,
+                                    train_limit=CNN_TRAIN_IMAGES)
+
+
+@pytest.fixture(scope="module")
+def cnn_run(tf, cnn_splits):
+    return train_export.train(cnn_splits, arch="cnn", steps=CNN_STEPS, seed=0)
+
+
+@pytest.fixture(scope="module")
+def cnn_exported(cnn_run, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("export") / "cnn"
+    train_export.export_saved_model(cnn_run.model, "cnn", folder)
+    train_export.export_tflite(folder)
     return folder
 
 
@@ -170,6 +198,100 @@ def test_original_example_procedure_on_the_shipped_model(softmax_model_dir, seed
     assert labels[1:] == [1, 2, 3], labels
 
 
+# --- the CNN ----------------------------------------------------------------------------------
+
+def test_cnn_trains_a_few_steps_repeatably(tf, cnn_splits, cnn_run):
+    assert cnn_run.steps == CNN_STEPS and cnn_run.seconds < 20
+    # 20 steps start learning (loss from ~2.3); the bar is far below where it ends.
+    assert cnn_run.step_loss[-5:].mean() < cnn_run.step_loss[:5].mean()
+    _, accuracy = train_export.evaluate(cnn_run.model, cnn_splits.x_test[:1000],
+                                        cnn_splits.y_test[:1000])
+    assert accuracy > 0.5
+    # Same seed, same weights, although every batch is freshly distorted and dropout is on.
+    again = train_export.train(cnn_splits, arch="cnn", steps=CNN_STEPS, seed=0)
+    for first, second in zip(cnn_run.model.variables, again.model.variables, strict=True):
+        np.testing.assert_array_equal(first.numpy(), second.numpy())
+
+
+def test_cnn_distortions_keep_digits_recognisable(cnn_splits):
+    rng = np.random.default_rng(0)
+    raw = cnn_splits.raw_train[:200]
+    distorted = train_export.augmented_batch(raw, rng, deskewed=False).reshape(-1, 28, 28)
+    original = raw.astype(np.float32) / 255
+    assert distorted.dtype == np.float32 and 0 <= distorted.min() and distorted.max() <= 1
+    assert not np.allclose(distorted, original)
+    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(distorted, original)]
+    assert np.median(correlation) > 0.5
+    ink = distorted.reshape(len(raw), -1).sum(axis=1) / original.reshape(len(raw), -1).sum(axis=1)
+    assert 0.5 < ink.min() and ink.max() < 2.5  # thinner or thicker, never erased or a blob
+
+
+def test_cnn_export_serves_the_in_memory_probabilities_both_ways(tf, cnn_exported, cnn_run,
+                                                                 cnn_splits):
+    batch = cnn_splits.x_test[:7]
+    expected = train_export.predict_probabilities(cnn_run.model, batch)
+    serve = tf.saved_model.load(str(cnn_exported)).signatures["serving_default"]
+    assert serve.structured_input_signature[1]["myInput"].shape.as_list() == [None, 784]
+    for count in BATCH_SIZES:
+        probabilities = serve(myInput=tf.constant(cnn_splits.x_test[:count]))["myOutput"].numpy()
+        assert probabilities.shape == (count, 10)
+        np.testing.assert_allclose(probabilities, expected[:count] if count <= 7 else
+                                   train_export.predict_probabilities(
+                                       cnn_run.model, cnn_splits.x_test[:count]),
+                                   atol=PROBABILITY_TOLERANCE)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        tf.compat.v1.saved_model.loader.load(
+            session, [tf.compat.v1.saved_model.tag_constants.SERVING], str(cnn_exported))
+        graph = tf.compat.v1.get_default_graph()
+        probabilities = session.run(graph.get_tensor_by_name("myOutput:0"),
+                                    feed_dict={graph.get_tensor_by_name("myInput:0"): batch})
+    np.testing.assert_allclose(probabilities, expected, atol=PROBABILITY_TOLERANCE)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ai_edge_litert") is None,
+                    reason="ai-edge-litert is not installed: pip install -e .[lite]")
+def test_cnn_tflite_serves_the_in_memory_probabilities(cnn_exported, cnn_run, cnn_splits):
+    from realtime.model import DigitModel
+
+    model = DigitModel(cnn_exported, backend="litert")
+    for count in BATCH_SIZES:
+        batch = cnn_splits.x_test[:count]
+        np.testing.assert_allclose(model.predict(batch), train_export.predict_probabilities(
+            cnn_run.model, batch), atol=PROBABILITY_TOLERANCE)
+
+
+# --- model.tflite -----------------------------------------------------------------------------
+
+def test_tflite_only_adds_the_file_and_leaves_the_saved_model(tf, exported, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(exported, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert train_export.main(["--tflite-only", str(folder)]) == 0
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert set(after) == set(before) | {folder / "model.tflite"}
+    assert all(after[p] == content for p, content in before.items())
+    first = after[folder / "model.tflite"]
+    assert first[4:8] == b"TFL3"  # the flatbuffer's file identifier
+    train_export.export_tflite(folder)
+    assert (folder / "model.tflite").read_bytes() == first  # deterministic
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_shipped_tflite_is_what_its_saved_model_converts_to(tf, name, tmp_path):
+    shipped = REPO / "models" / name
+    copy = tmp_path / name
+    shutil.copytree(shipped, copy, ignore=shutil.ignore_patterns("model.tflite"))
+    train_export.export_tflite(copy)
+    assert (copy / "model.tflite").read_bytes() == (shipped / "model.tflite").read_bytes(), (
+        f"models/{name}/model.tflite is stale: run python train_export.py --tflite-only {name}")
+
+
+def test_tflite_only_without_a_saved_model_is_one_line(tmp_path):
+    result = run_script("--tflite-only", str(tmp_path))
+    assert_one_line_error(result, str(tmp_path))
+
+
 # --- the command line -------------------------------------------------------------------------
 
 def test_cli_writes_a_complete_model_folder_and_replaces_it(tf, mnist_npz, tmp_path):
@@ -179,7 +301,7 @@ def test_cli_writes_a_complete_model_folder_and_replaces_it(tf, mnist_npz, tmp_p
     assert train_export.main(quick) == 0
     names = {p.name for p in out.iterdir()}
     assert names == {"saved_model.pb", "variables", "metrics.json", "weights.png",
-                     "confusion.png", "training_curve.png"}
+                     "confusion.png", "training_curve.png", "model.tflite"}
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["arch"] == "softmax" and metrics["deskew"] is True  # the default
     assert metrics["steps"] == 20 and metrics["batch_size"] == 100 and metrics["seed"] == 0
@@ -188,6 +310,7 @@ def test_cli_writes_a_complete_model_folder_and_replaces_it(tf, mnist_npz, tmp_p
     for key in ("val_accuracy", "val_loss", "test_accuracy", "test_loss", "epochs", "date",
                 "input", "output"):
         assert key in metrics
+    assert metrics["augmentation"] == "none" and metrics["parameters"] == 7850
     assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < MAX_MODEL_FOLDER_BYTES
 
     assert train_export.main(quick + ["--no-deskew"]) == 0
