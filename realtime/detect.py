@@ -98,6 +98,8 @@ MERGE_SMALL_AREA = 0.35
 MERGE_MIN_PIECE_HEIGHT = 0.15
 MERGE_NEAR_GAP = 0.1
 MERGE_ROUNDS = 3
+# Pixel checks run on at most this many times --max-regions candidates, the largest.
+CANDIDATES_PER_REGION = 4
 # A digit continues a line when it overlaps the line's latest digit vertically by this fraction
 # of the shorter of the two.
 LINE_MIN_Y_OVERLAP = 0.3
@@ -134,23 +136,38 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     ink_dark = 255 - gray if not light_ink else gray  # bright = ink from here on
     ink_mask = threshold_ink(ink_dark, surface, settings.threshold)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
-    pieces = _pieces(stats, count)
-    boxes, members = merge_broken_strokes(stats, pieces)
-    keep = plausible_digits(boxes, stats, members, gray.shape)
-    boxes = boxes[keep]
-    members = [members[i] for i in np.flatnonzero(keep)]
-    keep = has_ink_contrast(ink_dark, ink_mask, labels, boxes, members)
-    boxes = boxes[keep]
-    members = [members[i] for i in np.flatnonzero(keep)]
-    if len(boxes) > settings.max_regions:  # noise frame: keep the largest, they are likeliest
-        order = np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")[: settings.max_regions]
-        boxes, members = boxes[order], [members[i] for i in order]
+    boxes, members = merge_broken_strokes(stats, _pieces(stats, count))
+    boxes, members = _select(boxes, members, plausible_digits(boxes, stats, members, gray.shape))
+    # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
+    boxes, members = _largest(boxes, members, CANDIDATES_PER_REGION * settings.max_regions)
+    keep = has_ink_contrast(ink_dark, ink_mask, labels, _region_lut(count, members), boxes)
+    boxes, members = _largest(*_select(boxes, members, keep), settings.max_regions)
     order = reading_order(boxes)
     boxes, members = boxes[order], tuple(tuple(members[i]) for i in order)
-    ink_work = ink_intensity(ink_dark, labels, boxes, members)
+    ink_work = ink_intensity(ink_dark, labels, _region_lut(count, members), boxes)
     boxes_src = np.round(boxes / scale).astype(int) if scale != 1.0 else boxes.astype(int)
     return Regions(boxes_src.reshape(-1, 4), boxes.reshape(-1, 4), ink_work, labels,
                    members, scale, ink_mask)
+
+
+def _select(boxes: np.ndarray, members: list, keep: np.ndarray) -> tuple[np.ndarray, list]:
+    return boxes[keep], [members[i] for i in np.flatnonzero(keep)]
+
+
+def _largest(boxes: np.ndarray, members: list, cap: int) -> tuple[np.ndarray, list]:
+    """At most `cap` regions, the largest boxes first (noise frames: they are likeliest)."""
+    if len(boxes) <= cap:
+        return boxes, members
+    order = np.sort(np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")[:cap])
+    return boxes[order], [members[i] for i in order]
+
+
+def _region_lut(count: int, members) -> np.ndarray:
+    """Component label -> region index (-1: no region), so `lut[labels] == k` is region k's ink."""
+    lut = np.full(count, -1, np.int32)
+    for k, member in enumerate(members):
+        lut[list(member)] = k
+    return lut
 
 
 def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
@@ -409,7 +426,7 @@ def plausible_digits(boxes: np.ndarray, stats: np.ndarray, members: list[list[in
 
 
 def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.ndarray,
-                     boxes: np.ndarray, members: list[list[int]]) -> np.ndarray:
+                     region_lut: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Keep-mask: the region is clearly darker than plain paper around it.
 
     Shading and show-through are too faint; desk texture and highlights have no plain ground
@@ -424,8 +441,11 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.nd
     for k, (x, y, w, h) in enumerate(boxes):
         pad = max(2, int(0.15 * h))
         window = (slice(max(0, y - pad), min(h_img, y + h + pad)), slice(max(0, x - pad), min(w_img, x + w + pad)))
+        # Every other pixel is plenty for a median, and keeps a big region's check cheap.
+        step = 2 if (window[0].stop - window[0].start) * (window[1].stop - window[1].start) > 4096 else 1
+        window = (slice(window[0].start, window[0].stop, step), slice(window[1].start, window[1].stop, step))
         patch = ink_bright[window]
-        is_ink = np.isin(labels[window], members[k])
+        is_ink = region_lut[labels[window]] == k
         ground = patch[ink_mask[window] == 0]
         if not is_ink.any() or ground.size < 4:
             continue
@@ -468,8 +488,8 @@ def reading_order(boxes: np.ndarray) -> np.ndarray:
     return np.array([i for line in lines for i in line], int)
 
 
-def ink_intensity(ink_bright: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
-                  members: tuple[tuple[int, ...], ...]) -> np.ndarray:
+def ink_intensity(ink_bright: np.ndarray, labels: np.ndarray, region_lut: np.ndarray,
+                  boxes: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] over the working frame, filled only inside the kept regions.
 
     Per region: (pixel - paper level) / (ink level - paper level), so faint pencil and black
@@ -478,9 +498,9 @@ def ink_intensity(ink_bright: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
     out = np.zeros(ink_bright.shape, np.float32)
     h_img, w_img = ink_bright.shape
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    for (x, y, w, h), member in zip(boxes, members):
+    for k, (x, y, w, h) in enumerate(boxes):
         patch = ink_bright[y:y + h, x:x + w].astype(np.float32)
-        is_ink = np.isin(labels[y:y + h, x:x + w], member)
+        is_ink = region_lut[labels[y:y + h, x:x + w]] == k
         ground = float(np.median(patch[~is_ink])) if (~is_ink).any() else float(patch.min())
         core = float(np.percentile(patch[is_ink], 90)) if is_ink.any() else ground + 1
         strength = np.clip((patch - ground) / max(core - ground, 1.0), 0, 1)
