@@ -36,6 +36,8 @@ PAPER_MAX_TEXTURE_STD = 20.0
 # holes in it): a large white '0' on black fills only ~40% of its own outline.
 PAPER_MIN_AREA_FRACTION = 0.08
 PAPER_MIN_PLAIN_FRACTION = 0.7
+# Plain parts at least this bright relative to the brightest are the same surface in shadow.
+SURFACE_SHADE_RATIO = 0.5
 # Ink this close to the sheet's outline (fraction of the frame's shorter side) is the sheet's
 # edge or its shadow, not writing.
 PAPER_EDGE_MARGIN = 0.012
@@ -216,14 +218,18 @@ def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
         return None, float(np.median(gray))
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
-    contours, _ = cv2.findContours((labels == best).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                   cv2.CHAIN_APPROX_SIMPLE)
-    # The convex hull, not the outline: digits are holes in the plain area, and a digit near the
-    # sheet's edge is a bay open to the desk that only the hull closes. Sheets are convex.
+    # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
+    # brightness: all large parts nearly as bright as the brightest belong to the surface.
+    parts = [i for i in large if brightness[i] >= SURFACE_SHADE_RATIO * brightness[best]]
+    # Each part's convex hull, not its outline: digits are holes in the plain area, and a digit
+    # near the sheet's edge is a bay open to the desk that only the hull closes.
     sheet = np.zeros_like(plain)
-    cv2.fillConvexPoly(sheet, cv2.convexHull(np.vstack(contours)), 1)
+    for part in parts:
+        contours, _ = cv2.findContours((labels == part).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        cv2.fillConvexPoly(sheet, cv2.convexHull(np.vstack(contours)), 1)
     sheet_area = int(sheet.sum())
-    if stats[best, cv2.CC_STAT_AREA] < PAPER_MIN_PLAIN_FRACTION * sheet_area:
+    if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < PAPER_MIN_PLAIN_FRACTION * sheet_area:
         return None, float(np.median(gray))  # mostly holes: a big drawn shape, not a surface
     if sheet_area > 0.97 * th * tw:
         return np.full((h, w), 255, np.uint8), brightness[best]  # the surface fills the view
