@@ -178,7 +178,8 @@ def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
         gray = frame_bgr
     else:
         # The brightest channel, not the luma: light blue rules and a red margin line are as
-        # bright as paper in their own colour, while pen and pencil are dark in every channel.
+        # bright as paper in their own colour, while pencil, black and blue pens are dark in
+        # every channel. The price: red ink is as faint as the margin line (a known limit).
         blue, green, red = cv2.split(frame_bgr)
         gray = cv2.max(cv2.max(blue, green), red)
     longest = max(gray.shape[:2])

@@ -155,3 +155,77 @@ def test_blank_sheet_and_bare_desk_give_nothing(real_photos_dir):
     desk = cv2.imread(str(real_photos_dir / "sheet_on_desk.png"))
     for crop in (desk[0:250, 0:230], desk[450:, :], desk[:, 780:], desk[:110, :]):
         assert boxes_of(crop) == []
+
+
+# --- papers and pens the photos lack (issue 8) ----------------------------------------------------
+
+def _write_digits(mnist_test, paper_bgr, ink_bgr, count=6, height_px=48, stroke_change_px=0,
+                  size=(640, 480), gap=0.6, seed=0, origin=(60, 150)):
+    """MNIST test digits written with `ink_bgr` on a flat `paper_bgr` page, one line, known boxes.
+
+    stroke_change_px > 0 thickens the pen (marker), < 0 thins it (fine pencil).
+    """
+    images, labels = mnist_test
+    rng = np.random.default_rng(seed)
+    page = np.zeros((size[1], size[0], 3), np.float32)
+    page[:] = paper_bgr
+    page += rng.normal(0, 2.5, page.shape)
+    truth, x = [], origin[0]
+    for index in rng.choice(len(images), count, replace=False):
+        digit = images[index].astype(np.float32) / 255
+        ys, xs = np.nonzero(digit > 0.25)
+        digit = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        scale = height_px / digit.shape[0]
+        alpha = cv2.resize(digit, (max(2, round(digit.shape[1] * scale)), height_px), interpolation=cv2.INTER_CUBIC)
+        if stroke_change_px:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(stroke_change_px) + 1,) * 2)
+            alpha = cv2.dilate(alpha, kernel) if stroke_change_px > 0 else cv2.erode(alpha, kernel)
+        alpha = np.clip(alpha, 0, 1)
+        h, w = alpha.shape
+        y = origin[1]
+        region = page[y:y + h, x:x + w]
+        page[y:y + h, x:x + w] = region * (1 - alpha[..., None]) + np.array(ink_bgr, np.float32) * alpha[..., None]
+        ink_ys, ink_xs = np.nonzero(alpha > 0.25)
+        truth.append(((x + ink_xs.min(), y + ink_ys.min(), np.ptp(ink_xs) + 1, np.ptp(ink_ys) + 1), int(labels[index])))
+        x += w + int(gap * height_px)
+    return np.clip(page, 0, 255).astype(np.uint8), truth
+
+
+@pytest.mark.parametrize("case, paper_bgr, ink_bgr, stroke_change_px", [
+    ("pencil on grey paper", (170, 172, 175), (105, 105, 110), -1),
+    ("thick black marker", (235, 235, 235), (15, 15, 15), 6),
+    ("blue pen on a yellow sticky note", (120, 235, 250), (150, 60, 25), 0),
+])
+def test_papers_and_pens(mnist_test, case, paper_bgr, ink_bgr, stroke_change_px):
+    image, truth = _write_digits(mnist_test, paper_bgr, ink_bgr, stroke_change_px=stroke_change_px)
+    from realtime.synth import match
+    found = boxes_of(image)
+    pairs = match([box for box, _ in truth], found, 0.5)
+    assert len(pairs) == len(truth) == len(found), (case, found)
+
+
+def test_a_sticky_note_on_a_desk(mnist_test):
+    """A small yellow note on a dark desk: the note is the surface, the desk is ignored."""
+    note, truth = _write_digits(mnist_test, (120, 235, 250), (150, 60, 25), count=3,
+                                size=(260, 160), origin=(25, 50), seed=3)
+    desk = np.random.default_rng(2).normal(60, 18, (480, 640, 3)).clip(0, 255).astype(np.uint8)
+    desk[160:320, 190:450] = note
+    found = boxes_of(desk)
+    from realtime.synth import match
+    moved = [(x + 190, y + 160, w, h) for (x, y, w, h), _ in truth]
+    assert len(match(moved, found, 0.5)) == len(truth) == len(found), found
+
+
+def test_red_ink_is_faint_like_a_margin_line(mnist_test):
+    """Known limit, deliberately: brightness is the brightest channel so that light blue rules
+    and a red margin line fade into the paper; red ink fades with them."""
+    image, _ = _write_digits(mnist_test, (240, 240, 240), (40, 40, 200))
+    assert boxes_of(image) == []
+
+
+def test_digits_cut_by_the_frame_edge_are_skipped(mnist_test):
+    """A digit the frame cuts in half cannot be read: it is deliberately not reported."""
+    image, truth = _write_digits(mnist_test, (230, 230, 230), (30, 30, 30), count=3, origin=(20, 150))
+    shifted = image[:, 40:]  # the first digit now touches the left edge
+    found = boxes_of(shifted)
+    assert len(found) == 2 and all(x > 0 for x, _, _, _ in found)
