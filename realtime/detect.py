@@ -470,15 +470,18 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.nd
 
 
 def reading_order(boxes: np.ndarray) -> np.ndarray:
-    """Indices of boxes in reading order: lines top to bottom, left to right within a line.
+    """Indices of boxes in reading order: lines top to bottom, left to right within a line."""
+    return np.array([i for line in reading_lines(boxes) for i in line], int)
+
+
+def reading_lines(boxes: np.ndarray) -> list[list[int]]:
+    """Box indices grouped into text lines, top to bottom, each left to right.
 
     Lines are chained left to right by vertical overlap with their latest digit, so a sheet
     held at a slant still reads line by line.
     """
-    if len(boxes) == 0:
-        return np.zeros(0, int)
     lines: list[list[int]] = []
-    for i in np.argsort(boxes[:, 0], kind="stable"):
+    for i in np.argsort(boxes[:, 0], kind="stable") if len(boxes) else []:
         top, bottom = boxes[i, 1], boxes[i, 1] + boxes[i, 3]
         best, best_overlap = None, 0.0
         for line in lines:
@@ -491,8 +494,8 @@ def reading_order(boxes: np.ndarray) -> np.ndarray:
             best.append(int(i))
         else:
             lines.append([int(i)])
-    lines.sort(key=lambda line: np.mean(boxes[line, 1] + boxes[line, 3] / 2))
-    return np.array([i for line in lines for i in line], int)
+    lines.sort(key=lambda line: float(np.mean(boxes[line, 1] + boxes[line, 3] / 2)))
+    return lines
 
 
 def ink_intensity(ink_bright: np.ndarray, labels: np.ndarray, region_lut: np.ndarray,

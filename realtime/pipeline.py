@@ -42,8 +42,9 @@ class Recognizer:
         probabilities = self.model.predict(digits)
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
-        return [Detection(tuple(int(v) for v in box), int(label), float(confidence), digit)
-                for box, label, confidence, digit in zip(regions.boxes_src, labels, confidences, digits)]
+        return [Detection(tuple(int(v) for v in box), int(label), float(confidence), digit, row)
+                for box, label, confidence, digit, row
+                in zip(regions.boxes_src, labels, confidences, digits, probabilities)]
 
     def stream(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, list[Detection]]]:
         """(frame, detections) for every frame of a source, mirrored first when asked."""

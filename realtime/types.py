@@ -32,7 +32,19 @@ class Detection:
     label: int
     confidence: float
     digit_28x28: np.ndarray
+    probabilities: np.ndarray | None = None  # (10,) float32, the model's whole answer
+    track: int | None = None  # set by the label smoother: the same digit across frames
+    steady_label: int | None = None  # the smoothed label of that track
+
+    @property
+    def shown_label(self) -> int:
+        """The label to show: the steady one when smoothing is on."""
+        return self.label if self.steady_label is None else self.steady_label
 
     def to_json(self) -> dict:
-        return {"box": [int(v) for v in self.box], "label": int(self.label),
-                "confidence": round(float(self.confidence), 4)}
+        record = {"box": [int(v) for v in self.box], "label": int(self.label),
+                  "confidence": round(float(self.confidence), 4)}
+        if self.track is not None:
+            record["track"] = int(self.track)
+            record["steady_label"] = int(self.steady_label)
+        return record

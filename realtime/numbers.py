@@ -1,0 +1,60 @@
+"""Numbers, not lone digits: group a frame's digits into lines and the digits of a line into numbers.
+
+Digits of one number sit close together; numbers on a line are separated by a gap wider than
+NUMBER_GAP_RATIO digit heights. Runs after the model (and the smoother), before annotate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from realtime.detect import reading_lines
+from realtime.types import Detection
+
+# Handwritten digits of one number are usually less than half a digit height apart; the space
+# between two numbers is a digit height or more.
+NUMBER_GAP_RATIO = 0.75
+
+
+@dataclass(frozen=True)
+class Number:
+    """text: the digits read left to right ('?' where unsure); box: (x, y, w, h) around them;
+    digits: their indices in the frame's detection list."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    digits: tuple[int, ...]
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "box": [int(v) for v in self.box], "digits": list(self.digits)}
+
+
+def group_numbers(detections: list[Detection], min_confidence: float = 0.0) -> list[Number]:
+    """The numbers of one frame in reading order (lines top to bottom, left to right)."""
+    if not detections:
+        return []
+    boxes = np.array([d.box for d in detections], np.int64)
+    numbers = []
+    for line in reading_lines(boxes):
+        current = [line[0]]
+        for previous, index in zip(line, line[1:]):
+            gap = boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])
+            height = max(boxes[index, 3], boxes[previous, 3])
+            if gap > NUMBER_GAP_RATIO * height:
+                numbers.append(_number(current, detections, boxes, min_confidence))
+                current = []
+            current.append(index)
+        numbers.append(_number(current, detections, boxes, min_confidence))
+    return numbers
+
+
+def _number(indices: list[int], detections: list[Detection], boxes: np.ndarray,
+            min_confidence: float) -> Number:
+    text = "".join(str(detections[i].shown_label) if detections[i].confidence >= min_confidence else "?"
+                   for i in indices)
+    chosen = boxes[indices]
+    x0, y0 = chosen[:, 0].min(), chosen[:, 1].min()
+    x1, y1 = (chosen[:, 0] + chosen[:, 2]).max(), (chosen[:, 1] + chosen[:, 3]).max()
+    return Number(text, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), tuple(indices))
