@@ -1,0 +1,347 @@
+"""The benchmark's output: machine facts, the tables, the targets (goals, not tests) and the JSON
+file under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+# The goals of issue #4, printed next to the figures.
+MAX_FULL_OVER_FLOOR = 2.0
+MIN_USUAL_OVER_FULL = 100.0
+MIN_END_TO_END = {"clean": 0.92, "camera": 0.92, "hard": 0.90}
+MIN_PRECISION = 0.99
+TARGET_MODEL = "softmax"
+
+
+# ---------------------------------------------------------------------------------------------
+# Where and on what it ran.
+
+def machine() -> dict:
+    """CPU model and cores (all, and those this process may use), OS, memory."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable,
+            "os": platform.platform(), "memory_gb": memory_gb,
+            "load_average_1min_at_start": None if load is None else round(load, 2)}
+
+
+def versions() -> dict:
+    import cv2
+    import numpy
+
+    from realtime.model import import_tensorflow
+
+    return {"python": platform.python_version(), "tensorflow": import_tensorflow().__version__,
+            "opencv": cv2.__version__, "numpy": numpy.__version__}
+
+
+def git_state() -> dict:
+    """The commit benchmarked and whether the working tree differed from it (and where)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout
+
+    try:
+        # Porcelain lines are "XY path": two status letters and a space before the path.
+        changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line.strip()]
+        return {"commit": git("rev-parse", "HEAD").strip(), "dirty": bool(changed),
+                "changed": changed}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None, "changed": []}
+
+
+def now_utc() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets.
+
+@dataclass(frozen=True)
+class Target:
+    """One goal: what is measured, the goal as text, the value, and whether it is met (None: could
+    not be measured in this run)."""
+
+    name: str
+    goal: str
+    value: float | None
+    shown: str
+    passed: bool | None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "MISS", None: "n/a"}[self.passed]
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "goal": self.goal,
+                "value": None if self.value is None else round(self.value, 4),
+                "shown": self.shown, "passed": self.passed}
+
+
+def targets(rows: dict, scores: list) -> list[Target]:
+    """The issue's goals against this run's figures (rows by key, accuracy Scores).
+
+    Speed goals are judged on the typical frame (p50): on a shared machine a few frames stalled
+    by other jobs move a mean by more than the pipeline's own changes; the ratio of means is
+    shown beside it.
+    """
+    found = []
+    for name, slow_key, fast_key, goal, passes in (
+            ("realtime-digits / floor, per frame", "full", "floor",
+             f"<= {MAX_FULL_OVER_FLOOR:g}x", lambda ratio: ratio <= MAX_FULL_OVER_FLOOR),
+            ("per-digit Keras predict / realtime-digits, per frame", "usual_keras", "full",
+             f">= {MIN_USUAL_OVER_FULL:g}x", lambda ratio: ratio >= MIN_USUAL_OVER_FULL)):
+        slow, fast = rows.get(slow_key), rows.get(fast_key)
+        if not (slow and fast):
+            found.append(Target(name, goal, None, "-", None))
+            continue
+        of_p50s = slow.median("p50_ms") / fast.median("p50_ms")
+        of_means = slow.median("mean_ms") / fast.median("mean_ms")
+        found.append(Target(name, goal, of_p50s,
+                            f"{_times(of_p50s)} p50 ({_times(of_means)} mean)", passes(of_p50s)))
+    ours = {score.tier: score for score in scores
+            if score.model == TARGET_MODEL and score.normalization == "ours"}
+    for tier, goal in MIN_END_TO_END.items():
+        value = ours[tier].end_to_end if tier in ours else None
+        found.append(Target(f"end-to-end accuracy, {TARGET_MODEL}, {tier}", f">= {goal:.0%}", value,
+                            _percent(value), None if value is None else value >= goal))
+    for tier in MIN_END_TO_END:
+        value = ours[tier].precision if tier in ours else None
+        found.append(Target(f"detection precision, {tier}", f">= {MIN_PRECISION:.0%}", value,
+                            _percent(value), None if value is None else value >= MIN_PRECISION))
+    return found
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables.
+
+def table(headers: list[str], rows: list[list[str]], left_columns: int = 1) -> str:
+    """Plain fixed-width text: the first `left_columns` columns left-aligned, numbers right."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells):
+        return "  ".join(str(cell).ljust(width) if i < left_columns else str(cell).rjust(width)
+                         for i, (cell, width) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * width for width in widths])]
+                     + [line(row) for row in rows])
+
+
+def header_text(results: dict) -> str:
+    facts, used, git = results["machine"], results["versions"], results["git"]
+    commit = (git["commit"] or "unknown")[:12] + (" + local changes" if git["dirty"] else "")
+    return (f"realtime-digits benchmark, {results['date']}\n"
+            f"machine: {facts['cpu']}, {facts['cores']} cores ({facts['usable_cores']} usable), "
+            f"1-min load {facts['load_average_1min_at_start']} at start, "
+            f"{results.get('load_average_1min_at_end', '-')} at end\n"
+            f"Python {used['python']}, TensorFlow {used['tensorflow']}, OpenCV {used['opencv']}, "
+            f"NumPy {used['numpy']}; commit {commit}")
+
+
+def speed_text(speed: dict, rows: list) -> str:
+    clip = speed["clip"]
+    by_key = {row.key: row for row in rows}
+    lines = [f"SPEED: {clip['tier']}-tier clip {clip['size'][0]}x{clip['size'][1]}, "
+             f"{clip['frames']} frames, {clip['true_digits_per_frame']:.1f} digits/frame drawn, "
+             f"{_number(by_key['full'].median('digits_per_frame'), 1) if 'full' in by_key else '-'}"
+             f" found; model {speed['model']}; median of {speed['repeats']} runs.",
+             f"In-process rows take turns every {speed['chunk_frames']} frames within a run (load "
+             f"bursts hit them alike); the CLI rows run after each run.",
+             "Every row includes decode (VideoCapture.read of the mp4, added frame by frame).",
+             ""]
+    body = []
+    for row in rows:
+        cold = row.median("cold_start_s")
+        cold_text = "-" if cold is None else (f"~{cold:.2f}" if row.key == "cli" else f"{cold:.2f}")
+        body.append([row.label, f"{int(row.median('frames'))}x{len(row.runs)}",
+                     _number(row.median("mean_ms")), _number(row.median("p50_ms")),
+                     _number(row.median("p99_ms")), _number(row.fps, 1),
+                     _number(row.median("model_us_per_call"), 0),
+                     _number(row.median("model_calls_per_frame"), 1), cold_text,
+                     _number(row.median("peak_rss_mb"), 0)])
+    lines.append(table(["row", "frames", "mean ms", "p50 ms", "p99 ms", "fps", "model us/call",
+                        "calls/frame", "cold start s", "peak RSS MB"], body))
+    notes = []
+    if "usual_keras" in by_key:
+        notes.append(f"Keras per-digit predict is 30-50 ms a call: timed on "
+                     f"{int(by_key['usual_keras'].median('frames'))} frames spread over the clip "
+                     f"per run, not all {clip['frames']}.")
+    elif speed.get("keras_skipped"):
+        notes.append(speed["keras_skipped"])
+    for key, reason in speed.get("rows_skipped", {}).items():
+        notes.append(f"row {key} skipped: {reason}")
+    if "cli" in by_key:
+        notes.append("CLI --no-display: mean from its own 'fps mean' (no per-frame output); "
+                     "~cold start = wall time outside its loop (imports, model load, exit).")
+    if "cli_save_json" in by_key:
+        notes.append("CLI --save --json: per-frame times from when each JSON line appears; cold "
+                     "start = command start to the first line.")
+    if speed.get("keras_max_difference") is not None:
+        notes.append(f"Keras replica vs SavedModel: max |probability difference| "
+                     f"{speed['keras_max_difference']:.1e} on one frame's digits.")
+    lines += [""] + [f"  {note}" for note in notes]
+    lines += ["", "Ratios (per frame, decode included; of means, and of p50s which load spikes "
+              "move less):"]
+    lines.append(table(["ratio", "of means", "of p50s", "goal"],
+                       [[ratio.name, _times(ratio.of_means), _times(ratio.of_p50s), ratio.goal]
+                        for ratio in ratio_rows(by_key)]))
+    stages = stage_breakdown(by_key)
+    if stages:
+        lines += ["", "Stages of an in-process frame (mean ms; detect and normalize timed in the "
+                  "per-digit SavedModel row, same code):",
+                  "  " + " | ".join(f"{name} {value:.2f}" for name, value in stages)
+                  + f" | sum {sum(value for _, value in stages):.2f} vs "
+                    f"{by_key['full'].median('mean_ms'):.2f} for realtime-digits in-process"]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Row a's per-frame time over row b's: of the mean times and of the p50s (None where a row
+    has no p50, as the plain CLI row)."""
+
+    name: str
+    of_means: float
+    of_p50s: float | None
+    goal: str = ""
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "of_means": round(self.of_means, 3),
+                "of_p50s": None if self.of_p50s is None else round(self.of_p50s, 3),
+                "goal": self.goal}
+
+
+def ratio_rows(by_key: dict) -> list[Ratio]:
+    """Every ratio both of whose rows ran."""
+    pairs = [("realtime-digits / floor", "full", "floor", f"<= {MAX_FULL_OVER_FLOOR:g}x"),
+             ("realtime-digits / realtime grey+threshold_ink", "full", "floor_realtime", ""),
+             ("CLI --no-display / in-process", "cli", "full", ""),
+             ("CLI --save --json / in-process", "cli_save_json", "full", ""),
+             ("usual Keras per digit / realtime-digits", "usual_keras", "full",
+              f">= {MIN_USUAL_OVER_FULL:g}x"),
+             ("usual SavedModel per digit / realtime-digits", "usual_signature", "full", "")]
+    found = []
+    for name, a, b, goal in pairs:
+        if a in by_key and b in by_key:
+            p50_a, p50_b = by_key[a].median("p50_ms"), by_key[b].median("p50_ms")
+            found.append(Ratio(name, by_key[a].median("mean_ms") / by_key[b].median("mean_ms"),
+                               p50_a / p50_b if p50_a and p50_b else None, goal))
+    keras, full = by_key.get("usual_keras"), by_key.get("full")
+    if keras and full and full.median("model_us_per_call"):
+        model_ratio = ((keras.median("model_us_per_call") * keras.median("model_calls_per_frame"))
+                       / (full.median("model_us_per_call") * full.median("model_calls_per_frame")))
+        found.append(Ratio("model time per frame: Keras per digit / one batch", model_ratio, None))
+    return found
+
+
+def stage_breakdown(by_key: dict) -> list[tuple[str, float]]:
+    """(stage, mean ms per frame): decode, detect, normalize, the model's one batched call."""
+    full, usual, decode = by_key.get("full"), by_key.get("usual_signature"), by_key.get("decode")
+    if not (full and usual and decode and full.median("model_us_per_call")):
+        return []
+    model_ms = 1e-3 * full.median("model_us_per_call") * full.median("model_calls_per_frame")
+    return [("decode", decode.median("mean_ms")), ("detect", usual.median("detect_ms")),
+            ("normalize", usual.median("normalize_ms")), ("model, one batch", model_ms)]
+
+
+def accuracy_text(accuracy: dict, scores: list) -> str:
+    lines = [f"ACCURACY on generated scenes: {accuracy['scenes_per_tier']} scenes per tier "
+             f"(seed {accuracy['seed']}, {accuracy['digits_per_scene']} MNIST test digits each, "
+             f"{accuracy['size'][0]}x{accuracy['size'][1]}); a detection counts when IoU >= "
+             f"{accuracy['min_iou']}.",
+             "ours = Recognizer.recognize; naive = same detection, tight crop stretched to 28x28 "
+             "(deskewed for deskew-trained models).", ""]
+    body = [[score.tier, score.model, score.normalization, str(score.true_digits),
+             str(score.found), _percent(score.recall), _percent(score.precision),
+             _percent(score.accuracy_found), _percent(score.end_to_end)] for score in scores]
+    lines.append(table(["tier", "model", "normalization", "digits", "found", "recall",
+                        "precision", "acc on found", "end-to-end"], body, left_columns=3))
+    return "\n".join(lines)
+
+
+def photos_text(readings: list, skipped: list[str]) -> str:
+    lines = ["REAL PHOTOS (issue #8): text in reading order, a space between lines; CER = edit "
+             "distance / true digits (spaces ignored)."]
+    if readings:
+        body = [[r.file, f"{r.size[0]}x{r.size[1]}" + (" (scaled)" if r.scaled else ""), r.model,
+                 r.truth or "(none)", r.read or "(none)",
+                 _percent(r.cer) if r.cer is not None else "-",
+                 "-" if r.false_digits is None else str(r.false_digits)] for r in readings]
+        lines += ["", table(["photo", "size", "model", "truth", "read", "CER", "false digits"],
+                            body, left_columns=5)]
+    lines += [f"  {reason}" for reason in skipped]
+    return "\n".join(lines)
+
+
+def profile_text(profile: dict, lines_found: list) -> str:
+    if not lines_found:
+        return ""
+    body = [[line.function, line.calls, f"{line.own_ms_per_frame:.3f}",
+             f"{line.cumulative_ms_per_frame:.3f}"] for line in lines_found]
+    return "\n".join([f"PROFILE: cProfile of Recognizer.recognize over {profile['frames']} clip "
+                      f"frames, top {len(lines_found)} by cumulative time (ms per frame; "
+                      f"profiling inflates Python-level calls)", "",
+                      table(["function", "calls", "own ms", "cumulative ms"], body)])
+
+
+def targets_text(found: list[Target]) -> str:
+    body = [[target.name, target.goal, target.shown, target.verdict] for target in found]
+    return "\n".join(["TARGETS (goals of issue #4, not tests):", "",
+                      table(["target", "goal", "value", ""], body, left_columns=1)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON file.
+
+def write_results(results: dict, out_dir: Path, quick: bool) -> list[Path]:
+    """latest.json plus a dated copy (quick.json only, for --quick); written whole or not at all."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = results["date"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    names = ["quick.json"] if quick else ["latest.json", f"bench-{stamp}.json"]
+    text = json.dumps(results, indent=1) + "\n"
+    paths = []
+    for name in names:
+        path = out_dir / name
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+        paths.append(path)
+    return paths

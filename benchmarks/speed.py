@@ -1,0 +1,568 @@
+"""Speed: what one 640x480 frame costs, from the floor (decode, grey, threshold, contours) through
+realtime-digits (in-process and as the CLI) to the usual per-digit approach.
+
+Every row runs on one generated camera-tier clip. A run of the in-process rows goes through the
+clip in chunks of CHUNK_FRAMES frames, and every row times each chunk in turn (order rotated
+chunk by chunk), so a burst of load from other jobs on a shared machine hits every row alike.
+Those rows read frames decoded once into memory and add, frame by frame, the decode time the
+decode row measured for the same frame in the same run (VideoCapture.read of the same mp4), so
+every row carries decode the same way, as the CLI rows, which decode as they go, do. The CLI rows
+run whole after each run. Rows are reported as the median of their runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import functools
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime import synth
+from realtime.detect import find_digits, threshold_ink, to_working_gray
+from realtime.normalize import normalize_regions, to_mnist
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The clip: what a webcam pointed at a sheet on a desk sends. Camera tier (uneven light, a shadow,
+# noise, some blur) with the desk around the sheet, the harder case for detection; 10 digits.
+CLIP_TIER = "camera"
+CLIP_SIZE = (640, 480)
+CLIP_DIGITS = 10
+CLIP_FPS = 15
+CLIP_SEED = 4
+# Frames each row times before the next row takes over: short enough that a few seconds of load
+# from other jobs spread over every row, long enough that switching rows (cold caches) is rare.
+CHUNK_FRAMES = 20
+# Untimed frames at the start of every run: the first signature call and first-touched buffers
+# are start-up cost, not per-frame cost (the CLI rows report start-up as cold start instead).
+WARMUP_FRAMES = 3
+# Keras' first predict() builds its predict function (hundreds of ms); one frame warms it.
+KERAS_WARMUP_FRAMES = 1
+# How often the CLI's --json file is looked at: far below a frame (~15 ms), and one stat() a
+# millisecond costs well under 1% of a core.
+JSON_POLL_S = 0.001
+# The floor's adaptive threshold: a neighbourhood about a digit wide at 640x480 (px, odd) and the
+# offset in grey levels, as detect's own adaptive threshold uses at this size.
+BARE_BLOCK_PX = 49
+BARE_OFFSET = 12
+# The CLI's peak RSS is its /proc VmHWM (its own high-water mark since exec), read this often;
+# the last reading before exit is the peak. ru_maxrss from wait4/getrusage(RUSAGE_CHILDREN) is no
+# use: Linux carries the parent's high-water mark across fork+exec, so every child would report
+# this benchmark process's own ~1 GB.
+RSS_POLL_S = 0.02
+CLI_ROWS = ("cli", "cli_save_json")
+CLI_SUMMARY = re.compile(r"(\d+) frames, (\d+) digits, ([\d.]+) fps mean")
+
+ROW_LABELS = {
+    "decode": "decode only (VideoCapture.read, mp4)",
+    "floor": "floor: decode+grey+threshold+contours",
+    "floor_realtime": "decode+realtime grey+threshold_ink+contours",
+    "full": "realtime-digits in-process (recognize)",
+    "cli": "realtime-digits CLI --no-display",
+    "cli_save_json": "CLI --no-display --save --json",
+    "usual_signature": "usual: per-digit SavedModel call",
+    "usual_keras": "usual: per-digit Keras predict",
+}
+ROW_NOTES = {
+    "decode": "cv2.VideoCapture.read of the clip, frame by frame; included in every row below",
+    "floor": "cv2.cvtColor(BGR2GRAY) + cv2.adaptiveThreshold(49 px, offset 12) + "
+             "cv2.findContours(RETR_EXTERNAL): the least any threshold-and-contours recognizer "
+             "spends, independent of realtime's internals",
+    "floor_realtime": "realtime.detect.to_working_gray + threshold_ink over the whole frame (no "
+                      "paper search, so its rule removal sees the desk and the sheet's edges) + "
+                      "cv2.findContours(RETR_EXTERNAL); a reference, not a floor",
+    "full": "Recognizer.recognize per in-memory frame: detect, normalize, one batched "
+            "SavedModel call",
+    "cli": "python -m realtime CLIP --no-display: mean from the CLI's own 'fps mean' (loop only); "
+           "cold start column: wall time outside the loop (imports, model load, exit)",
+    "cli_save_json": "python -m realtime CLIP --no-display --save OUT.mp4 --json OUT.jsonl: "
+                     "per-frame times from when each JSON line appears (polled every 1 ms); "
+                     "cold start: command start to the first JSON line",
+    "usual_signature": "same detection and normalization, then one SavedModel signature call "
+                       "per digit",
+    "usual_keras": "same detection and normalization, then one tf.keras Sequential "
+                   "Dense(10, softmax) .predict() per digit (W, b read from the SavedModel)",
+}
+
+
+class RowSkipped(RuntimeError):
+    """A row that could not run (its reason is printed and saved; the other rows go on)."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """The benchmark video: path to the mp4 (for the CLI rows), its frames decoded once
+    ((H, W, 3) uint8 BGR each) and the true digits per frame."""
+
+    path: Path
+    frames_bgr: tuple[np.ndarray, ...]
+    true_digits_per_frame: float
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """One timed pass of one row. Times per frame in ms with decode included; model time per call
+    in µs; None where a row cannot tell (a CLI without per-frame output)."""
+
+    frames: int
+    mean_ms: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    model_us_per_call: float | None = None
+    model_calls_per_frame: float | None = None
+    detect_ms: float | None = None
+    normalize_ms: float | None = None
+    digits_per_frame: float | None = None
+    cold_start_s: float | None = None
+    peak_rss_mb: float | None = None
+    wall_s: float | None = None
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    """A row of the speed table: every run of it, reported as the median of the runs."""
+
+    key: str
+    runs: tuple[RunStats, ...]
+
+    @property
+    def label(self) -> str:
+        return ROW_LABELS[self.key]
+
+    def median(self, name: str) -> float | None:
+        values = [getattr(run, name) for run in self.runs if getattr(run, name) is not None]
+        return float(np.median(values)) if values else None
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.median("mean_ms")
+
+    def to_json(self) -> dict:
+        fields = [name for name in RunStats.__dataclass_fields__ if name != "frames"]
+        return {"key": self.key, "label": self.label, "note": ROW_NOTES[self.key],
+                "runs": len(self.runs), "frames_per_run": int(self.median("frames")),
+                **{name: _rounded(self.median(name)) for name in fields},
+                "fps": _rounded(self.fps),
+                "runs_mean_ms": [_rounded(run.mean_ms) for run in self.runs],
+                "per_run": [asdict(run) for run in self.runs]}
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+# ---------------------------------------------------------------------------------------------
+# The clip.
+
+def make_clip(x_test: np.ndarray, y_test: np.ndarray, folder: Path, n_frames: int) -> Clip:
+    """Write the camera-tier benchmark mp4 into `folder` and decode it once into memory."""
+    path = Path(folder) / "bench_camera.mp4"
+    scenes = synth.make_video(x_test, y_test, path, tier=CLIP_TIER, n_frames=n_frames,
+                              fps=CLIP_FPS, size=CLIP_SIZE, n_digits=CLIP_DIGITS, seed=CLIP_SEED,
+                              sheet=True)
+    frames_bgr = read_frames(path)
+    if len(frames_bgr) != n_frames:
+        raise RuntimeError(f"{path} decodes to {len(frames_bgr)} frames, not {n_frames}: this "
+                           f"OpenCV build cannot round-trip mp4v files")
+    return Clip(path, tuple(frames_bgr), float(np.mean([len(s.digits) for s in scenes])))
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a video, (H, W, 3) uint8 BGR each."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise RuntimeError(f"cannot open {path} for reading")
+    frames = []
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return frames
+            frames.append(frame)
+    finally:
+        capture.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process rows.
+
+@dataclass(frozen=True)
+class FrameClocks:
+    """What a step measured inside one frame besides its total time: each model call (s),
+    detection and normalization (s), digits found. None where the step does not have it."""
+
+    model_calls_s: tuple[float, ...] = ()
+    detect_s: float | None = None
+    normalize_s: float | None = None
+    digits: int | None = None
+
+
+class TimedRow:
+    """One in-process row during one run: `step(frame_bgr) -> FrameClocks | None` timed frame
+    by frame over the chunks it is given. `around` makes a context entered around each chunk."""
+
+    def __init__(self, step, frames, warmup_frames: int = WARMUP_FRAMES, around=None):
+        self.step = step
+        self.frames = frames
+        self.warmup_frames = warmup_frames
+        self.around = around or contextlib.nullcontext
+        self.process_ms: dict[int, float] = {}
+        self.clocks: dict[int, FrameClocks | None] = {}
+
+    def warm_up(self) -> None:
+        with self.around():
+            for frame in self.frames[:self.warmup_frames]:
+                self.step(frame)
+
+    def time(self, indices) -> None:
+        with self.around():
+            for i in indices:
+                started = time.perf_counter()
+                clocks = self.step(self.frames[i])
+                self.process_ms[int(i)] = 1e3 * (time.perf_counter() - started)
+                self.clocks[int(i)] = clocks
+
+    def stats(self, decode_ms: np.ndarray) -> RunStats:
+        """This run's figures, decode_ms[i] added to frame i."""
+        indices = sorted(self.process_ms)
+        frame_ms = np.array([self.process_ms[i] for i in indices]) + decode_ms[indices]
+        clocks = [self.clocks[i] for i in indices if self.clocks[i] is not None]
+        if not clocks:
+            return _stats(frame_ms)
+        calls_s = [call for clock in clocks for call in clock.model_calls_s]
+
+        def mean_of(name):
+            values = [getattr(c, name) for c in clocks if getattr(c, name) is not None]
+            return float(np.mean(values)) if values else None
+
+        detect_s, normalize_s = mean_of("detect_s"), mean_of("normalize_s")
+        return _stats(frame_ms,
+                      model_us_per_call=1e6 * float(np.mean(calls_s)) if calls_s else None,
+                      model_calls_per_frame=len(calls_s) / len(indices),
+                      detect_ms=None if detect_s is None else 1e3 * detect_s,
+                      normalize_ms=None if normalize_s is None else 1e3 * normalize_s,
+                      digits_per_frame=mean_of("digits"))
+
+
+class DecodeRow:
+    """VideoCapture.read of the clip, chunk by chunk in step with the other rows; keeps each
+    frame's read time for them (decode_ms)."""
+
+    def __init__(self, path: Path, n_frames: int):
+        self.path = path
+        self.decode_ms = np.full(n_frames, np.nan)
+        self._capture = None
+
+    def __enter__(self):
+        self._capture = cv2.VideoCapture(str(self.path))
+        if not self._capture.isOpened():
+            raise RuntimeError(f"cannot open {self.path} for reading")
+        return self
+
+    def __exit__(self, *exc):
+        self._capture.release()
+        return False
+
+    def time(self, indices) -> None:
+        for i in indices:
+            started = time.perf_counter()
+            ok, _ = self._capture.read()
+            elapsed = time.perf_counter() - started
+            if not ok:
+                raise RuntimeError(f"{self.path} ended before frame {i}")
+            self.decode_ms[i] = 1e3 * elapsed
+
+    def stats(self) -> RunStats:
+        return _stats(self.decode_ms)
+
+
+def _stats(frame_ms: np.ndarray, **extra) -> RunStats:
+    return RunStats(frames=len(frame_ms), mean_ms=float(np.mean(frame_ms)),
+                    p50_ms=float(np.percentile(frame_ms, 50)),
+                    p99_ms=float(np.percentile(frame_ms, 99)), **extra)
+
+
+def floor_step(frame_bgr: np.ndarray) -> None:
+    """The floor: grey, one adaptive threshold, outer contours; no paper, no model."""
+    gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+    ink_mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                     BARE_BLOCK_PX, BARE_OFFSET)
+    cv2.findContours(ink_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+
+
+def floor_realtime_step(frame_bgr: np.ndarray, threshold_mode: str) -> None:
+    """realtime's own grey and threshold_ink over the whole frame, then outer contours."""
+    gray = to_working_gray(frame_bgr)[0]
+    # Dark ink on paper, as detect does: bright = ink from here on.
+    ink_mask = threshold_ink(255 - gray, None, threshold_mode)
+    cv2.findContours(ink_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+
+
+class _TimedCalls:
+    """Wraps a function and keeps the seconds of every call (for the model inside recognize)."""
+
+    def __init__(self, function):
+        self.function = function
+        self.seconds: list[float] = []
+
+    def __call__(self, *args):
+        started = time.perf_counter()
+        result = self.function(*args)
+        self.seconds.append(time.perf_counter() - started)
+        return result
+
+
+def recognizer_row(recognizer, frames) -> TimedRow:
+    """The full pipeline exactly as Recognizer.recognize runs it. Its one batched model call is
+    timed by a wrapper set on this instance's `model.predict` around each chunk (and only then,
+    so the per-digit rows call the model unwrapped)."""
+    timed = _TimedCalls(recognizer.model.predict)
+
+    @contextlib.contextmanager
+    def model_timed():
+        recognizer.model.predict = timed
+        try:
+            yield
+        finally:
+            del recognizer.model.predict
+
+    def step(frame_bgr):
+        timed.seconds.clear()
+        digits = len(recognizer.recognize(frame_bgr))
+        # recognize skips the model on a frame without digits: then no call is counted.
+        return FrameClocks(tuple(timed.seconds), digits=digits)
+
+    return TimedRow(step, frames, around=model_timed)
+
+
+def per_digit_row(recognizer, predict_one, frames, warmup_frames: int = WARMUP_FRAMES) -> TimedRow:
+    """The usual approach: the same detection and normalization, then `predict_one((1, 28, 28))`
+    once per digit. Also times detection and normalization on their own (the stage breakdown)."""
+    to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
+    settings = recognizer.settings
+
+    def step(frame_bgr):
+        started = time.perf_counter()
+        regions = find_digits(frame_bgr, settings)
+        detected = time.perf_counter()
+        digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
+        normalized = time.perf_counter()
+        calls_s, labels = [], []
+        for digit in digits:
+            call_started = time.perf_counter()
+            probabilities = predict_one(digit[None])
+            calls_s.append(time.perf_counter() - call_started)
+            labels.append(int(probabilities.argmax()))
+        return FrameClocks(tuple(calls_s), detected - started, normalized - detected, len(labels))
+
+    return TimedRow(step, frames, warmup_frames=warmup_frames)
+
+
+def keras_replica(model_dir: Path):
+    """The usual webcam project's model: a tf.keras Sequential Dense(10, softmax) holding the
+    SavedModel's W (784, 10) and b (10,). Returns (model, "") or (None, why not)."""
+    from realtime.model import import_tensorflow
+
+    tf = import_tensorflow()
+    loaded = tf.saved_model.load(str(model_dir))
+    weights = [v.numpy() for v in loaded.variables if tuple(v.shape) == (784, 10)]
+    biases = [v.numpy() for v in loaded.variables if tuple(v.shape) == (10,)]
+    if len(loaded.variables) != 2 or len(weights) != 1 or len(biases) != 1:
+        return None, (f"{model_dir.name} is not a single softmax layer (W 784x10, b 10): "
+                      f"no Keras replica")
+    model = tf.keras.Sequential([tf.keras.Input((784,)),
+                                 tf.keras.layers.Dense(10, activation="softmax")])
+    model.layers[0].set_weights([weights[0], biases[0]])
+    return model, ""
+
+
+def keras_predict_one(keras_model, digit: np.ndarray) -> np.ndarray:
+    """One Keras predict call on one (1, 28, 28) digit, as per-digit webcam scripts do."""
+    return keras_model.predict(digit.reshape(1, 784), verbose=0)
+
+
+def keras_max_difference(keras_model, recognizer, frame_bgr: np.ndarray) -> float:
+    """Largest |probability difference| between the Keras replica and the SavedModel on the
+    digits of one frame: the replica must be the same model, or its timing means nothing."""
+    regions = find_digits(frame_bgr, recognizer.settings)
+    to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
+    digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
+    if len(digits) == 0:
+        return 0.0
+    ours = recognizer.model.predict(digits)
+    theirs = keras_model.predict(digits.reshape(len(digits), 784), verbose=0)
+    return float(np.abs(ours - theirs).max())
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI rows: the command as users run it, in its own process.
+
+def time_cli(clip_path: Path, model: str, workdir: Path, save_and_json: bool) -> RunStats:
+    """Run `python -m realtime CLIP --no-display [--save --json]` once and time it.
+
+    With --json, each frame's time is when its line appears in the file (the CLI flushes every
+    line); without it only the CLI's own 'fps mean' is known. Peak RSS is the child's VmHWM.
+    """
+    workdir = Path(workdir)
+    json_path = workdir / "cli.jsonl" if save_and_json else None
+    command = [sys.executable, "-m", "realtime", str(clip_path), "--no-display", "--model", model]
+    if save_and_json:
+        json_path.unlink(missing_ok=True)
+        command += ["--save", str(workdir / "cli_annotated.mp4"), "--json", str(json_path)]
+    stderr_path = workdir / "cli_stderr.txt"
+    with open(workdir / "cli_stdout.txt", "wb") as stdout, open(stderr_path, "wb") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=REPO, stdout=stdout, stderr=stderr)
+        status, sizes, peak_rss_kb = _watch(process.pid, json_path, started)
+        wall_s = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, tell Popen
+    errors = stderr_path.read_text(errors="replace")
+    if process.returncode != 0:
+        last_line = (errors.strip().splitlines() or ["(no message)"])[-1]
+        raise RowSkipped(f"`python -m realtime ...` exited with {process.returncode}: {last_line}")
+    summary = CLI_SUMMARY.search(errors)
+    if summary is None:
+        raise RowSkipped("the CLI no longer prints its '... frames, ... digits, ... fps mean' "
+                         "summary line, which this row reads: update benchmarks/speed.py")
+    frames, digits, loop_fps = int(summary[1]), int(summary[2]), float(summary[3])
+    peak_rss_mb = peak_rss_kb / 1024.0 if peak_rss_kb else None
+    if json_path is None:
+        return RunStats(frames=frames, mean_ms=1e3 / loop_fps, digits_per_frame=digits / frames,
+                        cold_start_s=wall_s - frames / loop_fps, peak_rss_mb=peak_rss_mb,
+                        wall_s=wall_s)
+    line_s = _line_times(json_path.read_bytes(), sizes, wall_s)
+    if len(line_s) != frames or frames < 2:
+        raise RowSkipped(f"{json_path.name} has {len(line_s)} lines for {frames} frames: the "
+                         f"CLI's --json format changed, update benchmarks/speed.py")
+    gaps_ms = 1e3 * np.diff(line_s)
+    return RunStats(frames=frames, mean_ms=float(np.mean(gaps_ms)),
+                    p50_ms=float(np.percentile(gaps_ms, 50)),
+                    p99_ms=float(np.percentile(gaps_ms, 99)), digits_per_frame=digits / frames,
+                    cold_start_s=float(line_s[0]), peak_rss_mb=peak_rss_mb, wall_s=wall_s)
+
+
+def _watch(pid: int, json_path: Path | None, started: float):
+    """Wait for a child, sampling its JSON file's size (if any) every JSON_POLL_S and its peak
+    RSS every RSS_POLL_S; returns (wait status, [(seconds since started, size)], peak RSS kB or
+    0 when /proc cannot tell)."""
+    sizes: list[tuple[float, int]] = []
+    last_size, peak_kb, next_rss_s = 0, 0, 0.0
+    while True:
+        now = time.perf_counter()
+        if now >= next_rss_s:  # before wait4: once reaped, /proc no longer has it
+            peak_kb = max(peak_kb, _peak_rss_kb(pid))
+            next_rss_s = now + RSS_POLL_S
+        if json_path is not None:
+            try:
+                size = os.stat(json_path).st_size
+            except FileNotFoundError:
+                size = 0
+            if size != last_size:
+                sizes.append((now - started, size))
+                last_size = size
+        done, status, _ = os.wait4(pid, os.WNOHANG)
+        if done:
+            return status, sizes, peak_kb
+        time.sleep(JSON_POLL_S if json_path is not None else RSS_POLL_S)
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """VmHWM of a live process in kB (0 if gone or not Linux)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _line_times(content: bytes, sizes: list[tuple[float, int]], end_s: float) -> np.ndarray:
+    """When each line of a growing file was first seen complete, from (time, size) samples;
+    lines completed after the last sample get the process's end time."""
+    line_ends = list(np.flatnonzero(np.frombuffer(content, np.uint8) == ord("\n")) + 1)
+    times = np.full(len(line_ends), end_s)
+    seen = 0
+    for time_s, size in sizes:
+        complete = bisect.bisect_right(line_ends, size)
+        times[seen:complete] = time_s
+        seen = max(seen, complete)
+    return times
+
+
+# ---------------------------------------------------------------------------------------------
+# All rows, interleaved.
+
+def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats: int,
+                  keras_frames: int, workdir: Path, progress=None,
+                  cli_rows: tuple[str, ...] = CLI_ROWS) -> tuple[list[SpeedRow], dict[str, str]]:
+    """Every row `repeats` times. Within a run the in-process rows take turns chunk by chunk
+    (see the module docstring); then each CLI row runs once. The Keras row times `keras_frames`
+    frames spread over the clip (it is 30-50 ms a digit). cli_rows: which of CLI_ROWS to run
+    (each run of one starts a process that imports TensorFlow).
+
+    Returns the rows and, by row key, why a row was dropped (a CLI run that failed).
+    """
+    frames = clip.frames_bgr
+    chunks = np.array_split(np.arange(len(frames)), math.ceil(len(frames) / CHUNK_FRAMES))
+    keras_subset = np.unique(np.linspace(0, len(frames) - 1, max(1, keras_frames)).round()
+                             .astype(int))
+    keras_chunks = np.array_split(keras_subset, len(chunks))
+    threshold_mode = recognizer.settings.threshold
+    runs: dict[str, list[RunStats]] = {}
+    skipped: dict[str, str] = {}
+    for repeat in range(repeats):
+        rows = {"floor": TimedRow(floor_step, frames),
+                "floor_realtime": TimedRow(functools.partial(floor_realtime_step,
+                                                             threshold_mode=threshold_mode),
+                                           frames),
+                "full": recognizer_row(recognizer, frames),
+                "usual_signature": per_digit_row(recognizer, recognizer.model.predict, frames)}
+        if keras_model is not None:
+            rows["usual_keras"] = per_digit_row(
+                recognizer, functools.partial(keras_predict_one, keras_model), frames,
+                warmup_frames=KERAS_WARMUP_FRAMES)
+        for row in rows.values():
+            row.warm_up()
+        order = list(rows)
+        with DecodeRow(clip.path, len(frames)) as decode:
+            for k, chunk in enumerate(chunks):
+                if progress is not None:
+                    progress.set_postfix_str(f"run {repeat + 1}/{repeats}: in-process rows")
+                decode.time(chunk)  # first: the other rows add its times for these frames
+                for key in order[k % len(order):] + order[:k % len(order)]:
+                    rows[key].time(keras_chunks[k] if key == "usual_keras" else chunk)
+                if progress is not None:
+                    progress.update(1)
+        runs.setdefault("decode", []).append(decode.stats())
+        for key, row in rows.items():
+            runs.setdefault(key, []).append(row.stats(decode.decode_ms))
+        for key in (cli_rows if repeat % 2 == 0 else cli_rows[::-1]):
+            if progress is not None:
+                progress.set_postfix_str(f"run {repeat + 1}/{repeats}: {key}")
+            if key not in skipped:
+                try:
+                    runs.setdefault(key, []).append(
+                        time_cli(clip.path, model_name, workdir, key == "cli_save_json"))
+                except RowSkipped as reason:
+                    skipped[key] = str(reason)
+                    runs.pop(key, None)
+            if progress is not None:
+                progress.update(1)
+    return [SpeedRow(key, tuple(runs[key])) for key in ROW_LABELS if key in runs], skipped
+
+
+def steps_per_run(n_frames: int, cli_rows: tuple[str, ...]) -> int:
+    """Progress-bar steps of one run: its chunks, then its CLI rows."""
+    return math.ceil(n_frames / CHUNK_FRAMES) + len(cli_rows)
