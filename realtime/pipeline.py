@@ -22,12 +22,13 @@ from realtime.types import Detection, Frame
 class Recognizer:
     """Finds and labels the handwritten digits of frames with one loaded model.
 
-    model_dir: a SavedModel folder or a name under models/ (None: the shipped softmax model).
+    model_dir: a SavedModel folder or a name under models/ (None: the shipped softmax model);
+    backend: "tensorflow" (the SavedModel) or "litert" (model.tflite, no TensorFlow at all).
     """
 
-    def __init__(self, model_dir=None, settings: Settings | None = None):
+    def __init__(self, model_dir=None, settings: Settings | None = None, backend: str = "tensorflow"):
         self.settings = settings or Settings()
-        self.model = DigitModel(model_dir)
+        self.model = DigitModel(model_dir, backend=backend)
         self.mirror = self.settings.mirror
         self.last_ink_mask: np.ndarray | None = None  # for the window's threshold view
         self._to_28x28 = functools.partial(to_mnist, deskewed=self.model.deskew)
