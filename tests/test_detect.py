@@ -195,6 +195,9 @@ def _write_digits(mnist_test, paper_bgr, ink_bgr, count=6, height_px=48, stroke_
     ("pencil on grey paper", (170, 172, 175), (105, 105, 110), -1),
     ("thick black marker", (235, 235, 235), (15, 15, 15), 6),
     ("blue pen on a yellow sticky note", (120, 235, 250), (150, 60, 25), 0),
+    # Brightness is the brightest channel (so light blue rules and a red margin line fade),
+    # which leaves red ink only 40 levels under white paper: still read, with little margin.
+    ("red pen on white", (240, 240, 240), (40, 40, 200), 0),
 ])
 def test_papers_and_pens(mnist_test, case, paper_bgr, ink_bgr, stroke_change_px):
     image, truth = _write_digits(mnist_test, paper_bgr, ink_bgr, stroke_change_px=stroke_change_px)
@@ -214,13 +217,6 @@ def test_a_sticky_note_on_a_desk(mnist_test):
     from realtime.synth import match
     moved = [(x + 190, y + 160, w, h) for (x, y, w, h), _ in truth]
     assert len(match(moved, found, 0.5)) == len(truth) == len(found), found
-
-
-def test_red_ink_is_faint_like_a_margin_line(mnist_test):
-    """Known limit, deliberately: brightness is the brightest channel so that light blue rules
-    and a red margin line fade into the paper; red ink fades with them."""
-    image, _ = _write_digits(mnist_test, (240, 240, 240), (40, 40, 200))
-    assert boxes_of(image) == []
 
 
 def test_digits_cut_by_the_frame_edge_are_skipped(mnist_test):
