@@ -1,5 +1,6 @@
 """Accuracy: finding and reading digits on generated scenes with known boxes and labels (per tier,
-per model, MNIST layout vs the original example's plain resize), and on the real desk photos.
+per model, MNIST layout vs the original example's plain resize), what a page of handwritten text
+without digits gives (false digits), and the real desk photos.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import cv2
 import numpy as np
 
 from realtime import synth
-from realtime.detect import find_digits
+from realtime.detect import find_digits, reading_lines
 from realtime.normalize import deskew, naive_resize, normalize_regions
 
 # Fixed so every run scores the same scenes; tier k draws from default_rng([SCENE_SEED, k]), so a
@@ -27,9 +28,9 @@ MATCH_MIN_IOU = 0.5
 NORMALIZATIONS = ("ours", "naive")
 # Real photos are also read scaled to this width: what a 640x480 webcam would see.
 PHOTO_WIDTH_PX = 640
-# Two consecutive detections (in reading order) are on one line when their boxes overlap
-# vertically by this fraction of the shorter box: a digit of the next line never does.
-SAME_LINE_MIN_Y_OVERLAP = 0.3
+# Text pages (synth.make_text_page) have their own seed; tier k draws from
+# default_rng([TEXT_PAGE_SEED, k]) as the scenes do.
+TEXT_PAGE_SEED = 2025
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,83 @@ def _count(true_boxes, true_labels, found_boxes, found_labels) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
+# Text pages: letters are not digits.
+
+@dataclass(frozen=True)
+class TextPageScore:
+    """What one model reported on one tier's text pages (no digit on them).
+
+    detections: every box reported; false_digits: those at or above min_confidence, which the
+    window and JSON show as digits (the rest are shown as '?'); most_false_digits: on the worst
+    page; capped_pages: pages where the recognizer stopped at max_regions (Settings), whose
+    counts are therefore lower bounds.
+    """
+
+    tier: str
+    model: str
+    pages: int
+    min_confidence: float
+    max_regions: int
+    detections: int
+    false_digits: int
+    most_false_digits: int
+    capped_pages: int
+
+    @property
+    def detections_per_page(self) -> float:
+        return self.detections / max(self.pages, 1)
+
+    @property
+    def false_digits_per_page(self) -> float:
+        return self.false_digits / max(self.pages, 1)
+
+    @property
+    def unsure_share(self) -> float | None:
+        """Share of the detections shown as '?' (None when there were none)."""
+        return 1 - self.false_digits / self.detections if self.detections else None
+
+    def to_json(self) -> dict:
+        return {"tier": self.tier, "model": self.model, "pages": self.pages,
+                "min_confidence": self.min_confidence, "max_regions": self.max_regions,
+                "detections": self.detections, "false_digits": self.false_digits,
+                "most_false_digits": self.most_false_digits, "capped_pages": self.capped_pages,
+                "detections_per_page": round(self.detections_per_page, 3),
+                "false_digits_per_page": round(self.false_digits_per_page, 3),
+                "unsure_share": (None if self.unsure_share is None
+                                 else round(self.unsure_share, 4))}
+
+
+def make_text_pages(tier: str, count: int) -> list[np.ndarray]:
+    """`count` text pages of one tier, (H, W, 3) uint8 BGR, the same every run."""
+    rng = np.random.default_rng([TEXT_PAGE_SEED, synth.TIERS.index(tier)])
+    return [synth.make_text_page(rng, size=SCENE_SIZE, tier=tier) for _ in range(count)]
+
+
+def score_text_pages(tier: str, pages: list[np.ndarray], recognizers: dict,
+                     progress=None) -> list[TextPageScore]:
+    """Every model's detections and false digits (confidence >= its Settings.min_confidence)
+    on one tier's text pages."""
+    per_page = {name: [] for name in recognizers}  # (found, false digits) per page
+    for page in pages:
+        for name, recognizer in recognizers.items():
+            min_confidence = recognizer.settings.min_confidence
+            confidences = [d.confidence for d in recognizer.recognize(page)]
+            per_page[name].append((len(confidences),
+                                   sum(c >= min_confidence for c in confidences)))
+        if progress is not None:
+            progress.update(1)
+    scores = []
+    for name, counts in per_page.items():
+        settings = recognizers[name].settings
+        found, false = np.array(counts, int).reshape(-1, 2).T
+        scores.append(TextPageScore(tier, name, len(pages), settings.min_confidence,
+                                    settings.max_regions, int(found.sum()), int(false.sum()),
+                                    int(false.max(initial=0)),
+                                    int((found >= settings.max_regions).sum())))
+    return scores
+
+
+# ---------------------------------------------------------------------------------------------
 # Real photos (issue #8).
 
 @dataclass(frozen=True)
@@ -188,21 +266,11 @@ def read_photos(real_dir: Path, recognizers: dict) -> tuple[list[PhotoReading], 
 
 
 def text_in_lines(detections) -> str:
-    """Labels of detections (already in reading order) as text, a space where a line ends."""
-    text, previous = "", None
-    for detection in detections:
-        if previous is not None and not _same_line(previous.box, detection.box):
-            text += " "
-        text += str(detection.label)
-        previous = detection
-    return text
-
-
-def _same_line(box_a, box_b) -> bool:
-    _, top_a, _, height_a = box_a
-    _, top_b, _, height_b = box_b
-    overlap = min(top_a + height_a, top_b + height_b) - max(top_a, top_b)
-    return overlap >= SAME_LINE_MIN_Y_OVERLAP * min(height_a, height_b)
+    """Labels of detections as text in reading order, lines as the pipeline groups them
+    (realtime.detect.reading_lines), a space where a line ends."""
+    boxes = np.array([detection.box for detection in detections], np.int64).reshape(-1, 4)
+    return " ".join("".join(str(detections[i].label) for i in line)
+                    for line in reading_lines(boxes))
 
 
 def levenshtein(a: str, b: str) -> int:

@@ -21,6 +21,8 @@ MIN_USUAL_OVER_FULL = 100.0
 MIN_END_TO_END = {"clean": 0.92, "camera": 0.92, "hard": 0.90}
 MIN_PRECISION = 0.99
 TARGET_MODEL = "softmax"
+# Text pages: no goal yet, the figure is reported (issue: letters are not digits).
+TEXT_PAGE_TIER = "camera"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,26 +87,30 @@ def now_utc() -> datetime.datetime:
 @dataclass(frozen=True)
 class Target:
     """One goal: what is measured, the goal as text, the value, and whether it is met (None: could
-    not be measured in this run)."""
+    not be measured in this run, or report_only: a figure watched without a goal yet)."""
 
     name: str
     goal: str
     value: float | None
     shown: str
     passed: bool | None
+    report_only: bool = False
 
     @property
     def verdict(self) -> str:
+        if self.report_only:
+            return "report"
         return {True: "PASS", False: "MISS", None: "n/a"}[self.passed]
 
     def to_json(self) -> dict:
         return {"name": self.name, "goal": self.goal,
                 "value": None if self.value is None else round(self.value, 4),
-                "shown": self.shown, "passed": self.passed}
+                "shown": self.shown, "passed": self.passed, "report_only": self.report_only}
 
 
-def targets(rows: dict, scores: list) -> list[Target]:
-    """The issue's goals against this run's figures (rows by key, accuracy Scores).
+def targets(rows: dict, scores: list, text_scores: list = ()) -> list[Target]:
+    """The issue's goals against this run's figures (rows by key, accuracy Scores, text page
+    scores; the last are reported without a goal).
 
     Speed goals are judged on the typical frame (p50): on a shared machine a few frames stalled
     by other jobs move a mean by more than the pipeline's own changes; the ratio of means is
@@ -134,11 +140,21 @@ def targets(rows: dict, scores: list) -> list[Target]:
         value = ours[tier].precision if tier in ours else None
         found.append(Target(f"detection precision, {tier}", f">= {MIN_PRECISION:.0%}", value,
                             _percent(value), None if value is None else value >= MIN_PRECISION))
+    text = next((score for score in text_scores
+                 if (score.model, score.tier) == (TARGET_MODEL, TEXT_PAGE_TIER)), None)
+    found.append(Target(f"false digits per text page, {TARGET_MODEL}, {TEXT_PAGE_TIER}",
+                        "none set", None if text is None else text.false_digits_per_page,
+                        "-" if text is None else
+                        f"{text.false_digits_per_page:.1f} ({text.detections_per_page:.1f} "
+                        f"found, {_percent(text.unsure_share)} shown as '?')",
+                        None, report_only=True))
     return found
 
 
 def _times(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value < 1 else f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
 
 
 def _percent(value: float | None) -> str:
@@ -281,6 +297,89 @@ def stage_breakdown(by_key: dict) -> list[tuple[str, float]]:
             ("normalize", usual.median("normalize_ms")), ("model, one batch", model_ms)]
 
 
+@dataclass(frozen=True)
+class BackendRatio:
+    """LiteRT over TensorFlow for one model: per-frame time (mean, p50), the model's one batched
+    call, cold start to the first frame, and that process's peak RSS (None where a side did
+    not run)."""
+
+    model: str
+    mean_ms: float | None
+    p50_ms: float | None
+    model_us_per_call: float | None
+    cold_start_s: float | None
+    peak_rss_mb: float | None
+
+    def to_json(self) -> dict:
+        return {name: (value if name == "model" or value is None else round(value, 3))
+                for name, value in self.__dict__.items()}
+
+
+def backend_ratios(backend_rows: dict, cold_rows: list) -> list[BackendRatio]:
+    """One BackendRatio per model that ran on both backends (backend_rows: {(model, backend):
+    SpeedRow})."""
+    cold = {(row.model, row.backend): row for row in cold_rows}
+
+    def litert_over_tensorflow(rows, model, name):
+        litert, tensorflow = rows.get((model, "litert")), rows.get((model, "tensorflow"))
+        if litert is None or tensorflow is None:
+            return None
+        a, b = litert.median(name), tensorflow.median(name)
+        return a / b if a is not None and b else None
+
+    return [BackendRatio(model, *(litert_over_tensorflow(backend_rows, model, name)
+                                  for name in ("mean_ms", "p50_ms", "model_us_per_call")),
+                         litert_over_tensorflow(cold, model, "total_s"),
+                         litert_over_tensorflow(cold, model, "peak_rss_mb"))
+            for model in dict.fromkeys(model for model, _ in backend_rows)
+            if (model, "litert") in backend_rows and (model, "tensorflow") in backend_rows]
+
+
+def backends_text(backends: dict, backend_rows: dict, cold_rows: list) -> str:
+    if not (backend_rows or backends["skipped"]):
+        return ""
+    lines = ["BACKENDS: each model on TensorFlow (the SavedModel) and LiteRT (model.tflite), "
+             "in-process on the SPEED clip, in the same runs and chunks as the SPEED rows "
+             f"(median of {backends['repeats']} runs; decode included; the speed model on "
+             "tensorflow is SPEED's 'realtime-digits in-process' row).", ""]
+    body = [[model, backend, f"{int(row.median('frames'))}x{len(row.runs)}",
+             _number(row.median("mean_ms")), _number(row.median("p50_ms")),
+             _number(row.median("p99_ms")), _number(row.fps, 1),
+             _number(row.median("model_us_per_call"), 0),
+             _number(row.median("digits_per_frame"), 1)]
+            for (model, backend), row in backend_rows.items()]
+    lines.append(table(["model", "backend", "frames", "mean ms", "p50 ms", "p99 ms", "fps",
+                        "model us/batch", "digits/frame"], body, left_columns=2))
+    if cold_rows:
+        lines += ["", f"Cold start: a fresh `python -c` imports realtime, opens the clip and "
+                      f"reads frame 0, builds Recognizer(model, backend=...) and recognizes that "
+                      f"frame; seconds from just before the process starts; peak RSS = its "
+                      f"VmHWM after that frame; median of {len(cold_rows[0].runs)} runs.", ""]
+        body = [[row.model, row.backend, str(len(row.runs)), _number(row.median("imports_s")),
+                 _number(row.median("source_s")), _number(row.median("model_load_s")),
+                 _number(row.median("first_frame_s")), _number(row.median("total_s")),
+                 _number(row.median("peak_rss_mb"), 0),
+                 "yes" if any(run.tensorflow_imported for run in row.runs) else "no"]
+                for row in cold_rows]
+        lines.append(table(["model", "backend", "runs", "imports s", "read frame s",
+                            "model load s", "1st frame s", "total s", "peak RSS MB",
+                            "TensorFlow imported"], body, left_columns=2))
+    ratios = backend_ratios(backend_rows, cold_rows)
+    if ratios:
+        lines += ["", "LiteRT / TensorFlow (below 1x: LiteRT is faster or smaller):", ""]
+        lines.append(table(["model", "per frame, mean", "per frame, p50", "model call",
+                            "cold start", "peak RSS"],
+                           [[r.model, _times(r.mean_ms), _times(r.p50_ms),
+                             _times(r.model_us_per_call), _times(r.cold_start_s),
+                             _times(r.peak_rss_mb)] for r in ratios]))
+    notes = [f"{model}: LiteRT vs TensorFlow max |probability difference| {value:.1e} on one "
+             f"frame's digits" for model, value in backends["max_probability_difference"].items()]
+    notes += [f"{pair} skipped: {reason}" for pair, reason in backends["skipped"].items()]
+    if notes:
+        lines += [""] + [f"  {note}" for note in notes]
+    return "\n".join(lines)
+
+
 def accuracy_text(accuracy: dict, scores: list) -> str:
     lines = [f"ACCURACY on generated scenes: {accuracy['scenes_per_tier']} scenes per tier "
              f"(seed {accuracy['seed']}, {accuracy['digits_per_scene']} MNIST test digits each, "
@@ -293,6 +392,36 @@ def accuracy_text(accuracy: dict, scores: list) -> str:
              _percent(score.accuracy_found), _percent(score.end_to_end)] for score in scores]
     lines.append(table(["tier", "model", "normalization", "digits", "found", "recall",
                         "precision", "acc on found", "end-to-end"], body, left_columns=3))
+    ours = {(score.tier, score.model): score for score in scores if score.normalization == "ours"}
+    models = list(dict.fromkeys(model for _, model in ours))
+    if len(models) > 1:
+        lines += ["", "The models side by side (ours; end-to-end, precision in brackets):", ""]
+        tiers = list(dict.fromkeys(tier for tier, _ in ours))
+        lines.append(table(["tier", *models],
+                           [[tier, *(f"{_percent(ours[tier, model].end_to_end)} "
+                                     f"({_percent(ours[tier, model].precision)})"
+                                     for model in models)] for tier in tiers]))
+    return "\n".join(lines)
+
+
+def text_pages_text(text_pages: dict, text_scores: list) -> str:
+    if not text_scores:
+        return ""
+    min_confidence = text_scores[0].min_confidence
+    lines = [f"TEXT PAGES (letters are not digits): generated pages of handwriting-like words, "
+             f"no digits (synth.make_text_page, seed {text_pages['seed']}, "
+             f"{text_pages['size'][0]}x{text_pages['size'][1]}), "
+             f"{text_pages['pages_per_tier']} per tier. Every detection is false; a false digit "
+             f"is one at confidence >= {min_confidence:g} (--min-confidence): shown as a digit, "
+             f"not as '?'.", ""]
+    body = [[score.tier, score.model, str(score.pages), _number(score.detections_per_page, 1),
+             _number(score.false_digits_per_page, 1), str(score.most_false_digits),
+             _percent(score.unsure_share), str(score.capped_pages)] for score in text_scores]
+    lines.append(table(["tier", "model", "pages", "found/page", "false digits/page",
+                        "worst page", "shown as '?'", "pages at cap"], body, left_columns=2))
+    if any(score.capped_pages for score in text_scores):
+        lines += ["", f"  pages at cap: found as many regions as --max-regions "
+                      f"({text_scores[0].max_regions}) allows, so their counts are lower bounds."]
     return "\n".join(lines)
 
 

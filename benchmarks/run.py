@@ -1,4 +1,5 @@
-"""`python -m benchmarks`: speed, accuracy, real photos and a profile, printed and saved as JSON."""
+"""`python -m benchmarks`: speed, both backends, accuracy, text pages, real photos and a profile,
+printed and saved as JSON."""
 
 from __future__ import annotations
 
@@ -16,34 +17,48 @@ DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
 DEFAULT_REAL_DIR = REPO.parent / "shared" / "data" / "real"
 # Full run: 300 frames x 3 interleaved runs keeps each row's median steady on a shared 2-core
 # machine; the Keras row gets 10 frames a run (100 calls of 30-50 ms, ~5 s) instead of 300.
-FULL = dict(frames=300, repeats=3, keras_frames=10, scenes=100, profile_frames=100)
-# --quick: enough to run every code path once (the smoke test), in seconds.
-QUICK = dict(frames=8, repeats=1, keras_frames=2, scenes=2, profile_frames=4)
+# Cold starts run `repeats` times per model and backend. 20 text pages a tier put each model's
+# false digits per page within about +-2 of the mean at the ~50 detections a page gives today.
+FULL = dict(frames=300, repeats=3, keras_frames=10, scenes=100, profile_frames=100,
+            text_pages=20)
+# --quick: enough to run every code path once (the smoke test), in seconds. Its cold starts are
+# only the first backend model's (each TensorFlow one costs seconds).
+QUICK = dict(frames=8, repeats=1, keras_frames=2, scenes=2, profile_frames=4, text_pages=1)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="realtime-digits benchmarks: per-frame speed against the floor and the usual "
-                    "per-digit approach, accuracy on generated scenes, the real photos.")
+                    "per-digit approach, each model on each backend (in-process and from a "
+                    "cold start), accuracy on generated scenes, false digits on generated text "
+                    "pages, the real photos.")
     parser.add_argument("--quick", action="store_true",
                         help="a handful of frames and scenes, one run (smoke test); writes "
                              "quick.json, never latest.json")
-    parser.add_argument("--frames", type=_positive,
+    parser.add_argument("--frames", type=_at_least(1),
                         help=f"clip frames (default {FULL['frames']})")
-    parser.add_argument("--repeats", type=_positive,
-                        help=f"interleaved runs per row (default {FULL['repeats']})")
-    parser.add_argument("--keras-frames", type=_positive,
+    parser.add_argument("--repeats", type=_at_least(1),
+                        help=f"interleaved runs per row, and cold starts per model and backend "
+                             f"(default {FULL['repeats']})")
+    parser.add_argument("--keras-frames", type=_at_least(1),
                         help=f"frames per run for per-digit Keras predict "
                              f"(default {FULL['keras_frames']})")
-    parser.add_argument("--scenes", type=_positive,
+    parser.add_argument("--scenes", type=_at_least(1),
                         help=f"generated scenes per tier (default {FULL['scenes']})")
-    parser.add_argument("--profile-frames", type=_count,
+    parser.add_argument("--text-pages", type=_at_least(0),
+                        help=f"generated text pages (no digits) per tier, 0 = none "
+                             f"(default {FULL['text_pages']})")
+    parser.add_argument("--profile-frames", type=_at_least(0),
                         help=f"frames to profile, 0 = no profile "
                              f"(default {FULL['profile_frames']})")
     parser.add_argument("--models", help="comma-separated model names or SavedModel folders; "
                                          "speed uses the first (default: softmax, then every "
                                          "other model under models/)")
+    parser.add_argument("--backend-models",
+                        help=f"comma-separated models to time on every backend, in-process and "
+                             f"from a cold start; '' = none (default: those of "
+                             f"{', '.join(speed.BACKEND_MODELS)} under models/)")
     parser.add_argument("--data", help=f"MNIST .npz (default $MNIST_NPZ, else {DEFAULT_MNIST})")
     parser.add_argument("--real", default=str(DEFAULT_REAL_DIR),
                         help="folder of the real photos and labels.json "
@@ -54,18 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
+def _at_least(minimum: int):
+    """An argparse type: a whole number >= minimum."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
+        return value
 
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
+    return parse
 
 
 def default_models() -> list[str]:
@@ -73,6 +85,13 @@ def default_models() -> list[str]:
 
     found = sorted(p.name for p in models_root().glob("*") if (p / "saved_model.pb").is_file())
     return [DEFAULT_MODEL] + [name for name in found if name != DEFAULT_MODEL]
+
+
+def default_backend_models() -> list[str]:
+    """speed.BACKEND_MODELS that are under models/ (with either backend's file)."""
+    from realtime.model import models_root
+
+    return [name for name in speed.BACKEND_MODELS if (models_root() / name).is_dir()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,11 +114,14 @@ def run(args, argv: list[str]) -> int:
     defaults = QUICK if args.quick else FULL
     sizes = {name: default if getattr(args, name) is None else getattr(args, name)
              for name, default in defaults.items()}
-    models = ([m.strip() for m in args.models.split(",") if m.strip()] if args.models
-              else default_models())
+    models = _names(args.models) if args.models is not None else default_models()
     if not models:
         raise UserError("--models names no model: give e.g. --models softmax,softmax_plain")
+    backend_models = (_names(args.backend_models) if args.backend_models is not None
+                      else default_backend_models())
     model_dirs = {name: resolve_model_dir(name) for name in models}  # fail before any work
+    for name in backend_models:
+        resolve_model_dir(name)
     mnist = load_mnist(args.data or os.environ.get("MNIST_NPZ") or DEFAULT_MNIST)
 
     from realtime.pipeline import Recognizer
@@ -107,25 +129,32 @@ def run(args, argv: list[str]) -> int:
     results = {"schema": 1, "date": report.now_utc().isoformat(), "quick": args.quick,
                "command": " ".join(["python -m benchmarks", *argv]), "machine": report.machine(),
                "versions": report.versions(), "git": report.git_state(),
-               "settings": {**sizes, "models": models}}
+               "settings": {**sizes, "models": models, "backend_models": backend_models}}
     recognizers = {name: Recognizer(str(model_dirs[name])) for name in models}
+    cases, cases_skipped = _backend_cases(backend_models, models[0], recognizers)
     # --quick keeps one CLI row: it runs every step the other does, and each CLI run pays a
     # TensorFlow import.
     cli_rows = () if args.no_cli else ("cli_save_json",) if args.quick else speed.CLI_ROWS
-    rows, profile_lines = _speed_and_profile(results, mnist, models[0], model_dirs[models[0]],
-                                             recognizers[models[0]], sizes, cli_rows)
+    cold_cases = tuple(case for case in cases
+                       if not args.quick or case.model == backend_models[0])
+    rows, backend_rows, cold_rows, profile_lines = _speed_and_profile(
+        results, mnist, models[0], model_dirs[models[0]], recognizers[models[0]], sizes,
+        cli_rows, cases, cold_cases, cases_skipped)
     scores = _accuracy(results, mnist, recognizers, sizes["scenes"])
+    text_scores = _text_pages(results, recognizers, sizes["text_pages"])
     readings, skipped = accuracy.read_photos(Path(args.real), recognizers)
     results["real_photos"] = {"folder": str(Path(args.real).resolve()),
                               "readings": [reading.to_json() for reading in readings],
                               "skipped": skipped}
-    found_targets = report.targets({row.key: row for row in rows}, scores)
+    found_targets = report.targets({row.key: row for row in rows}, scores, text_scores)
     results["targets"] = [target.to_json() for target in found_targets]
     results["run_seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
     sections = [report.header_text(results), report.speed_text(results["speed"], rows),
+                report.backends_text(results["backends"], backend_rows, cold_rows),
                 report.accuracy_text(results["accuracy"], scores),
+                report.text_pages_text(results["text_pages"], text_scores),
                 report.photos_text(readings, skipped),
                 report.profile_text(results["profile"], profile_lines),
                 report.targets_text(found_targets)]
@@ -136,10 +165,34 @@ def run(args, argv: list[str]) -> int:
     return 0
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _backend_cases(backend_models: list[str], speed_model: str, recognizers: dict):
+    """Every backend model on every backend, loaded now (a pair that cannot load is skipped with
+    the reason, e.g. no model.tflite or no ai-edge-litert): (cases, {"model backend": reason})."""
+    from realtime.errors import UserError
+    from realtime.model import BACKENDS, resolve_model_dir
+
+    cases, skipped = [], {}
+    for model in backend_models:
+        for backend in BACKENDS:
+            try:
+                cases.append(speed.BackendCase.load(model, backend,
+                                                    resolve_model_dir(model, backend),
+                                                    speed_model, recognizers))
+            except UserError as error:
+                skipped[f"{model} {backend}"] = str(error)
+    return tuple(cases), skipped
+
+
 def _speed_and_profile(results: dict, mnist, model_name: str, model_dir: Path, recognizer,
-                       sizes: dict, cli_rows: tuple[str, ...]):
-    """The speed rows and the profile, on a clip that lives in a temporary folder; fills
-    results["speed"] and results["profile"]."""
+                       sizes: dict, cli_rows: tuple[str, ...], cases: tuple, cold_cases: tuple,
+                       cases_skipped: dict):
+    """The speed rows, the backend rows and cold starts, and the profile, on a clip that lives
+    in a temporary folder; fills results["speed"], results["backends"] and results["profile"].
+    Returns (speed rows, {(model, backend): row}, cold start rows, profile lines)."""
     from tqdm import tqdm
 
     with tempfile.TemporaryDirectory(prefix="realtime-bench-") as workdir:
@@ -148,14 +201,21 @@ def _speed_and_profile(results: dict, mnist, model_name: str, model_dir: Path, r
         keras_model, keras_skipped = speed.keras_replica(model_dir)
         keras_difference = (speed.keras_max_difference(keras_model, recognizer, clip.frames_bgr[0])
                             if keras_model is not None else None)
-        total = sizes["repeats"] * speed.steps_per_run(len(clip.frames_bgr), cli_rows)
+        total = sizes["repeats"] * (speed.steps_per_run(len(clip.frames_bgr), cli_rows)
+                                    + len(cold_cases))
         with tqdm(total=total, desc="speed", unit="step", file=sys.stderr, leave=False) as bar:
             rows, rows_skipped = speed.measure_speed(
                 clip, recognizer, str(model_dir), keras_model, sizes["repeats"],
-                sizes["keras_frames"], Path(workdir), progress=bar, cli_rows=cli_rows)
+                sizes["keras_frames"], Path(workdir), progress=bar, cli_rows=cli_rows,
+                backend_cases=cases)
+            cold_rows, cold_skipped = speed.measure_cold_starts(clip.path, cold_cases,
+                                                                sizes["repeats"], progress=bar)
         profile_frames = list(clip.frames_bgr[:sizes["profile_frames"]])
         profile_lines = profiling.profile_recognizer(recognizer, profile_frames)
+        differences = _backend_differences(cases, clip.frames_bgr[0])
     by_key = {row.key: row for row in rows}
+    backend_rows = {(case.model, case.backend): by_key[case.row_key] for case in cases}
+    rows = [row for row in rows if row.key in speed.ROW_LABELS]
     results["speed"] = {
         "model": model_name, "repeats": sizes["repeats"], "chunk_frames": speed.CHUNK_FRAMES,
         "cli_rows": list(cli_rows),
@@ -167,9 +227,28 @@ def _speed_and_profile(results: dict, mnist, model_name: str, model_dir: Path, r
         "ratios": [ratio.to_json() for ratio in report.ratio_rows(by_key)],
         "stages_ms": [{"stage": name, "ms": round(value, 4)}
                       for name, value in report.stage_breakdown(by_key)]}
+    results["backends"] = {
+        "models": list(dict.fromkeys(case.model for case in cases)),
+        "repeats": sizes["repeats"], "skipped": {**cases_skipped, **cold_skipped},
+        "max_probability_difference": differences,
+        "pipeline": [{"model": model, "backend": backend, **row.to_json()}
+                     for (model, backend), row in backend_rows.items()],
+        "cold_start": [row.to_json() for row in cold_rows],
+        "ratios": [ratio.to_json() for ratio in report.backend_ratios(backend_rows, cold_rows)]}
     results["profile"] = {"frames": len(profile_frames), "model": model_name,
                           "top": [line.to_json() for line in profile_lines]}
-    return rows, profile_lines
+    return rows, backend_rows, cold_rows, profile_lines
+
+
+def _backend_differences(cases: tuple, frame_bgr) -> dict[str, float]:
+    """By model: largest |probability difference| of LiteRT against TensorFlow on one frame's
+    digits (the backends must agree, or comparing their speed means nothing)."""
+    by_pair = {(case.model, case.backend): case.recognizer for case in cases}
+    return {model: round(speed.max_difference(by_pair[model, "tensorflow"],
+                                              by_pair[model, "litert"].model.predict,
+                                              frame_bgr), 9)
+            for model, backend in by_pair
+            if backend == "litert" and (model, "tensorflow") in by_pair}
 
 
 def _accuracy(results: dict, mnist, recognizers: dict, scenes_per_tier: int) -> list:
@@ -188,4 +267,24 @@ def _accuracy(results: dict, mnist, recognizers: dict, scenes_per_tier: int) -> 
                            "digits_per_scene": accuracy.SCENE_DIGITS,
                            "size": list(accuracy.SCENE_SIZE), "min_iou": accuracy.MATCH_MIN_IOU,
                            "scores": [score.to_json() for score in scores]}
+    return scores
+
+
+def _text_pages(results: dict, recognizers: dict, pages_per_tier: int) -> list:
+    """Detections and false digits of every model on every tier's text pages; fills
+    results["text_pages"]."""
+    from tqdm import tqdm
+
+    from realtime.synth import TIERS
+
+    scores = []
+    if pages_per_tier:
+        with tqdm(total=len(TIERS) * pages_per_tier, desc="text pages", unit="page",
+                  file=sys.stderr, leave=False) as bar:
+            for tier in TIERS:
+                pages = accuracy.make_text_pages(tier, pages_per_tier)
+                scores += accuracy.score_text_pages(tier, pages, recognizers, progress=bar)
+    results["text_pages"] = {"seed": accuracy.TEXT_PAGE_SEED, "pages_per_tier": pages_per_tier,
+                             "size": list(accuracy.SCENE_SIZE),
+                             "scores": [score.to_json() for score in scores]}
     return scores

@@ -1,5 +1,6 @@
 """Speed: what one 640x480 frame costs, from the floor (decode, grey, threshold, contours) through
-realtime-digits (in-process and as the CLI) to the usual per-digit approach.
+realtime-digits (in-process and as the CLI) to the usual per-digit approach; and each model on
+each backend (TensorFlow, LiteRT): in-process, and from a cold start in a fresh process.
 
 Every row runs on one generated camera-tier clip. A run of the in-process rows goes through the
 clip in chunks of CHUNK_FRAMES frames, and every row times each chunk in turn (order rotated
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import functools
+import json
 import math
 import os
 import re
@@ -61,6 +64,36 @@ BARE_OFFSET = 12
 # this benchmark process's own ~1 GB.
 RSS_POLL_S = 0.02
 CLI_ROWS = ("cli", "cli_save_json")
+# The backend comparison: these models (those present) on every backend.
+BACKEND_MODELS = ("softmax", "cnn")
+# A cold start that takes longer than this is hung, not slow (TensorFlow imports in ~5-10 s on
+# a loaded 2-core machine).
+COLD_START_TIMEOUT_S = 180
+# The cold start, as a user's script would do it: import, open the clip and read its first frame
+# (as the CLI does, before the model), build the Recognizer, recognize that frame. Prints the
+# wall-clock time at each step and its own VmHWM (its peak RSS since exec) as one JSON line.
+COLD_START_SCRIPT = """\
+import json, sys, time
+from realtime.pipeline import Recognizer
+from realtime.sources import open_source
+imported = time.time()
+clip_path, model_dir, backend = sys.argv[1:]
+with open_source(clip_path) as source:
+    frame = next(iter(source))
+    opened = time.time()
+    recognizer = Recognizer(model_dir, backend=backend)
+    loaded = time.time()
+    digits = len(recognizer.recognize(frame.image_bgr))
+    done = time.time()
+peak_rss_kb = 0
+with open("/proc/self/status") as status:
+    for line in status:
+        if line.startswith("VmHWM:"):
+            peak_rss_kb = int(line.split()[1])
+print(json.dumps({"imported": imported, "opened": opened, "loaded": loaded, "done": done,
+                  "digits": digits, "peak_rss_kb": peak_rss_kb,
+                  "tensorflow_imported": "tensorflow" in sys.modules}), flush=True)
+"""
 CLI_SUMMARY = re.compile(r"(\d+) frames, (\d+) digits, ([\d.]+) fps mean")
 
 ROW_LABELS = {
@@ -93,6 +126,8 @@ ROW_NOTES = {
     "usual_keras": "same detection and normalization, then one tf.keras Sequential "
                    "Dense(10, softmax) .predict() per digit (W, b read from the SavedModel)",
 }
+BACKEND_ROW_NOTE = ("Recognizer(model, backend=...).recognize per in-memory frame, timed in the "
+                    "same runs and chunks as the rows above; model time is its one batched call")
 
 
 class RowSkipped(RuntimeError):
@@ -134,14 +169,11 @@ class SpeedRow:
 
     key: str
     runs: tuple[RunStats, ...]
-
-    @property
-    def label(self) -> str:
-        return ROW_LABELS[self.key]
+    label: str
+    note: str
 
     def median(self, name: str) -> float | None:
-        values = [getattr(run, name) for run in self.runs if getattr(run, name) is not None]
-        return float(np.median(values)) if values else None
+        return _median(self.runs, name)
 
     @property
     def fps(self) -> float:
@@ -149,7 +181,7 @@ class SpeedRow:
 
     def to_json(self) -> dict:
         fields = [name for name in RunStats.__dataclass_fields__ if name != "frames"]
-        return {"key": self.key, "label": self.label, "note": ROW_NOTES[self.key],
+        return {"key": self.key, "label": self.label, "note": self.note,
                 "runs": len(self.runs), "frames_per_run": int(self.median("frames")),
                 **{name: _rounded(self.median(name)) for name in fields},
                 "fps": _rounded(self.fps),
@@ -157,8 +189,46 @@ class SpeedRow:
                 "per_run": [asdict(run) for run in self.runs]}
 
 
+def _median(runs, name: str) -> float | None:
+    """Median of one field over runs, the runs where it is None left out (None if all are)."""
+    values = [getattr(run, name) for run in runs if getattr(run, name) is not None]
+    return float(np.median(values)) if values else None
+
+
 def _rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
+
+
+@dataclass(frozen=True)
+class BackendCase:
+    """One model on one backend: its loaded Recognizer, timed in-process in the speed row
+    `row_key`, and its model folder for the cold start in a fresh process."""
+
+    model: str
+    backend: str
+    model_dir: Path
+    recognizer: object
+    row_key: str
+
+    @classmethod
+    def load(cls, model: str, backend: str, model_dir: Path, speed_model: str,
+             tensorflow_recognizers: dict) -> BackendCase:
+        """A Recognizer for the pair: one of `tensorflow_recognizers` (by model name) where it
+        is there, else a new one. The speed model on TensorFlow is the "full" row (timed once);
+        every other pair gets a row of its own. Raises UserError when the backend cannot load
+        the model (no model.tflite, no ai-edge-litert)."""
+        from realtime.pipeline import Recognizer
+
+        recognizer = (tensorflow_recognizers.get(model) if backend == "tensorflow" else None)
+        if recognizer is None:
+            recognizer = Recognizer(str(model_dir), backend=backend)
+        row_key = ("full" if (model, backend) == (speed_model, "tensorflow")
+                   else f"pipeline {model} {backend}")
+        return cls(model, backend, model_dir, recognizer, row_key)
+
+    @property
+    def label(self) -> str:
+        return f"in-process {self.model}, {self.backend}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,19 +248,11 @@ def make_clip(x_test: np.ndarray, y_test: np.ndarray, folder: Path, n_frames: in
 
 
 def read_frames(path: Path) -> list[np.ndarray]:
-    """Every frame of a video, (H, W, 3) uint8 BGR each."""
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise RuntimeError(f"cannot open {path} for reading")
-    frames = []
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                return frames
-            frames.append(frame)
-    finally:
-        capture.release()
+    """Every frame of a video, (H, W, 3) uint8 BGR each, read as the CLI reads it."""
+    from realtime.sources import open_source
+
+    with open_source(str(path)) as source:
+        return [frame.image_bgr for frame in source]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,14 +456,19 @@ def keras_predict_one(keras_model, digit: np.ndarray) -> np.ndarray:
 def keras_max_difference(keras_model, recognizer, frame_bgr: np.ndarray) -> float:
     """Largest |probability difference| between the Keras replica and the SavedModel on the
     digits of one frame: the replica must be the same model, or its timing means nothing."""
+    return max_difference(recognizer, lambda digits: keras_model.predict(
+        digits.reshape(len(digits), 784), verbose=0), frame_bgr)
+
+
+def max_difference(recognizer, predict_other, frame_bgr: np.ndarray) -> float:
+    """Largest |probability difference| between recognizer.model.predict and `predict_other`
+    ((N, 28, 28) float32 -> (N, 10)) on the digits `recognizer` finds in one frame."""
     regions = find_digits(frame_bgr, recognizer.settings)
     to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
     digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
     if len(digits) == 0:
         return 0.0
-    ours = recognizer.model.predict(digits)
-    theirs = keras_model.predict(digits.reshape(len(digits), 784), verbose=0)
-    return float(np.abs(ours - theirs).max())
+    return float(np.abs(recognizer.model.predict(digits) - predict_other(digits)).max())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,11 +511,10 @@ def time_cli(clip_path: Path, model: str, workdir: Path, save_and_json: bool) ->
     if len(line_s) != frames or frames < 2:
         raise RowSkipped(f"{json_path.name} has {len(line_s)} lines for {frames} frames: the "
                          f"CLI's --json format changed, update benchmarks/speed.py")
-    gaps_ms = 1e3 * np.diff(line_s)
-    return RunStats(frames=frames, mean_ms=float(np.mean(gaps_ms)),
-                    p50_ms=float(np.percentile(gaps_ms, 50)),
-                    p99_ms=float(np.percentile(gaps_ms, 99)), digits_per_frame=digits / frames,
-                    cold_start_s=float(line_s[0]), peak_rss_mb=peak_rss_mb, wall_s=wall_s)
+    # Per-frame figures from the gaps between lines; the run covers all `frames` frames.
+    gaps_stats = _stats(1e3 * np.diff(line_s), digits_per_frame=digits / frames,
+                        cold_start_s=float(line_s[0]), peak_rss_mb=peak_rss_mb, wall_s=wall_s)
+    return dataclasses.replace(gaps_stats, frames=frames)
 
 
 def _watch(pid: int, json_path: Path | None, started: float):
@@ -502,15 +568,106 @@ def _line_times(content: bytes, sizes: list[tuple[float, int]], end_s: float) ->
 
 
 # ---------------------------------------------------------------------------------------------
+# Cold starts: each backend from a fresh process to its first frame done.
+
+@dataclass(frozen=True)
+class ColdStart:
+    """One cold start (COLD_START_SCRIPT), in seconds from just before the process was started:
+    imports_s until realtime was imported (interpreter start included), then source_s to open
+    the clip and read its first frame, model_load_s to build the Recognizer (TensorFlow's import
+    is in here), first_frame_s to recognize that frame; total_s the sum. peak_rss_mb: the
+    process's VmHWM after that frame (None where /proc cannot tell)."""
+
+    imports_s: float
+    source_s: float
+    model_load_s: float
+    first_frame_s: float
+    total_s: float
+    peak_rss_mb: float | None
+    tensorflow_imported: bool
+    digits: int
+
+
+@dataclass(frozen=True)
+class ColdStartRow:
+    """Every cold start of one model on one backend, reported as the medians of the runs."""
+
+    model: str
+    backend: str
+    runs: tuple[ColdStart, ...]
+
+    def median(self, name: str) -> float | None:
+        return _median(self.runs, name)
+
+    def to_json(self) -> dict:
+        fields = [name for name in ColdStart.__dataclass_fields__
+                  if name not in ("tensorflow_imported", "digits")]
+        return {"model": self.model, "backend": self.backend, "runs": len(self.runs),
+                **{name: _rounded(self.median(name)) for name in fields},
+                "tensorflow_imported": any(run.tensorflow_imported for run in self.runs),
+                "digits": self.runs[0].digits, "per_run": [asdict(run) for run in self.runs]}
+
+
+def time_cold_start(clip_path: Path, model_dir: Path, backend: str) -> ColdStart:
+    """Run COLD_START_SCRIPT once in a fresh `python -c` and read its times and peak RSS."""
+    command = [sys.executable, "-c", COLD_START_SCRIPT, str(clip_path), str(model_dir), backend]
+    started = time.time()  # wall clock: the child reports its steps on the same clock
+    try:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                              timeout=COLD_START_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise RowSkipped(f"a {backend} cold start took over {COLD_START_TIMEOUT_S} s") from None
+    if done.returncode != 0:
+        last_line = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise RowSkipped(f"the {backend} cold start exited with {done.returncode}: {last_line}")
+    marks = json.loads(done.stdout.strip().splitlines()[-1])
+    return ColdStart(imports_s=marks["imported"] - started,
+                     source_s=marks["opened"] - marks["imported"],
+                     model_load_s=marks["loaded"] - marks["opened"],
+                     first_frame_s=marks["done"] - marks["loaded"],
+                     total_s=marks["done"] - started,
+                     peak_rss_mb=marks["peak_rss_kb"] / 1024.0 if marks["peak_rss_kb"] else None,
+                     tensorflow_imported=marks["tensorflow_imported"], digits=marks["digits"])
+
+
+def measure_cold_starts(clip_path: Path, cases: tuple[BackendCase, ...], repeats: int,
+                        progress=None) -> tuple[list[ColdStartRow], dict[str, str]]:
+    """Every case's cold start `repeats` times, the order reversed every other round so that
+    neither backend always runs right after the other; and, by "model backend", why a case
+    was dropped."""
+    runs: dict[tuple[str, str], list[ColdStart]] = {(c.model, c.backend): [] for c in cases}
+    skipped: dict[str, str] = {}
+    for repeat in range(repeats):
+        for case in (cases if repeat % 2 == 0 else cases[::-1]):
+            pair = (case.model, case.backend)
+            if progress is not None:
+                progress.set_postfix_str(f"cold start {repeat + 1}/{repeats}: "
+                                         f"{case.model} {case.backend}")
+            if " ".join(pair) not in skipped:
+                try:
+                    runs[pair].append(time_cold_start(clip_path, case.model_dir, case.backend))
+                except RowSkipped as reason:
+                    skipped[" ".join(pair)] = str(reason)
+                    runs[pair] = []
+            if progress is not None:
+                progress.update(1)
+    return [ColdStartRow(model, backend, tuple(found))
+            for (model, backend), found in runs.items() if found], skipped
+
+
+# ---------------------------------------------------------------------------------------------
 # All rows, interleaved.
 
 def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats: int,
                   keras_frames: int, workdir: Path, progress=None,
-                  cli_rows: tuple[str, ...] = CLI_ROWS) -> tuple[list[SpeedRow], dict[str, str]]:
+                  cli_rows: tuple[str, ...] = CLI_ROWS,
+                  backend_cases: tuple[BackendCase, ...] = ()
+                  ) -> tuple[list[SpeedRow], dict[str, str]]:
     """Every row `repeats` times. Within a run the in-process rows take turns chunk by chunk
     (see the module docstring); then each CLI row runs once. The Keras row times `keras_frames`
     frames spread over the clip (it is 30-50 ms a digit). cli_rows: which of CLI_ROWS to run
-    (each run of one starts a process that imports TensorFlow).
+    (each run of one starts a process that imports TensorFlow). backend_cases: each adds an
+    in-process row of its own (the speed model on TensorFlow is the "full" row already).
 
     Returns the rows and, by row key, why a row was dropped (a CLI run that failed).
     """
@@ -533,6 +690,9 @@ def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats:
             rows["usual_keras"] = per_digit_row(
                 recognizer, functools.partial(keras_predict_one, keras_model), frames,
                 warmup_frames=KERAS_WARMUP_FRAMES)
+        for case in backend_cases:
+            if case.row_key != "full":
+                rows[case.row_key] = recognizer_row(case.recognizer, frames)
         for row in rows.values():
             row.warm_up()
         order = list(rows)
@@ -560,7 +720,10 @@ def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats:
                     runs.pop(key, None)
             if progress is not None:
                 progress.update(1)
-    return [SpeedRow(key, tuple(runs[key])) for key in ROW_LABELS if key in runs], skipped
+    about = {key: (ROW_LABELS[key], ROW_NOTES[key]) for key in ROW_LABELS}
+    about.update({case.row_key: (case.label, BACKEND_ROW_NOTE)
+                  for case in backend_cases if case.row_key != "full"})
+    return [SpeedRow(key, tuple(runs[key]), *about[key]) for key in about if key in runs], skipped
 
 
 def steps_per_run(n_frames: int, cli_rows: tuple[str, ...]) -> int:

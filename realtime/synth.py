@@ -4,7 +4,8 @@ Not a pipeline stage: tests, the benchmark and the shipped demo clip use it beca
 frames whose true digit boxes and labels are known. A scene is built in two steps: a *page*
 (what is on the sheet and the desk, as reflectance, 1.0 = white paper) and a *shot* of it
 (light, shadow, colour cast, blur, sensor noise, JPEG), so a video can keep one page and move
-the camera over it.
+the camera over it. make_text_page draws handwriting-like words and no digits with the same
+paper and camera: a frame whose every detection is false.
 
     python -m realtime.synth make-demo --data mnist.npz --out realtime/data/demo.mp4
     python -m realtime.synth make-video --data mnist.npz --out clip.mp4 --tier hard
@@ -151,6 +152,42 @@ RULE_REFLECTANCE_BGR = (0.88, 0.72, 0.58)
 # Desk grey levels under the brightest light: darker than any paper, lighter than ink.
 DESK_GRAY_RANGE = (40, 90)
 
+# Text pages (make_text_page): letters as tall as the digits people write (25-50 px at 640x480,
+# cv2's text height: baseline to the top of the capitals), in cv2's two handwriting-like fonts.
+TEXT_HEIGHT_PX = (25, 50)
+TEXT_FONTS = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX)
+# OpenCV 5 draws these ids with its own italic TrueType face (not Hershey strokes), and reads
+# thickness as a weight: 1 = regular (strokes ~6% of the text height: a ballpoint), 2 or more =
+# bold (~14%: a felt pen or marker, as thick as MNIST's strokes). Half the pages get each.
+TEXT_BOLD_SHARE = 0.5
+# A writer's slant (how far tops lean right per pixel of height) and a word's turn in degrees.
+TEXT_SLANT_RANGE = (-0.05, 0.3)
+MAX_WORD_ROTATION_DEG = 3.0
+# Baseline to baseline, and the space between words, in text heights.
+TEXT_LINE_STEP = (1.7, 2.3)
+# Hand-made letters: each one off size by up to 8% and off the baseline by up to 6% of the text
+# height; strokes wander by about 3% of it (TEXT_WOBBLE, the sigma of a smooth displacement).
+TEXT_LETTER_SCALE = (0.92, 1.08)
+TEXT_LETTER_RISE = 0.06
+TEXT_WOBBLE = 0.03
+TEXT_WORD_GAP = (0.4, 0.9)
+# Sentence starts and names: about one word in seven begins with a capital.
+TEXT_CAPITAL_SHARE = 0.15
+# Common English words that use every letter of the alphabet, look-alikes of digits included.
+TEXT_WORDS = (
+    "the", "and", "for", "you", "with", "have", "this", "from", "they", "will", "would", "there",
+    "their", "what", "about", "which", "when", "make", "like", "time", "just", "know", "take",
+    "people", "into", "year", "your", "good", "some", "could", "them", "see", "other", "than",
+    "then", "now", "look", "only", "come", "over", "think", "also", "back", "after", "use",
+    "two", "how", "our", "work", "first", "well", "way", "even", "new", "want", "because",
+    "any", "these", "give", "day", "most", "book", "page", "letter", "quiet", "queen", "quick",
+    "zebra", "zero", "lazy", "size", "jump", "joke", "major", "object", "box", "next", "extra",
+    "sixty", "fox", "very", "seven", "every", "voice", "gold", "bag", "big", "egg", "dog", "fog",
+    "good", "bob", "bell", "ball", "oil", "lol", "loop", "pool", "solo", "sing", "song", "glass",
+    "hill", "sill", "mill", "wall", "tall", "small", "is", "so", "go", "a", "i", "of", "to",
+    "in", "it", "on", "be", "as", "at", "by", "or", "we", "up", "my", "no", "do", "if", "me",
+)
+
 
 @dataclass(frozen=True)
 class _InkPatch:
@@ -275,6 +312,54 @@ def make_video(digits_28: np.ndarray, labels: np.ndarray, path: str | Path, *,
     return scenes
 
 
+def make_text_page(rng: np.random.Generator, size: tuple[int, int] = (640, 480),
+                   tier: str = "camera") -> np.ndarray:
+    """A frame of handwriting-like text and no digits: what the recognizer should *not* read.
+
+    Lines of English words (TEXT_WORDS: lowercase, TEXT_CAPITAL_SHARE of them capitalized) in a
+    Hershey script font, letters TEXT_HEIGHT_PX tall at 640x480 (cv2's text height, baseline to
+    the top of the capitals), each word slightly turned and slanted, in one pen's ink on the
+    tier's paper, desk and camera look (the same paper, light, shadow, noise, blur and JPEG as
+    make_scene). Every letter is kept, the digit look-alikes too (l I | 1, o O | 0, S | 5,
+    Z z | 2, g q | 9, b | 6, ...): a real page has them, and how many of them the recognizer
+    reports as confident digits is what the benchmark measures.
+
+    size: (W, H). Returns (H, W, 3) uint8 BGR; deterministic given `rng`'s state.
+    """
+    style = _style(tier)
+    width, height = size
+    px_scale = min(width / REFERENCE_SIZE[0], height / REFERENCE_SIZE[1])
+    sheet_corners, content, sheet_angle = _place_sheet(rng, style, size, px_scale, None,
+                                                       EDGE_MARGIN_PX)
+    reflectance = _background(rng, style, width, height, px_scale, sheet_corners, sheet_angle)
+    pen = _Pen.draw(rng)
+    font = TEXT_FONTS[int(rng.integers(len(TEXT_FONTS)))]
+    text_height_px = rng.uniform(*TEXT_HEIGHT_PX) * px_scale
+    # One writer, one pen: the stroke weight and the slant belong to the page, words vary a bit.
+    thickness = 2 if rng.random() < TEXT_BOLD_SHARE else 1
+    slant = rng.uniform(*TEXT_SLANT_RANGE)
+    line_step = text_height_px * rng.uniform(*TEXT_LINE_STEP)
+    x0, y0, x1, y1 = content
+    baseline = y0 + 1.3 * text_height_px
+    while baseline + 0.5 * text_height_px <= y1:
+        x = x0 + rng.uniform(0, 0.1) * (x1 - x0)
+        line_end = x1 - rng.uniform(0, 0.15) * (x1 - x0)
+        while True:
+            word = TEXT_WORDS[int(rng.integers(len(TEXT_WORDS)))]
+            if rng.random() < TEXT_CAPITAL_SHARE:
+                word = word.capitalize()
+            alpha, baseline_row = _word_alpha(
+                word, rng, font, text_height_px * rng.uniform(0.9, 1.1), thickness,
+                rng.uniform(-1, 1) * MAX_WORD_ROTATION_DEG, slant + rng.uniform(-0.08, 0.08))
+            if x + alpha.shape[1] > line_end:
+                break
+            wobble = rng.uniform(-1, 1) * _WOBBLE_FRACTION * text_height_px
+            pen.write(reflectance, alpha, round(x), round(baseline + wobble) - baseline_row)
+            x += alpha.shape[1] + text_height_px * rng.uniform(*TEXT_WORD_GAP)
+        baseline += line_step
+    return _shoot(reflectance, _draw_look(style, rng), rng)
+
+
 def match(true_boxes: Sequence[Sequence[int]], found_boxes: Sequence[Sequence[int]],
           min_iou: float = 0.3) -> list[tuple[int, int]]:
     """Greedy one-to-one matching by IoU: pairs (true_i, found_j), best IoU first, each box used
@@ -343,17 +428,8 @@ def _make_page(digits_28, labels, rng, style: TierStyle, size, n_digits, indices
     indices = np.asarray(indices, dtype=int)
     n_digits = len(indices)
 
-    with_sheet = bool(rng.random() < style.sheet_probability) if sheet is None else sheet
-    edge_px = EDGE_MARGIN_PX + extra_margin_px
-    if with_sheet:
-        sheet_corners, content = _draw_sheet(rng, width, height, px_scale, edge_px)
-    else:
-        sheet_corners = None
-        inset = edge_px + rng.uniform(0, 30) * px_scale
-        content = (inset, inset, width - inset, height - inset)
-    sheet_angle = (0.0 if sheet_corners is None else
-                   math.atan2(sheet_corners[1][1] - sheet_corners[0][1],
-                              sheet_corners[1][0] - sheet_corners[0][0]))
+    sheet_corners, content, sheet_angle = _place_sheet(rng, style, size, px_scale, sheet,
+                                                       EDGE_MARGIN_PX + extra_margin_px)
 
     # Per-digit choices are drawn once so that shrinking to fit changes only the size.
     small = rng.random(n_digits) < style.small_digit_share
@@ -377,28 +453,107 @@ def _make_page(digits_28, labels, rng, style: TierStyle, size, n_digits, indices
             raise ValueError(f"cannot fit {n_digits} digits into a {width}x{height} frame")
 
     reflectance = _background(rng, style, width, height, px_scale, sheet_corners, sheet_angle)
-    ink_gray = rng.uniform(*INK_GRAY_RANGE)
-    # Ballpoints are blue-black, markers neutral: half the pens get a blue cast.
-    pen_blue = rng.uniform(0, 25) if rng.random() < 0.5 else 0.0
-    ink_bgr = (np.float32([ink_gray + pen_blue, ink_gray, ink_gray - pen_blue / 3])
-               / _NOMINAL_PAPER_LEVEL)
-    ink_strength = rng.uniform(0.85, 1.0)
+    pen = _Pen.draw(rng)
 
     digits = []
     for patch, (box_x, box_y), index in zip(patches, positions, indices):
-        left, top = box_x - patch.box[0], box_y - patch.box[1]
-        patch_h, patch_w = patch.alpha.shape
+        pen.write(reflectance, patch.alpha, box_x - patch.box[0], box_y - patch.box[1])
+        digits.append(TrueDigit((int(box_x), int(box_y), patch.box[2], patch.box[3]),
+                                int(labels[index]), int(index)))
+    return _Page(reflectance, tuple(digits))
+
+
+def _place_sheet(rng, style: TierStyle, size, px_scale, sheet, edge_px):
+    """Whether there is a desk around the sheet (`sheet`, or the tier's chance when None) and
+    where writing may go: (sheet corners or None, content (x0, y0, x1, y1), sheet angle rad)."""
+    width, height = size
+    with_sheet = bool(rng.random() < style.sheet_probability) if sheet is None else sheet
+    if with_sheet:
+        sheet_corners, content = _draw_sheet(rng, width, height, px_scale, edge_px)
+    else:
+        sheet_corners = None
+        inset = edge_px + rng.uniform(0, 30) * px_scale
+        content = (inset, inset, width - inset, height - inset)
+    sheet_angle = (0.0 if sheet_corners is None else
+                   math.atan2(sheet_corners[1][1] - sheet_corners[0][1],
+                              sheet_corners[1][0] - sheet_corners[0][0]))
+    return sheet_corners, content, sheet_angle
+
+
+@dataclass(frozen=True)
+class _Pen:
+    """One pen for a whole page: ink_bgr reflectance (3,) float32, strength in [0.85, 1]."""
+
+    ink_bgr: np.ndarray
+    strength: float
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> _Pen:
+        ink_gray = rng.uniform(*INK_GRAY_RANGE)
+        # Ballpoints are blue-black, markers neutral: half the pens get a blue cast.
+        pen_blue = rng.uniform(0, 25) if rng.random() < 0.5 else 0.0
+        ink_bgr = (np.float32([ink_gray + pen_blue, ink_gray, ink_gray - pen_blue / 3])
+                   / _NOMINAL_PAPER_LEVEL)
+        return cls(ink_bgr, rng.uniform(0.85, 1.0))
+
+    def write(self, reflectance: np.ndarray, alpha: np.ndarray, left: int, top: int) -> None:
+        """Lay `alpha` ((h, w) float32 coverage in [0, 1]) onto (3, H, W) reflectance planes in
+        place, its top-left corner at (left, top); what falls outside the frame is cut off."""
+        height, width = reflectance.shape[1:]
+        patch_h, patch_w = alpha.shape
         # The faint halo of a digit near the edge may hang over it; clip it to the frame.
         cut_left, cut_top = max(0, -left), max(0, -top)
         right, bottom = min(width, left + patch_w), min(height, top + patch_h)
         region = reflectance[:, top + cut_top:bottom, left + cut_left:right]
-        alpha = patch.alpha[cut_top:cut_top + region.shape[1], cut_left:cut_left + region.shape[2]]
-        coverage = alpha * ink_strength
+        alpha = alpha[cut_top:cut_top + region.shape[1], cut_left:cut_left + region.shape[2]]
+        coverage = alpha * self.strength
         region *= 1.0 - coverage
-        region += coverage * ink_bgr[:, None, None]
-        digits.append(TrueDigit((int(box_x), int(box_y), patch.box[2], patch.box[3]),
-                                int(labels[index]), int(index)))
-    return _Page(reflectance, tuple(digits))
+        region += coverage * self.ink_bgr[:, None, None]
+
+
+def _word_alpha(word: str, rng: np.random.Generator, font: int, text_height_px: float,
+                thickness: int, rotation_deg: float, slant: float) -> tuple[np.ndarray, int]:
+    """One written word: alpha (h, w) float32 in [0, 1], cropped to its ink, and the row of the
+    patch where the start of its baseline (cv2.putText's origin) lies.
+
+    Letters are put one by one, each a little off the baseline and off size, then the word is
+    wobbled (a smooth random displacement, like an unsteady hand), slanted (its top leans right
+    by `slant` per pixel of height, the baseline stays) and turned by rotation_deg.
+    """
+    font_scale = cv2.getFontScaleFromHeight(font, max(1, round(text_height_px)), thickness)
+    (text_w, text_h), descent = cv2.getTextSize(word, font, font_scale, thickness)
+    # Room on every side for the jitter, the slant, the turn and the glyphs' overshoot.
+    pad = text_h + 2 * thickness
+    canvas = np.zeros((text_h + descent + 2 * pad, round(1.2 * text_w) + 2 * pad), np.uint8)
+    origin = (pad, pad + text_h)
+    x = float(origin[0])
+    for letter in word:
+        letter_scale = font_scale * rng.uniform(*TEXT_LETTER_SCALE)
+        dy = rng.uniform(-1, 1) * TEXT_LETTER_RISE * text_h
+        cv2.putText(canvas, letter, (round(x), round(origin[1] + dy)), font, letter_scale, 255,
+                    thickness, cv2.LINE_AA)
+        x += cv2.getTextSize(letter, font, letter_scale, thickness)[0][0]
+    height, width = canvas.shape
+    # The wobble: displacements drawn every ~half a letter and smoothly upscaled.
+    grid = (max(2, round(2 * width / text_h)), max(2, round(2 * height / text_h)))
+    map_x, map_y = np.meshgrid(np.arange(width, dtype=np.float32),
+                               np.arange(height, dtype=np.float32))
+    for coordinate in (map_x, map_y):
+        coordinate += TEXT_WOBBLE * text_h * cv2.resize(
+            rng.standard_normal(grid[::-1]).astype(np.float32), (width, height),
+            interpolation=cv2.INTER_CUBIC)
+    canvas = cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR)
+    centre = (pad + text_w / 2, pad + text_h / 2)
+    turn = np.vstack([cv2.getRotationMatrix2D(centre, rotation_deg, 1.0), [0, 0, 1]])
+    # x' = x + slant * (baseline - y): the baseline stays put, the tops lean over.
+    lean = np.float64([[1, -slant, slant * origin[1]], [0, 1, 0], [0, 0, 1]])
+    warp = (turn @ lean)[:2]
+    canvas = cv2.warpAffine(canvas, warp, (width, height), flags=cv2.INTER_LINEAR)
+    rows = np.flatnonzero(canvas.any(axis=1))
+    cols = np.flatnonzero(canvas.any(axis=0))
+    origin_y = warp[1] @ np.float64([origin[0], origin[1], 1])
+    alpha = canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32) / 255.0
+    return alpha, round(origin_y) - int(rows[0])
 
 
 def _ink_patch(digit_28: np.ndarray, ink_height_px: float, rotation_deg: float,

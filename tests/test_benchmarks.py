@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks import accuracy, run, speed
+from realtime.types import Detection
 
 REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
 
@@ -62,8 +64,52 @@ def test_quick_run_scores_every_tier_and_normalization(quick_results):
         assert score["true_digits"] == 2 * accuracy.SCENE_DIGITS
         for name in ("recall", "precision", "accuracy_found", "end_to_end"):
             assert 0.0 <= score[name] <= 1.0, score
-    assert len(quick_results["targets"]) == 8
+    assert len(quick_results["targets"]) == 9
     assert all(target["passed"] in (True, False, None) for target in quick_results["targets"])
+    report_only = [target for target in quick_results["targets"] if target["report_only"]]
+    assert [target["name"] for target in report_only] == [
+        "false digits per text page, softmax, camera"]
+    assert report_only[0]["passed"] is None and report_only[0]["value"] >= 0
+
+
+def test_quick_run_times_both_backends_in_process_and_cold(quick_results):
+    backends = quick_results["backends"]
+    assert backends["skipped"] == {}, backends["skipped"]
+    pipeline = {(row["model"], row["backend"]): row for row in backends["pipeline"]}
+    assert set(pipeline) == {(model, backend) for model in ("softmax", "cnn")
+                             for backend in ("tensorflow", "litert")}
+    speed_full = next(row for row in quick_results["speed"]["rows"] if row["key"] == "full")
+    assert pipeline["softmax", "tensorflow"]["mean_ms"] == speed_full["mean_ms"]  # same row
+    for row in pipeline.values():
+        assert row["mean_ms"] > 0 and row["p50_ms"] <= row["p99_ms"], row
+        assert row["model_calls_per_frame"] == 1.0 and row["model_us_per_call"] > 0, row
+        assert row["frames_per_run"] == 8 and row["digits_per_frame"] >= 5, row
+    # --quick starts only the first backend model cold, once per backend.
+    cold = {row["backend"]: row for row in backends["cold_start"]}
+    assert set(cold) == {"tensorflow", "litert"}
+    for row in cold.values():
+        assert row["model"] == "softmax" and row["runs"] == 1 and row["digits"] >= 5, row
+        parts = [row[name] for name in ("imports_s", "source_s", "model_load_s",
+                                        "first_frame_s")]
+        assert min(parts) >= 0 and abs(sum(parts) - row["total_s"]) < 0.01, row
+        assert row["peak_rss_mb"] > 30, row
+    assert cold["tensorflow"]["tensorflow_imported"] and not cold["litert"]["tensorflow_imported"]
+    ratios = {ratio["model"]: ratio for ratio in backends["ratios"]}
+    assert ratios["softmax"]["peak_rss_mb"] < 1 and ratios["softmax"]["cold_start_s"] < 1
+    assert ratios["cnn"]["mean_ms"] > 0 and ratios["cnn"]["cold_start_s"] is None
+    assert all(value < 1e-4 for value in backends["max_probability_difference"].values())
+
+
+def test_quick_run_counts_false_digits_on_text_pages(quick_results):
+    text_pages = quick_results["text_pages"]
+    assert text_pages["pages_per_tier"] == 1
+    assert {(s["tier"], s["model"]) for s in text_pages["scores"]} == {
+        (tier, "softmax") for tier in TIERS}
+    for score in text_pages["scores"]:
+        assert score["pages"] == 1 and score["min_confidence"] == 0.5, score
+        assert 0 <= score["false_digits"] <= score["detections"] <= score["max_regions"], score
+        assert score["false_digits_per_page"] == score["most_false_digits"], score
+        assert score["unsure_share"] is None or 0 <= score["unsure_share"] <= 1, score
 
 
 def test_quick_run_reads_the_real_photos_or_says_why_not(quick_results):
@@ -86,6 +132,19 @@ def test_line_times_follow_the_growing_file():
     # Seen: half of line 0 at 0.5 s, line 0 whole at 1.0 s, lines 1 and 2 only after exit.
     times = speed._line_times(content, [(0.5, 4), (1.0, first), (1.5, second + 3)], end_s=2.0)
     assert list(times) == [1.0, 1.5, 2.0]
+
+
+def _detection(box, label):
+    return Detection(box, label, 0.9, np.zeros((28, 28), np.float32))
+
+
+def test_text_in_lines_reads_lines_as_the_pipeline_groups_them():
+    # Given out of order: the second line first, and a line that slants down to the right.
+    detections = [_detection((10, 100, 20, 30), 4), _detection((40, 104, 20, 30), 5),
+                  _detection((10, 10, 20, 30), 1), _detection((40, 16, 20, 30), 2),
+                  _detection((70, 24, 20, 30), 3)]
+    assert accuracy.text_in_lines(detections) == "123 45"
+    assert accuracy.text_in_lines([]) == ""
 
 
 def test_character_error_rate_parts():

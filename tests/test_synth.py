@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -215,3 +214,28 @@ def test_shipped_demo_clip_matches_its_truth():
     for digit in frames[0]:
         x, y, w, h = digit.box
         assert gray[y:y + h, x:x + w].min() < gray[y - 3:y + h + 3, x - 3:x + w + 3].max() - 80
+
+
+@pytest.mark.parametrize("tier", synth.TIERS)
+def test_text_pages_are_reproducible_and_carry_ink(tier):
+    first = synth.make_text_page(np.random.default_rng(3), tier=tier)
+    again = synth.make_text_page(np.random.default_rng(3), tier=tier)
+    other = synth.make_text_page(np.random.default_rng(4), tier=tier)
+    assert first.shape == (480, 640, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+    gray = cv2.cvtColor(first, cv2.COLOR_BGR2GRAY).astype(np.int16)
+    # Ink: pixels far darker than the paper around them (a local median over ~2 letters, so the
+    # light falloff and the shadow do not count; desk right beside a sheet's edge does, a
+    # little): 2-17% of the frame over 120 pages of 25-50 px letters.
+    paper = cv2.medianBlur(gray.astype(np.uint8), 51).astype(np.int16)
+    ink = gray < paper - MIN_INK_CONTRAST
+    assert 0.01 < ink.mean() < 0.25, ink.mean()
+    # Several lines: the ink's rows spread over much of the frame's height (39-98% seen).
+    inked_rows = np.flatnonzero(ink.sum(axis=1) > 3)
+    assert inked_rows[-1] - inked_rows[0] > 0.3 * gray.shape[0]
+
+
+def test_text_pages_take_the_requested_size():
+    page = synth.make_text_page(np.random.default_rng(0), size=(320, 240), tier="clean")
+    assert page.shape == (240, 320, 3)
