@@ -106,6 +106,11 @@ CANDIDATES_PER_REGION = 4
 # A digit continues a line when it overlaps the line's latest digit vertically by this fraction
 # of the shorter of the two.
 LINE_MIN_Y_OVERLAP = 0.3
+# Written words: at least WORD_MIN_LETTERS regions in a line, each less than WORD_MAX_GAP of its
+# height from the next. Digits people write stand further apart (0.3-0.9 heights on the real
+# photo and in generated scenes), and a word's letters touch or overlap.
+WORD_MIN_LETTERS = 3
+WORD_MAX_GAP = 0.12
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,8 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     boxes, members = _largest(boxes, members, CANDIDATES_PER_REGION * settings.max_regions)
     keep = has_ink_contrast(ink_dark, ink_mask, labels, _region_lut(count, members), boxes)
-    boxes, members = _largest(*_select(boxes, members, keep), settings.max_regions)
+    boxes, members = _select(boxes, members, keep)
+    boxes, members = _largest(*_select(boxes, members, ~in_words(boxes)), settings.max_regions)
     order = reading_order(boxes)
     boxes, members = boxes[order], tuple(tuple(members[i]) for i in order)
     ink_work = ink_intensity(ink_dark, labels, _region_lut(count, members), boxes)
@@ -468,6 +474,28 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, labels: np.nd
         bar = max(bar, TEXTURE_MARGIN * float(np.median(ratio[measured])))
     return (measured & (contrast >= MIN_INK_CONTRAST) & (contrast >= MIN_INK_CONTRAST_RATIO * paper_brightness)
             & (ratio >= bar))
+
+
+def in_words(boxes: np.ndarray) -> np.ndarray:
+    """Mask of regions that are letters of written words, not digits.
+
+    Letters of a word nearly touch (or overlap, slanted), run after run; people leave room
+    between the digits they write. WORD_MIN_LETTERS or more regions in a row, each closer than
+    WORD_MAX_GAP of their height to the next, are a word.
+    """
+    words = np.zeros(len(boxes), bool)
+    for line in reading_lines(boxes):
+        run = [line[0]]
+        for previous, index in zip(line, line[1:] + [None]):
+            if index is not None:
+                gap = boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])
+                if gap < WORD_MAX_GAP * min(boxes[index, 3], boxes[previous, 3]):
+                    run.append(index)
+                    continue
+            if len(run) >= WORD_MIN_LETTERS:
+                words[run] = True
+            run = [index]
+    return words
 
 
 def reading_order(boxes: np.ndarray) -> np.ndarray:

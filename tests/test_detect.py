@@ -225,3 +225,18 @@ def test_digits_cut_by_the_frame_edge_are_skipped(mnist_test):
     shifted = image[:, 40:]  # the first digit now touches the left edge
     found = boxes_of(shifted)
     assert len(found) == 2 and all(x > 0 for x, _, _, _ in found)
+
+
+def test_a_page_of_words_gives_few_digits(monkeypatch):
+    """Letters are not digits: runs of nearly touching regions are words and are dropped.
+
+    Measured on 20 generated camera-tier text pages: 51 regions a page without the word rule,
+    16.6 with it; on these 5 pages 44.8 without and 15.0 with it (6 to 32)."""
+    import realtime.detect
+    from realtime.synth import make_text_page
+
+    pages = [make_text_page(np.random.default_rng(7 + k), tier="camera") for k in range(5)]
+    with_rule = np.mean([len(boxes_of(page)) for page in pages])
+    monkeypatch.setattr(realtime.detect, "WORD_MIN_LETTERS", 10**6)
+    without_rule = np.mean([len(boxes_of(page)) for page in pages])
+    assert with_rule < 25 and with_rule < without_rule / 2, (with_rule, without_rule)
