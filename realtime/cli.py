@@ -1,7 +1,7 @@
 """The `realtime-digits` command: a thin layer of window, keys, progress and sinks over Recognizer.stream.
 
-Everything that can be wrong with the user's input is checked before the first frame (source,
-model, every output), and reported as one line with a non-zero exit code.
+Everything that can be wrong with the user's input is checked before the first frame (options,
+model folder, source, every output), and reported as one line with a non-zero exit code.
 """
 
 from __future__ import annotations
@@ -10,31 +10,44 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from realtime.errors import UserError
 
 WINDOW = "realtime-digits"
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
 EXIT_INCOMPLETE = 3  # a truncated video or a lost camera: what was read is processed and saved
+EXIT_INTERRUPTED = 130
 # FPS shown on the video is the mean over this many recent frames: steady but still live.
 FPS_WINDOW_FRAMES = 30
 DEFAULT_SNAPSHOT_DIR = "snapshots"
+# While paused the window polls its keys this often (ms) instead of blocking in waitKey(0):
+# Python runs signal handlers only between calls, so Ctrl-C must not wait for a key press.
+PAUSED_POLL_MS = 50
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but its errors are one line like ours (it prints the whole usage first)."""
+
+    def error(self, message):
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="realtime-digits",
         description="Box and label handwritten digits live from a camera, a video, images or the screen.",
-        epilog="Keys in the window: q/Esc quit, s snapshot, space pause, t threshold view, m mirror.")
-    parser.add_argument("source", nargs="?", default="0",
+        epilog="Keys in the window: q/Esc quit, s snapshot, space pause, t threshold view, m mirror. "
+               "Exit status: 0 done, 2 bad input, 3 source ended early (truncated video, lost "
+               "camera), 130 interrupted.")
+    parser.add_argument("source", nargs="?", default="0", metavar="SOURCE",
                         help="camera index (default 0), video file, image, folder, glob, 'demo', "
                              "'screen', 'screen:MONITOR' or 'screen:LEFT,TOP,WIDTH,HEIGHT'")
-    parser.add_argument("--model", default=None,
+    parser.add_argument("--model", default=None, metavar="DIR",
                         help="SavedModel folder or a name under models/ (default: softmax)")
     parser.add_argument("--no-display", action="store_true", help="run without a window")
     parser.add_argument("--save", metavar="PATH",
@@ -46,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="save a snapshot every N frames (0: only on 's')")
     parser.add_argument("--min-confidence", metavar="P", type=float, default=0.5,
                         help="below this probability a digit is shown as '?' (default 0.5)")
-    parser.add_argument("--threshold", default="adaptive", help="adaptive (default) or otsu")
-    parser.add_argument("--invert", default="auto",
+    parser.add_argument("--threshold", default="adaptive", metavar="{adaptive,otsu}",
+                        help="adaptive (default) or otsu")
+    parser.add_argument("--invert", default="auto", metavar="{auto,yes,no}",
                         help="auto (default), yes (light digits on dark), no (dark on light)")
     parser.add_argument("--mirror", action="store_true", help="flip frames left-right (selfie view)")
     parser.add_argument("--max-frames", metavar="N", type=int, default=None,
@@ -68,71 +82,209 @@ def settings_from(args):
 
 
 def display_available(no_display: bool) -> bool:
-    """Decided once, up front: a window needs a display (X11/Wayland) and was not turned off."""
+    """Decided once, up front: a window needs a display that answers, and was not turned off.
+
+    On Linux the display is opened once here: OpenCV's Qt window aborts the whole process
+    (SIGABRT, outputs left unclosed) when DISPLAY names a server that does not answer.
+    """
     if no_display:
         return False
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        print("realtime-digits: no display available, running headless (use --save/--json to keep results)",
+    if not sys.platform.startswith("linux"):
+        return True
+    display = os.environ.get("DISPLAY")
+    problem = None if display else "no display available (DISPLAY is not set)"
+    if display:
+        from mss.exception import ScreenShotError
+
+        from realtime.sources import screen_grabber
+
+        try:
+            screen_grabber().close()
+        except (ScreenShotError, OSError):
+            problem = f"display {display} does not answer"
+    if problem:
+        print(f"realtime-digits: {problem}, running headless (use --save/--json to keep results)",
               file=sys.stderr)
         return False
     return True
 
 
+class Interrupts:
+    """Ctrl-C and SIGTERM as one KeyboardInterrupt, raised only where the outputs stay consistent.
+
+    Inside `hold()` (one frame's JSON line, video frame and snapshot being written) a signal is
+    remembered and raised right after, so the JSON lines and the video always hold the same
+    frames. Signals after the first, and any once the outputs are closing (`closing()`), are
+    ignored: Ctrl-C while the video writer closes would leave a file without its index.
+    """
+
+    def __init__(self):
+        self.received: int | None = None
+        self._holding = False
+        self._pending = False
+        self._closing = False
+
+    def _handler(self, signum, frame):
+        if self.received is not None:
+            return
+        self.received = signum
+        if self._closing:
+            return
+        if self._holding:
+            self._pending = True
+            return
+        raise KeyboardInterrupt
+
+    def closing(self) -> None:
+        """From now on the outputs are being closed: no signal may cut that short."""
+        self._closing = True
+
+    @contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signal handlers can only be set from the main thread (e.g. an embedding GUI)
+            return
+        previous = {signum: signal.signal(signum, self._handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    @contextmanager
+    def hold(self):
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.received).name if self.received else "Ctrl-C"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        return run(args)
-    except UserError as error:
-        print(f"realtime-digits: error: {error}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    finally:
-        signal.signal(signal.SIGTERM, previous_term)
+    interrupts = Interrupts()
+    with interrupts.installed():
+        try:
+            return run(args, interrupts)
+        except UserError as error:
+            print(f"realtime-digits: error: {error}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        except KeyboardInterrupt:  # before the first frame: nothing processed, outputs closed
+            print(f"realtime-digits: interrupted ({interrupts.name}) before the first frame",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM closes outputs exactly like Ctrl-C
+def quiet_opencv() -> None:
+    """Keep OpenCV's and FFmpeg's own log lines off the terminal: each failure they log is
+    checked where it happens and reported as our one line. Set OPENCV_LOG_LEVEL or
+    OPENCV_FFMPEG_LOGLEVEL to see them again."""
+    import cv2
+
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    # Read by OpenCV when FFmpeg first starts, which is after this (no capture opened yet).
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    # opencv-python points Qt at a font folder its wheel does not ship; every window then
+    # prints four warnings. The system's fonts serve the window's status bar as well.
+    fonts = os.environ.get("QT_QPA_FONTDIR")
+    if sys.platform.startswith("linux") and fonts and not os.path.isdir(fonts):
+        for candidate in ("/usr/share/fonts/truetype", "/usr/share/fonts"):
+            if os.path.isdir(candidate):
+                os.environ["QT_QPA_FONTDIR"] = candidate
+                break
 
 
-def run(args) -> int:
+def load_recognizer(model_dir, settings):
+    """The Recognizer for this run (TensorFlow loads here, after every cheap check)."""
+    from realtime.pipeline import Recognizer
+
+    return Recognizer(model_dir, settings)
+
+
+def run(args, interrupts: Interrupts | None = None) -> int:
+    from realtime.model import resolve_model_dir
     from realtime.sources import open_source
+
+    interrupts = interrupts or Interrupts()
+    settings = settings_from(args)
+    quiet_opencv()
+    model_dir = resolve_model_dir(args.model)  # cheap: a wrong --model fails before outputs are touched
+    source = open_source(args.source)
+    loop = None
+    try:
+        with ExitStack() as stack:
+            loop = _start(args, source, model_dir, settings, interrupts, stack)
+            return loop.run()
+    finally:
+        if loop is not None:  # printed once every output is closed, so it can say so
+            loop.print_summary()
+
+
+def _start(args, source, model_dir, settings, interrupts, stack) -> Loop:
+    """Open the source, check every output, load the model, then open the outputs (in `stack`)."""
     from realtime.sinks import ImageFolderSink, JsonLinesSink, SnapshotSink, VideoSink
 
-    settings = settings_from(args)
-    source = open_source(args.source)
-    show = display_available(args.no_display)
-    with ExitStack() as stack:
-        stack.enter_context(source)
-        json_sink = stack.enter_context(JsonLinesSink(args.json)) if args.json else None
-        if args.save and source.kind == "images":
-            save_sink = stack.enter_context(ImageFolderSink(args.save))
-        elif args.save:
-            save_sink = stack.enter_context(VideoSink(args.save, source.fps))
-        else:
-            save_sink = None
-        snapshot_dir = args.snapshot_dir or (DEFAULT_SNAPSHOT_DIR if show or args.snapshot_every else None)
-        snapshots = SnapshotSink(snapshot_dir) if (args.snapshot_dir or args.snapshot_every) else None
-        from realtime.pipeline import Recognizer  # TensorFlow loads here, after cheap checks
+    stack.enter_context(source)
+    refuse_overwriting_inputs(args, source)
+    # Every output is checked (constructors) before any is created or truncated (enter).
+    if args.save and source.kind == "images":
+        save_sink = ImageFolderSink(args.save, single_image=source.total == 1)
+    elif args.save:
+        save_sink = VideoSink(args.save, source.fps, source.size)
+    else:
+        save_sink = None
+    json_sink = JsonLinesSink(args.json) if args.json else None
+    snapshot_dir = args.snapshot_dir or DEFAULT_SNAPSHOT_DIR
+    # Checked now when asked for; for the 's' key alone, on first use.
+    snapshots = SnapshotSink(snapshot_dir) if (args.snapshot_dir or args.snapshot_every) else None
+    show = display_available(args.no_display)  # after the checks: an error stays one line
+    # The model loads before any output is created or truncated: a model that turns out
+    # unusable must not cost the user the results of their previous run.
+    recognizer = load_recognizer(model_dir, settings)
+    # The video first: its writer is the one output that can still fail on opening (codec).
+    for sink in (save_sink, json_sink, snapshots):
+        if sink is not None:
+            stack.enter_context(sink)
+    if show:
+        stack.callback(_close_windows)
+    return Loop(recognizer, source, show=show, json_sink=json_sink, save_sink=save_sink,
+                snapshots=snapshots, snapshot_dir=snapshot_dir, args=args, interrupts=interrupts)
 
-        recognizer = Recognizer(args.model, settings)
-        loop = Loop(recognizer, source, show=show, json_sink=json_sink, save_sink=save_sink,
-                    snapshots=snapshots, snapshot_dir=snapshot_dir, args=args)
-        if show:
-            stack.callback(_close_windows)
-        status = loop.run()
-    return status
+
+def refuse_overwriting_inputs(args, source) -> None:
+    """An output that is the input (or another output) would destroy what is being read."""
+    inputs = [Path(p) for p in getattr(source, "paths", [])]
+    if getattr(source, "path", None) is not None:
+        inputs.append(source.path)
+    inputs = {p.resolve() for p in inputs}
+    outputs = [(option, Path(value)) for option, value in (("--save", args.save), ("--json", args.json)) if value]
+    for option, path in outputs:
+        if path.resolve() in inputs:
+            raise UserError(f"{option} {path} is the source being read: give another output name")
+    if len(outputs) == 2 and outputs[0][1].resolve() == outputs[1][1].resolve():
+        raise UserError(f"--save and --json both name {args.save}: give them different names")
 
 
 def _close_windows():
     import cv2
 
     cv2.destroyAllWindows()
+    cv2.waitKey(1)  # lets the GUI backend actually take the window down
 
 
 class Loop:
     """Drives one run: frames through the recognizer, to the window and the sinks; counts for the summary."""
 
-    def __init__(self, recognizer, source, *, show, json_sink, save_sink, snapshots, snapshot_dir, args):
+    def __init__(self, recognizer, source, *, show, json_sink, save_sink, snapshots, snapshot_dir,
+                 args, interrupts):
         self.recognizer = recognizer
         self.source = source
         self.show = show
@@ -141,10 +293,16 @@ class Loop:
         self.snapshots = snapshots
         self.snapshot_dir = snapshot_dir
         self.args = args
+        self.interrupts = interrupts
         self.frames = 0
         self.digits = 0
         self.threshold_view = False
         self.frame_times = deque(maxlen=FPS_WINDOW_FRAMES)
+        # A video file in a window plays at its own frame rate, not as fast as it decodes.
+        self.paced = show and not source.live and source.kind == "video"
+        self.clock_start: float | None = None
+        self.note = ""
+        self.elapsed_s = 0.0
 
     def run(self) -> int:
         from tqdm import tqdm
@@ -153,7 +311,9 @@ class Loop:
         limit = self.args.max_frames
         total = self.source.total if limit is None else min(limit, self.source.total or limit)
         bar = tqdm(total=total, unit="frame", disable=self.source.live, file=sys.stderr, leave=False)
-        status, note = 0, ""
+        status = 0
+        # Until the loop ends normally, anything that ends it is an error (the one line follows).
+        self.note = " (stopped by the error below; what was written is kept)"
         try:
             for frame, detections in self.recognizer.stream(self.source):
                 if not self._handle(frame, detections):
@@ -161,18 +321,22 @@ class Loop:
                 bar.update(1)
                 if limit is not None and self.frames >= limit:
                     break
+            self.note = ""
         except KeyboardInterrupt:
-            status, note = EXIT_INTERRUPTED, " (interrupted; outputs closed)"
+            status, self.note = EXIT_INTERRUPTED, f" (interrupted by {self.interrupts.name}; outputs closed)"
         finally:
+            self.interrupts.closing()
             bar.close()
-        if getattr(self.source, "truncated", False) and status == 0 and limit is None:
-            status = EXIT_INCOMPLETE
-            note = (f" (video ended after {self.source.frames_read} of {self.source.total} frames: "
-                    f"the file looks truncated; what was readable is processed)")
-        elapsed = max(time.perf_counter() - started, 1e-9)
-        print(f"realtime-digits: {self.frames} frames, {self.digits} digits, "
-              f"{self.frames / elapsed:.1f} fps mean{note}", file=sys.stderr)
+            self.elapsed_s = time.perf_counter() - started
+        if status == 0 and self.source.incomplete:
+            status, self.note = EXIT_INCOMPLETE, f" ({self.source.incomplete}; outputs closed)"
         return status
+
+    def print_summary(self) -> None:
+        """The run's last line: frames, digits, mean FPS, and why it ended early if it did."""
+        fps = self.frames / max(self.elapsed_s, 1e-9)
+        print(f"realtime-digits: {self.frames} frames, {self.digits} digits, {fps:.1f} fps mean"
+              f"{self.note}", file=sys.stderr)
 
     def _handle(self, frame, detections) -> bool:
         """Show and save one frame; False when the user asked to quit."""
@@ -181,21 +345,23 @@ class Loop:
         now = time.perf_counter()
         self.frame_times.append(now)
         fps = (len(self.frame_times) - 1) / (now - self.frame_times[0]) if len(self.frame_times) > 1 else None
-        self.frames += 1
-        self.digits += len(detections)
         min_confidence = self.recognizer.settings.min_confidence
         annotated = annotate(frame.image_bgr, detections, min_confidence, fps)
-        if self.json_sink:
-            self.json_sink.write(frame, detections)
-        if self.save_sink is not None:
-            if self.source.kind == "images":
-                self.save_sink.write(annotate(frame.image_bgr, detections, min_confidence),
-                                     self.source.current_path)
-            else:
-                self.save_sink.write(annotated)
-        every = self.args.snapshot_every
-        if every and frame.index % every == 0:
-            self.snapshots.write(annotated, frame, detections)
+        with self.interrupts.hold():  # a frame goes to every output, or to none
+            if self.json_sink:
+                self.json_sink.write(frame, detections)
+            if self.save_sink is not None:
+                if self.source.kind == "images":
+                    # Saved images carry no FPS: it says nothing about a still picture.
+                    self.save_sink.write(annotate(frame.image_bgr, detections, min_confidence),
+                                         self.source.current_path)
+                else:
+                    self.save_sink.write(annotated)
+            every = self.args.snapshot_every
+            if every and frame.index % every == 0:
+                self.snapshots.write(annotated, frame, detections)
+            self.frames += 1
+            self.digits += len(detections)
         if self.show:
             return self._window(annotated, frame, detections)
         return True
@@ -209,7 +375,9 @@ class Loop:
         cv2.imshow(WINDOW, view)
         paused = False
         while True:
-            key = cv2.waitKey(0 if paused else 1) & 0xFF
+            key = cv2.waitKey(PAUSED_POLL_MS if paused else self._delay_ms(frame)) & 0xFF
+            if not paused and key == 0xFF and not self._window_open():
+                return False  # closed with the mouse
             if key in (ord("q"), 27):
                 return False
             if key == ord("s"):
@@ -220,16 +388,44 @@ class Loop:
                 self.recognizer.mirror = not self.recognizer.mirror
             elif key == ord(" "):
                 paused = not paused
+                self.clock_start = None  # resume from here, not by racing to catch up
             if not paused:
                 return True
+
+    def _delay_ms(self, frame) -> int:
+        """How long to wait for keys before the next frame: 1 ms, or until a file frame is due."""
+        if not self.paced:
+            return 1
+        now = time.perf_counter()
+        if self.clock_start is None:
+            self.clock_start = now - frame.time_s
+        due = self.clock_start + frame.time_s + 1.0 / self.source.fps
+        return max(1, int((due - now) * 1000))
+
+    @staticmethod
+    def _window_open() -> bool:
+        import cv2
+
+        try:
+            return cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) >= 1
+        except cv2.error:
+            return False
 
     def _snapshot(self, annotated, frame, detections) -> None:
         from realtime.sinks import SnapshotSink
 
         try:
             if self.snapshots is None:
-                self.snapshots = SnapshotSink(self.snapshot_dir)
-            path = self.snapshots.write(annotated, frame, detections)
-            print(f"realtime-digits: snapshot saved to {path}", file=sys.stderr)
+                self.snapshots = SnapshotSink(self.snapshot_dir).open()
+            with self.interrupts.hold():
+                path = self.snapshots.write(annotated, frame, detections)
+            self._say(f"realtime-digits: snapshot saved to {path}")
         except UserError as error:  # a failed snapshot must not end a live session
-            print(f"realtime-digits: snapshot not saved: {error}", file=sys.stderr)
+            self._say(f"realtime-digits: snapshot not saved: {error}")
+
+    @staticmethod
+    def _say(message: str) -> None:
+        """A line on stderr while the progress bar is drawn: tqdm lifts the bar, prints, redraws."""
+        from tqdm import tqdm
+
+        tqdm.write(message, file=sys.stderr)

@@ -193,12 +193,18 @@ def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     scale = 1.0
     if longest > WORK_SIDE_PX:
         scale = WORK_SIDE_PX / longest
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        gray = _rescale(gray, scale, cv2.INTER_AREA)
     elif longest < MIN_WORK_SIDE_PX:
         scale = MIN_WORK_SIDE_PX / longest
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        gray = _rescale(gray, scale, cv2.INTER_LINEAR)
     # 3x3 Gaussian: removes sensor noise without eating a thin pen stroke.
     return cv2.GaussianBlur(gray, (3, 3), 0), scale
+
+
+def _rescale(image: np.ndarray, scale: float, interpolation: int) -> np.ndarray:
+    """Resize by `scale`, never to less than one pixel a side (a 1-px strip of the screen)."""
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
 
 
 def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
@@ -211,7 +217,7 @@ def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
     """
     h, w = gray.shape
     shrink = min(1.0, PAPER_THUMB_SIDE_PX / max(h, w))
-    thumb = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else gray
+    thumb = _rescale(gray, shrink, cv2.INTER_AREA) if shrink < 1 else gray
     th, tw = thumb.shape
     window = max(3, int(max(th, tw) * PAPER_TEXTURE_WINDOW) | 1)
     thumb_f = thumb.astype(np.float32)
@@ -241,7 +247,8 @@ def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
         return None, float(np.median(gray))  # mostly holes: a big drawn shape, not a surface
     if sheet_area > 0.97 * th * tw:
         return np.full((h, w), 255, np.uint8), brightness[best]  # the surface fills the view
-    sheet = cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR)
+    # Back to full size, smooth edges, then binary again: the mask is used as "on the sheet or not".
+    sheet = (cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR) > 127).astype(np.uint8) * 255
     margin = max(3, int(PAPER_EDGE_MARGIN * min(h, w)) | 1)
     return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))), brightness[best]
 

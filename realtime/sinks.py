@@ -1,13 +1,16 @@
 """Stage 6 of the pipeline: where annotated frames and detections go (video, JSON lines, snapshots).
 
-Every sink opens in its constructor, so a bad output path fails before the first frame, and is a
-context manager that always closes its file: what was written stays valid after errors and Ctrl-C.
+Every sink checks its output in its constructor without touching it, and creates or opens it in
+`__enter__`: the CLI checks every output before opening any, so a typo in one cannot truncate
+another, and all of it happens before the first frame. Each is a context manager that always
+closes its file: what was written stays valid after errors and Ctrl-C.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -16,15 +19,36 @@ import numpy as np
 from realtime.errors import UserError
 from realtime.types import Detection, Frame
 
+# Codec per container: mp4v plays everywhere OpenCV's bundled FFmpeg can write; MJPG is the one
+# codec every OpenCV build can put in an .avi, hence the advice to fall back to .avi.
+VIDEO_FOURCC = {".mp4": "mp4v", ".mov": "mp4v", ".m4v": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
+IMAGE_OUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def check_folder_writable(folder: Path, what: str, target: Path | None = None) -> None:
+    """Refuse now, not after processing, when files cannot be created in `folder`.
+
+    Tries to create a file there rather than asking os.access: root passes every permission
+    check, yet /proc, a read-only mount or a full disk still refuse it.
+    """
+    target = target or folder
+    if not folder.is_dir():
+        raise UserError(f"cannot write {what} {target}: folder {folder} does not exist (create it first)")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".realtime-digits-probe-"):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write {what} {target}: folder {folder} is not writable "
+                        f"({error.strerror}); choose another") from None
+
 
 def check_writable(path: Path, what: str) -> None:
-    """Refuse now, not after processing, when `path`'s folder is missing or read-only."""
-    folder = path.parent if path.suffix or not path.is_dir() else path
-    folder = folder if str(folder) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"cannot write {what} {path}: folder {folder} does not exist (create it first)")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"cannot write {what} {path}: folder {folder} is read-only (choose another)")
+    """Refuse now, not after processing, when the file `path` cannot be written."""
+    if path.is_dir():
+        raise UserError(f"cannot write {what} {path}: it is a folder; give a file name")
+    check_folder_writable(path.parent, what, path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserError(f"cannot write {what} {path}: the file is read-only (choose another name)")
 
 
 def frame_record(frame: Frame, detections: list[Detection]) -> dict:
@@ -39,20 +63,27 @@ class JsonLinesSink:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         check_writable(self.path, "JSON lines")
+        self._file = None
+        self.lines_written = 0
+
+    def open(self) -> None:
         try:
-            self._file = open(self.path, "w", encoding="utf-8")
+            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
         except OSError as error:
             raise UserError(f"cannot write JSON lines {self.path}: {error.strerror}") from None
 
     def write(self, frame: Frame, detections: list[Detection]) -> None:
+        # One write call per line: a line is either all in the file or not at all.
         self._file.write(json.dumps(frame_record(frame, detections)) + "\n")
         self._file.flush()
+        self.lines_written += 1
 
     def close(self) -> None:
-        if not self._file.closed:
+        if self._file is not None and not self._file.closed:
             self._file.close()
 
     def __enter__(self):
+        self.open()
         return self
 
     def __exit__(self, *exc):
@@ -61,28 +92,38 @@ class JsonLinesSink:
 
 
 class VideoSink:
-    """Annotated frames to a video at the source's size and frame rate (mp4v in .mp4/.mov, MJPG in .avi).
+    """Annotated frames to a video at the source's size and frame rate (mp4v; MJPG in .avi).
 
-    The writer opens on the first frame (when the size is known); the path is checked up front.
+    size: (width, height) when the source knows it: the writer then opens in __enter__, before
+    the first frame, so a codec problem is reported before any work. Otherwise it opens on the
+    first frame. Frames of another size are resized to the first one (a video has one size).
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float):
+    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int] | None = None):
         self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in VIDEO_FOURCC:
+            raise UserError(f"cannot write video {self.path}: use a name ending in "
+                            f"{', '.join(VIDEO_FOURCC)}")
         check_writable(self.path, "video")
-        if self.path.suffix.lower() not in (".mp4", ".avi", ".mov", ".mkv", ".m4v"):
-            raise UserError(f"cannot write video {self.path}: use a .mp4, .avi, .mov or .mkv name")
         self.fps = fps
         self._writer = None
+        self._size: tuple[int, int] | None = None
+        self.size = size
         self.frames_written = 0
+
+    def _open(self, size: tuple[int, int]) -> None:
+        fourcc = cv2.VideoWriter_fourcc(*VIDEO_FOURCC[self.path.suffix.lower()])
+        writer = cv2.VideoWriter(str(self.path), fourcc, float(self.fps), size)
+        if not writer.isOpened():
+            writer.release()
+            raise UserError(f"cannot open a video writer for {self.path} ({size[0]}x{size[1]}): "
+                            f"try an .avi name")
+        self._writer, self._size = writer, size
 
     def write(self, image_bgr: np.ndarray) -> None:
         if self._writer is None:
-            h, w = image_bgr.shape[:2]
-            fourcc = cv2.VideoWriter_fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
-            if not self._writer.isOpened():
-                raise UserError(f"cannot open a video writer for {self.path}: try an .avi name")
-            self._size = (w, h)
+            self._open((image_bgr.shape[1], image_bgr.shape[0]))
         if (image_bgr.shape[1], image_bgr.shape[0]) != self._size:
             image_bgr = cv2.resize(image_bgr, self._size)  # a source that changed size mid-run
         self._writer.write(image_bgr)
@@ -94,6 +135,8 @@ class VideoSink:
             self._writer = None
 
     def __enter__(self):
+        if self.size is not None:
+            self._open(self.size)
         return self
 
     def __exit__(self, *exc):
@@ -102,17 +145,31 @@ class VideoSink:
 
 
 class ImageFolderSink:
-    """Annotated images for image sources: `--save DIR` gets one PNG per input image."""
+    """Annotated images for image sources.
 
-    def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise UserError(f"--save {self.folder}: for image sources give a folder, not a file")
-        check_writable(self.folder / "x.png", "annotated images")
+    `--save DIR` gets `<name>_digits.png` per input image (DIR is created if its parent exists);
+    for a single input image `--save out.png` names the one output file.
+    """
+
+    def __init__(self, target: str | os.PathLike, single_image: bool = False):
+        target = Path(target)
+        self.file: Path | None = None
+        if single_image and target.suffix.lower() in IMAGE_OUT_SUFFIXES and not target.is_dir():
+            check_writable(target, "annotated image")
+            self.file, self.folder = target, target.parent
+            return
+        if target.suffix.lower() in IMAGE_OUT_SUFFIXES and not target.is_dir():
+            raise UserError(f"--save {target}: several images give several outputs; give a folder")
+        if target.exists() and not target.is_dir():
+            raise UserError(f"--save {target}: for image sources give a folder, not a file")
+        check_folder_writable(target if target.exists() else target.parent, "annotated images", target)
+        self.folder = target
+
+    def open(self) -> None:
         self.folder.mkdir(exist_ok=True)
 
     def write(self, image_bgr: np.ndarray, name: str) -> Path:
-        path = self.folder / f"{Path(name).stem}_digits.png"
+        path = self.file or self.folder / f"{Path(name).stem}_digits.png"
         write_image_atomically(path, image_bgr)
         return path
 
@@ -120,6 +177,7 @@ class ImageFolderSink:
         pass
 
     def __enter__(self):
+        self.open()
         return self
 
     def __exit__(self, *exc):
@@ -127,18 +185,33 @@ class ImageFolderSink:
 
 
 class SnapshotSink:
-    """Screenshot capture: an annotated PNG plus its detections as JSON, written whole or not at all."""
+    """Screenshot capture: an annotated PNG plus its detections as JSON, written whole or not at all.
+
+    The folder is created (if its parent exists) on opening, so the default ./snapshots works
+    without preparation.
+    """
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise UserError(f"snapshot folder {self.folder} is a file: give a folder")
-        check_writable(self.folder / "x.png", "snapshots")
-        self.folder.mkdir(exist_ok=True)
+        check_folder_writable(self.folder if self.folder.exists() else self.folder.parent,
+                              "snapshots", self.folder)
         self.count = 0
+
+    def open(self) -> SnapshotSink:
+        self.folder.mkdir(exist_ok=True)
+        return self
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        return False
 
     def write(self, annotated_bgr: np.ndarray, frame: Frame, detections: list[Detection]) -> Path:
         stem = self.folder / f"snapshot_{frame.index:06d}"
+        # PNG first, JSON last: a JSON file means its picture is complete too.
         write_image_atomically(stem.with_suffix(".png"), annotated_bgr)
         write_text_atomically(stem.with_suffix(".json"), json.dumps(frame_record(frame, detections), indent=1))
         self.count += 1
@@ -146,10 +219,10 @@ class SnapshotSink:
 
 
 def write_image_atomically(path: Path, image_bgr: np.ndarray) -> None:
-    """PNG written to a temporary name then renamed, so an interrupted write never leaves half a file."""
-    ok, encoded = cv2.imencode(".png", image_bgr)
+    """Image written to a temporary name then renamed, so an interrupted write never leaves half a file."""
+    ok, encoded = cv2.imencode(path.suffix.lower() or ".png", image_bgr)
     if not ok:
-        raise UserError(f"cannot encode {path} as PNG")
+        raise UserError(f"cannot encode {path} as {path.suffix or 'PNG'}")
     _replace_with(path, encoded.tobytes())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,20 +22,36 @@ from realtime.types import Frame
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+# Containers whose index (the 'moov' box) OpenCV and most recorders write last: a recording cut
+# off before it was closed has none, and nothing in it can be decoded.
+MP4_SUFFIXES = (".mp4", ".mov", ".m4v")
 DEMO_CLIP = Path(__file__).resolve().parent / "data" / "demo.mp4"
 # A live camera that delivers no new frame for this long is treated as lost; the run then ends
-# cleanly with its outputs closed.
+# cleanly with its outputs closed. Module-level so tests (and embedders) can shorten it.
 CAMERA_LOST_AFTER_S = 2.0
+# The first frame may take longer: many webcams adjust exposure for a second after opening.
 CAMERA_OPEN_TIMEOUT_S = 3.0
+# A frame count read from a container can be an estimate (duration x fps in mkv/webm), so a
+# video counts as truncated only when more than this many promised frames are missing.
+FRAME_COUNT_SLACK = 1
 
 
 class Source:
-    """Base: a context manager that iterates Frames. `total` is the frame count when known."""
+    """Base: a context manager that iterates Frames.
+
+    total: the frame count when known; fps: frames per second for a saved video; size: (width,
+    height) in pixels when known before the first frame (None: varies, as in a folder of images);
+    live: frames arrive in real time (no progress bar, no pacing); incomplete: set when the source
+    ended before it should have (a truncated file, a lost camera), saying how far it got.
+    """
 
     kind = "source"
     total: int | None = None
     fps: float = 30.0
+    size: tuple[int, int] | None = None
     live = False
+    incomplete: str | None = None
+    path: Path | None = None
 
     def __enter__(self):
         return self
@@ -81,36 +98,64 @@ def open_source(spec: str | int | None) -> Source:
     return VideoFileSource(path)
 
 
+class _CameraThread:
+    """imutils' WebcamVideoStream, keeping its thread so it can be joined before the release.
+
+    imutils' stop() only sets a flag and does not release the device; releasing while its thread
+    is inside read() is a use-after-free in OpenCV, so we wait for the thread first.
+    """
+
+    def __init__(self, index: int):
+        from imutils.video import WebcamVideoStream
+
+        self.stream = WebcamVideoStream(src=index, name=f"camera-{index}")  # opens, reads once
+        self.capture = self.stream.stream
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.stream.update, name=self.stream.name, daemon=True)
+        self._thread.start()
+
+    def read(self) -> np.ndarray | None:
+        return self.stream.read()
+
+    def close(self) -> None:
+        self.stream.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)  # one read at most; a hung driver must not hang us
+            self._thread = None
+        self.capture.release()
+
+
 class CameraSource(Source):
-    """A webcam, read in its own thread by imutils' VideoStream so processing never stalls it."""
+    """A webcam, read in its own thread (imutils) so processing never stalls the capture."""
 
     kind = "camera"
     live = True
 
     def __init__(self, index: int):
         self.index = index
-        self._stream = None
+        self._camera: _CameraThread | None = None
 
     def __enter__(self):
-        from imutils.video import VideoStream
-
-        capture_probe = cv2.VideoCapture(self.index)
-        opened = capture_probe.isOpened()
-        capture_probe.release()
-        if not opened:
+        camera = _CameraThread(self.index)
+        if not camera.capture.isOpened():
+            camera.capture.release()
             raise UserError(f"camera {self.index} cannot be opened: check it is plugged in and not "
                             f"used by another program, or give a video file, 'screen' or 'demo'")
-        self._stream = VideoStream(src=self.index).start()
-        fps = self._stream.stream.stream.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and fps > 1 else 30.0
+        fps = camera.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+        width = int(camera.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(camera.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.size = (width, height) if width > 0 and height > 0 else None
+        camera.start()
+        self._camera = camera
         return self
 
     def __exit__(self, *exc):
-        if self._stream is not None:
-            self._stream.stop()
-            # imutils' stop() ends the thread but does not release the device.
-            self._stream.stream.stream.release()
-            self._stream = None
+        if self._camera is not None:
+            self._camera.close()
+            self._camera = None
         return False
 
     def __iter__(self) -> Iterator[Frame]:
@@ -118,10 +163,14 @@ class CameraSource(Source):
         deadline = start + CAMERA_OPEN_TIMEOUT_S
         index, previous = 0, None
         while True:
-            image = self._stream.read()
+            image = self._camera.read()
+            # imutils hands out its latest frame: the same object again means nothing new yet.
             if image is None or image is previous:
                 if time.monotonic() > deadline:
-                    return  # the camera stopped delivering: finish cleanly
+                    waited = CAMERA_OPEN_TIMEOUT_S if index == 0 else CAMERA_LOST_AFTER_S
+                    self.incomplete = (f"camera {self.index} stopped delivering frames after "
+                                       f"{index} frames (nothing new for {waited:g} s)")
+                    return  # finish cleanly: the caller closes every output
                 time.sleep(0.002)
                 continue
             previous = image
@@ -138,20 +187,30 @@ class VideoFileSource(Source):
     def __init__(self, path: Path):
         self.path = Path(path)
         self._capture = None
+        self._first: np.ndarray | None = None
         self.frames_read = 0
 
     def __enter__(self):
         if self.path.stat().st_size == 0:
             raise UserError(f"video {self.path} is empty (0 bytes): give a complete video file")
         self._capture = cv2.VideoCapture(str(self.path))
-        if not self._capture.isOpened():
-            self._capture.release()
+        # Decode the first frame now: a file FFmpeg opens but cannot decode fails before the
+        # model loads, not after.
+        ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
+        if not ok or first is None:
+            self.__exit__()
+            if self.path.suffix.lower() in MP4_SUFFIXES and mp4_index_missing(self.path):
+                raise UserError(f"video {self.path} looks truncated: its index (moov box) is "
+                                f"missing, so no frame can be decoded; the recording was probably "
+                                f"cut off before it was closed")
             raise UserError(f"{self.path} cannot be read as a video: give a video file "
                             f"({', '.join(VIDEO_SUFFIXES)}) or an image")
+        self._first = first
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 240 else 30.0
-        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        self.total = count if count > 0 else None
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.total = int(count) if 0 < count < 1e9 else None  # FFmpeg reports junk when unknown
+        self.size = (first.shape[1], first.shape[0])
         return self
 
     def __exit__(self, *exc):
@@ -161,17 +220,38 @@ class VideoFileSource(Source):
         return False
 
     def __iter__(self) -> Iterator[Frame]:
-        while True:
-            ok, image = self._capture.read()
-            if not ok or image is None:
-                return  # end of file, or the rest of a truncated file is unreadable
+        image = self._first
+        self._first = None
+        while image is not None:
             yield Frame(self.frames_read, self.frames_read / self.fps, image)
             self.frames_read += 1
+            ok, image = self._capture.read()
+            if not ok:
+                image = None  # end of file, or the rest of a truncated file is unreadable
+        if self.total is not None and self.frames_read < self.total - FRAME_COUNT_SLACK:
+            self.incomplete = (f"video ended after {self.frames_read} of {self.total} frames: the "
+                               f"file looks truncated; what was readable is processed")
 
-    @property
-    def truncated(self) -> bool:
-        """True when the file promised more frames than could be read."""
-        return self.total is not None and self.frames_read < self.total
+
+def mp4_index_missing(path: Path) -> bool:
+    """True for an MP4/MOV whose top-level boxes start with 'ftyp' but hold no 'moov' (the index)."""
+    seen = []
+    with open(path, "rb") as handle:
+        size_total = os.fstat(handle.fileno()).st_size
+        offset = 0
+        while offset + 8 <= size_total and len(seen) < 1000:
+            handle.seek(offset)
+            header = handle.read(16)
+            size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if size == 1 and len(header) == 16:  # 64-bit size follows the type
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:  # the box runs to the end of the file
+                size = size_total - offset
+            if size < 8:
+                break
+            seen.append(kind)
+            offset += size
+    return bool(seen) and seen[0] == b"ftyp" and b"moov" not in seen
 
 
 class ImageSource(Source):
@@ -185,18 +265,47 @@ class ImageSource(Source):
         self.total = len(paths)
         self.fps = 1.0
         self.current_path: str | None = None
+        self._first: np.ndarray | None = None
 
     def __enter__(self):
+        # Each file's signature (a few bytes), not its pixels: a folder of thousands stays cheap,
+        # and a text file named .png fails before the model loads. The first image is decoded
+        # now too, so a single damaged image also fails before the model loads.
+        for path in self.paths:
+            if not cv2.haveImageReader(path):
+                raise UserError(f"{path} is not an image OpenCV can read: remove it or convert it "
+                                f"to PNG/JPEG")
+        self._first = self._read(self.paths[0])
+        if len(self.paths) == 1:
+            self.size = (self._first.shape[1], self._first.shape[0])
         return self
+
+    def __exit__(self, *exc):
+        self._first = None
+        return False
+
+    @staticmethod
+    def _read(path: str) -> np.ndarray:
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            raise UserError(f"{path} cannot be decoded as an image (damaged or cut short?): "
+                            f"remove it or convert it to PNG/JPEG")
+        return image
 
     def __iter__(self) -> Iterator[Frame]:
         for index, path in enumerate(self.paths):
-            image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None:
-                raise UserError(f"{path} cannot be read as an image: remove it or convert it "
-                                f"to PNG/JPEG")
+            image = self._first if index == 0 and self._first is not None else self._read(path)
+            self._first = None
             self.current_path = path
             yield Frame(index, float(index), image)
+
+
+def screen_grabber():
+    """An open mss grabber on the current display (raises when the display does not answer)."""
+    import mss
+
+    # mss 10 renamed the factory mss.mss() to the class mss.MSS (the old name warns).
+    return (getattr(mss, "MSS", None) or mss.mss)()
 
 
 class ScreenSource(Source):
@@ -212,7 +321,7 @@ class ScreenSource(Source):
         self._area = None
 
     @classmethod
-    def parse(cls, spec: str) -> "ScreenSource":
+    def parse(cls, spec: str) -> ScreenSource:
         usage = "use screen, screen:MONITOR or screen:LEFT,TOP,WIDTH,HEIGHT"
         if spec == "screen":
             return cls(monitor=0)
@@ -231,12 +340,13 @@ class ScreenSource(Source):
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and os.name == "posix":
             raise UserError("screen capture needs a display and none is available (DISPLAY is "
                             "not set): run it on a desktop session, or give a video or images")
-        import mss
+        from mss.exception import ScreenShotError
 
         try:
-            self._grabber = mss.mss()
+            self._grabber = screen_grabber()
             monitors = self._grabber.monitors
-        except Exception as error:
+        except (ScreenShotError, OSError) as error:
+            self.__exit__()
             raise UserError(f"cannot capture the screen ({error}): check DISPLAY and that a "
                             f"desktop session is running") from None
         if self.region is not None:
@@ -256,7 +366,8 @@ class ScreenSource(Source):
                 self.__exit__()
                 raise UserError(f"monitor {self.monitor} does not exist: use screen:0 (all) "
                                 f"to screen:{count}")
-            self._area = monitors[self.monitor]
+            self._area = dict(monitors[self.monitor])
+        self.size = (self._area["width"], self._area["height"])
         return self
 
     def __exit__(self, *exc):
@@ -266,10 +377,16 @@ class ScreenSource(Source):
         return False
 
     def __iter__(self) -> Iterator[Frame]:
+        from mss.exception import ScreenShotError
+
         start = time.monotonic()
         index = 0
         while True:
-            shot = self._grabber.grab(self._area)
+            try:
+                shot = self._grabber.grab(self._area)
+            except ScreenShotError as error:  # the X server went away, or the screen shrank
+                self.incomplete = f"screen capture failed after {index} frames ({error})"
+                return
             image = cv2.cvtColor(np.asarray(shot), cv2.COLOR_BGRA2BGR)
             yield Frame(index, time.monotonic() - start, image)
             index += 1

@@ -84,3 +84,79 @@ def detection_figures(found_boxes_per_scene, scenes_list, found_labels_per_scene
         if found_labels_per_scene is not None:
             right += sum(found_labels_per_scene[index][j] == scene.digits[i].label for i, j in pairs)
     return matched / max(true_total, 1), matched / max(found_total, 1), right / max(true_total, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI, sources and sinks tests: a generated clip with its truth, and the CLI run as a user would.
+
+CLI_TIMEOUT_S = 180  # a hang guard, not a speed test: a loaded 2-core CI machine is slow
+
+
+@pytest.fixture(scope="session")
+def clip(mnist_test, tmp_path_factory):
+    """A 24-frame 640x480 clip (camera tier: uneven light, shadow, noise, shake) of ten MNIST test
+    digits on paper, with its truth: (path, list of synth.Scene, fps)."""
+    from realtime.synth import make_video
+
+    images, labels = mnist_test
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    fps = 12.0
+    truth = make_video(images, labels, path, tier="camera", n_frames=24, fps=fps, seed=11,
+                       shake_px=3, sheet=True)
+    return path, truth, fps
+
+
+def cli(*args, cwd=None, display=None, block_tensorflow=False, timeout=CLI_TIMEOUT_S, env=None):
+    """Run the realtime-digits command in a fresh process; a CompletedProcess with text output.
+
+    display: the DISPLAY to give it (None: none, so it runs headless); block_tensorflow: any
+    import of TensorFlow fails, which proves an error was reported before the model loads.
+    """
+    import subprocess
+    import sys
+
+    run_env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if display:
+        run_env["DISPLAY"] = display
+    run_env.update(env or {})
+    prelude = "import sys; sys.modules['tensorflow'] = None; " if block_tensorflow else "import sys; "
+    command = [sys.executable, "-c", prelude + "from realtime.cli import main; sys.exit(main(sys.argv[1:]))",
+               *map(str, args)]
+    return subprocess.run(command, cwd=cwd, env=run_env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def messages(stderr: str) -> list[str]:
+    """The lines a user reads on stderr, without tqdm's redrawn progress bars."""
+    import re
+
+    parts = (p.strip() for p in re.split(r"[\r\n]", stderr))
+    return [p for p in parts if p and not re.search(r"\d+%\|| \d+/\d+ \[|frame/s\]", p)]
+
+
+def read_json_lines(path) -> list[dict]:
+    """Every line of a --json file, each required to be complete, valid JSON."""
+    import json
+
+    text = Path(path).read_text(encoding="utf-8")
+    assert text == "" or text.endswith("\n"), "the last JSON line is cut off"
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def read_video(path) -> tuple[int, tuple[int, int], float]:
+    """(frames decoded, (width, height), fps) of a video file, by reading it to the end."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    assert capture.isOpened(), f"{path} does not open as a video"
+    try:
+        count, size = 0, None
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                break
+            count += 1
+            size = (image.shape[1], image.shape[0])
+        return count, size, capture.get(cv2.CAP_PROP_FPS)
+    finally:
+        capture.release()

@@ -1,0 +1,160 @@
+"""sinks: outputs checked before the first frame, written in the stable format, always closed valid."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+from conftest import read_json_lines, read_video
+
+from realtime.errors import UserError
+from realtime.sinks import (
+    ImageFolderSink,
+    JsonLinesSink,
+    SnapshotSink,
+    VideoSink,
+    check_writable,
+    frame_record,
+)
+from realtime.types import Detection, Frame
+
+DIGIT = np.zeros((28, 28), np.float32)
+
+
+def _frame(index: int, fps: float = 15.0, size=(320, 240)) -> Frame:
+    image = np.full((size[1], size[0], 3), 200, np.uint8)
+    cv2.putText(image, str(index), (20, 200), cv2.FONT_HERSHEY_SIMPLEX, 5, (0, 0, 0), 8)
+    return Frame(index, index / fps, image)
+
+
+def test_json_lines_exact_format(tmp_path):
+    path = tmp_path / "out.jsonl"
+    detections = [Detection((10, 20, 30, 40), 7, 0.934567, DIGIT), Detection((1, 2, 3, 4), 0, 1.0, DIGIT)]
+    with JsonLinesSink(path) as sink:
+        sink.write(Frame(0, 0.0, np.zeros((4, 4, 3), np.uint8)), detections)
+        sink.write(Frame(1, 1 / 15, np.zeros((4, 4, 3), np.uint8)), [])
+    lines = path.read_text().splitlines()
+    assert lines == [
+        ('{"frame": 0, "time_s": 0.0, "detections": [{"box": [10, 20, 30, 40], "label": 7, '
+         '"confidence": 0.9346}, {"box": [1, 2, 3, 4], "label": 0, "confidence": 1.0}]}'),
+        '{"frame": 1, "time_s": 0.0667, "detections": []}',
+    ]
+
+
+def test_numpy_values_become_plain_json(tmp_path):
+    detection = Detection(tuple(np.int64(v) for v in (1, 2, 3, 4)), np.int64(3), np.float32(0.5), DIGIT)
+    record = frame_record(Frame(2, np.float64(0.25), np.zeros((1, 1, 3), np.uint8)), [detection])
+    assert json.loads(json.dumps(record)) == {"frame": 2, "time_s": 0.25, "detections": [
+        {"box": [1, 2, 3, 4], "label": 3, "confidence": 0.5}]}
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.avi"])
+def test_video_opens_before_the_first_frame_and_plays_back(tmp_path, name):
+    path = tmp_path / name
+    with VideoSink(path, fps=15.0, size=(320, 240)) as sink:
+        assert path.exists()  # opened up front: a codec problem shows before any work
+        for index in range(12):
+            sink.write(_frame(index).image_bgr)
+        sink.write(cv2.resize(_frame(12).image_bgr, (640, 480)))  # a source that changed size
+    frames, size, fps = read_video(path)
+    assert (frames, size) == (13, (320, 240))
+    assert fps == pytest.approx(15.0, abs=0.01)
+
+
+def test_video_size_from_the_first_frame_when_unknown(tmp_path):
+    path = tmp_path / "out.mp4"
+    with VideoSink(path, fps=10.0) as sink:
+        for index in range(3):
+            sink.write(_frame(index, size=(200, 100)).image_bgr)
+    assert read_video(path)[:2] == (3, (200, 100))
+
+
+def test_checked_without_touching_anything(tmp_path):
+    """Constructing a sink checks its output; only entering it creates or truncates the file."""
+    previous = tmp_path / "previous.jsonl"
+    previous.write_text('{"frame": 0}\n')
+    JsonLinesSink(previous)
+    VideoSink(tmp_path / "new.mp4", 15.0, (64, 48))
+    assert previous.read_text() == '{"frame": 0}\n' and not (tmp_path / "new.mp4").exists()
+
+
+@pytest.mark.parametrize("make_sink", [
+    lambda p: VideoSink(p / "missing" / "out.mp4", 15.0, (64, 48)),
+    lambda p: JsonLinesSink(p / "missing" / "out.jsonl"),
+    lambda p: ImageFolderSink(p / "missing" / "deeper"),
+    lambda p: SnapshotSink(p / "missing" / "deeper"),
+], ids=["video", "json", "images", "snapshots"])
+def test_missing_folder_refused(tmp_path, make_sink):
+    with pytest.raises(UserError, match="does not exist \\(create it first\\)"):
+        make_sink(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing was created on the way
+
+
+def test_unwritable_place_refused_even_for_root(tmp_path):
+    # /proc takes no new files whoever asks: a genuinely unwritable folder, root included.
+    for make_sink in (lambda: VideoSink("/proc/realtime-digits.mp4", 15.0, (64, 48)),
+                      lambda: JsonLinesSink("/proc/realtime-digits.jsonl")):
+        with pytest.raises(UserError, match="folder /proc is not writable"):
+            make_sink()
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="running as root: a chmod 555 folder is still writable for root, so "
+                           "it cannot show the refusal (the /proc test covers it)")
+def test_read_only_folder_refused(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(UserError, match="is not writable"):
+            JsonLinesSink(folder / "out.jsonl")
+    finally:
+        folder.chmod(0o755)
+
+
+def test_wrong_video_name_and_folder_given_as_file(tmp_path):
+    with pytest.raises(UserError, match="use a name ending in .mp4"):
+        VideoSink(tmp_path / "out.txt", 15.0)
+    with pytest.raises(UserError, match="it is a folder"):
+        check_writable(tmp_path, "video")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="give a folder, not a file"):
+        ImageFolderSink(tmp_path / "file")
+    with pytest.raises(UserError, match="several images give several outputs"):
+        ImageFolderSink(tmp_path / "out.png", single_image=False)
+
+
+def test_image_folder_created_and_filled(tmp_path):
+    sink = ImageFolderSink(tmp_path / "annotated")
+    assert not (tmp_path / "annotated").exists()  # checked, not yet created
+    with sink:
+        written = sink.write(_frame(0).image_bgr, "/somewhere/photo 1.jpg")
+    assert written == tmp_path / "annotated" / "photo 1_digits.png"
+    assert cv2.imread(str(written)).shape == (240, 320, 3)
+    with ImageFolderSink(tmp_path / "one.jpg", single_image=True) as single:
+        assert single.write(_frame(1).image_bgr, "x.png") == tmp_path / "one.jpg"
+    assert cv2.imread(str(tmp_path / "one.jpg")).shape == (240, 320, 3)
+    assert not list(tmp_path.glob("**/*.part"))
+
+
+def test_snapshot_png_and_json(tmp_path):
+    snapshots = SnapshotSink(tmp_path / "snaps").open()  # the default ./snapshots needs no mkdir
+    frame = _frame(42)
+    detections = [Detection((5, 6, 7, 8), 4, 0.75, DIGIT)]
+    png = snapshots.write(frame.image_bgr, frame, detections)
+    assert png == tmp_path / "snaps" / "snapshot_000042.png"
+    assert np.array_equal(cv2.imread(str(png)), frame.image_bgr)  # PNG: lossless
+    assert json.loads(png.with_suffix(".json").read_text()) == frame_record(frame, detections)
+    assert sorted(p.name for p in (tmp_path / "snaps").iterdir()) == [
+        "snapshot_000042.json", "snapshot_000042.png"]
+
+
+def test_json_lines_valid_after_an_error_mid_run(tmp_path):
+    path = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError), JsonLinesSink(path) as sink:
+        sink.write(_frame(0), [])
+        raise RuntimeError("a bug downstream")
+    assert read_json_lines(path) == [{"frame": 0, "time_s": 0.0, "detections": []}]

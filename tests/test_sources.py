@@ -1,0 +1,258 @@
+"""sources: the one parser of source strings, and each source opening, iterating and releasing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime import sources
+from realtime.errors import UserError
+from realtime.sources import (
+    CameraSource,
+    ImageSource,
+    ScreenSource,
+    VideoFileSource,
+    mp4_index_missing,
+    open_source,
+)
+
+
+@pytest.fixture
+def image_folder(tmp_path, seed_digits_dir):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ("b.png", "a.png", "c.jpg"):
+        cv2.imwrite(str(folder / name), cv2.imread(str(seed_digits_dir / "digit_1.png")))
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.mark.parametrize("spec, kind, attributes", [
+    (None, CameraSource, {"index": 0}),
+    ("0", CameraSource, {"index": 0}),
+    (" 3 ", CameraSource, {"index": 3}),
+    ("demo", VideoFileSource, {"path": sources.DEMO_CLIP}),
+    ("screen", ScreenSource, {"monitor": 0, "region": None}),
+    ("screen:2", ScreenSource, {"monitor": 2, "region": None}),
+    ("screen:10,20,300,200", ScreenSource, {"monitor": None, "region": (10, 20, 300, 200)}),
+    ("screen:-5,0,300,200", ScreenSource, {"region": (-5, 0, 300, 200)}),  # left of a 2nd monitor
+])
+def test_source_strings(spec, kind, attributes):
+    source = open_source(spec)
+    assert type(source) is kind
+    for name, value in attributes.items():
+        assert getattr(source, name) == value
+
+
+def test_files_folders_and_globs(image_folder, clip):
+    folder = open_source(str(image_folder))
+    assert isinstance(folder, ImageSource)
+    assert [Path(p).name for p in folder.paths] == ["a.png", "b.png", "c.jpg"]  # name order, images only
+    globbed = open_source(str(image_folder / "*.png"))
+    assert [Path(p).name for p in globbed.paths] == ["a.png", "b.png"]
+    single = open_source(str(image_folder / "c.jpg"))
+    assert isinstance(single, ImageSource) and single.total == 1
+    assert isinstance(open_source(str(clip[0])), VideoFileSource)
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("screen:abc", "bad screen source"),
+    ("screen:1,2", "bad screen source"),
+    ("screen:0,0,0,100", "width and height > 0"),
+    ("screen:-1", "bad screen source"),
+    ("no/such/file.mp4", "not found"),
+    ("nothing-matches-*.png", "no files match"),
+])
+def test_bad_source_strings(spec, words):
+    with pytest.raises(UserError, match=words):
+        open_source(spec)
+
+
+def test_folder_without_images_and_glob_without_images(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(UserError, match="holds no images"):
+        open_source(str(tmp_path))
+    with pytest.raises(UserError, match="matches 1 files but no images"):
+        open_source(str(tmp_path / "*.txt"))
+
+
+def test_video_file_every_frame_in_order(clip):
+    path, truth, fps = clip
+    with open_source(str(path)) as source:
+        assert (source.total, source.size, source.fps) == (len(truth), (640, 480), fps)
+        frames = list(source)
+    assert [f.index for f in frames] == list(range(len(truth)))
+    assert [f.time_s for f in frames] == pytest.approx([i / fps for i in range(len(truth))])
+    assert source.incomplete is None and source._capture is None  # released on exit
+    capture = cv2.VideoCapture(str(path))
+    for frame in frames[:3]:
+        ok, image = capture.read()
+        assert ok and np.array_equal(frame.image_bgr, image)
+    capture.release()
+
+
+def test_video_released_when_the_loop_fails(clip):
+    source = open_source(str(clip[0]))
+    with pytest.raises(RuntimeError), source:
+        for _ in source:
+            raise RuntimeError("a bug downstream")
+    assert source._capture is None
+
+
+@pytest.fixture
+def half_avi(clip, tmp_path):
+    """The clip as MJPG .avi cut in half: the first frames decode, the rest is missing."""
+    path, truth, fps = clip
+    whole = tmp_path / "whole.avi"
+    capture = cv2.VideoCapture(str(path))
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        writer.write(image)
+    writer.release()
+    capture.release()
+    cut = tmp_path / "cut.avi"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    return cut, len(truth)
+
+
+def test_truncated_avi_reads_what_is_there_and_says_how_far(half_avi):
+    path, promised = half_avi
+    with open_source(str(path)) as source:
+        frames = list(source)
+    assert source.total == promised
+    assert 0 < len(frames) < promised
+    assert source.incomplete == (f"video ended after {len(frames)} of {promised} frames: the file "
+                                 f"looks truncated; what was readable is processed")
+
+
+def test_mp4_cut_before_its_index_is_reported_as_truncated(clip, tmp_path):
+    data = clip[0].read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    assert mp4_index_missing(cut) and not mp4_index_missing(clip[0])
+    with pytest.raises(UserError, match="looks truncated: its index .moov box. is missing"), open_source(str(cut)):
+        pass
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "is empty \\(0 bytes\\)"),
+    (b"hello, I am text\n" * 50, "cannot be read as a video"),
+])
+def test_not_a_video(tmp_path, content, words):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=words), open_source(str(path)):
+        pass
+
+
+def test_images_checked_before_the_first_frame(tmp_path, seed_digits_dir):
+    text = tmp_path / "text.png"
+    text.write_text("not a picture")
+    with pytest.raises(UserError, match="is not an image OpenCV can read"), open_source(str(text)):
+        pass
+    half = tmp_path / "half.png"
+    data = (seed_digits_dir / "digit_0.png").read_bytes()
+    half.write_bytes(data[: len(data) // 2])  # a valid signature, then nothing
+    with pytest.raises(UserError, match="cannot be decoded as an image"), open_source(str(half)):
+        pass
+
+
+def test_damaged_image_in_the_middle_of_a_folder(tmp_path, seed_digits_dir):
+    data = (seed_digits_dir / "digit_0.png").read_bytes()
+    (tmp_path / "a.png").write_bytes(data)
+    (tmp_path / "b.png").write_bytes(data[: len(data) // 2])
+    seen = []
+    with pytest.raises(UserError, match="b.png cannot be decoded"), open_source(str(tmp_path)) as source:
+        seen.extend(frame.index for frame in source)
+    assert seen == [0]
+
+
+def test_missing_camera_fails_at_once():
+    started = time.monotonic()
+    with pytest.raises(UserError, match="camera 9 cannot be opened"), open_source("9"):
+        pass
+    assert time.monotonic() - started < 30  # a hang guard: OpenCV answers in well under a second
+
+
+class FakeCamera:
+    """Stands in for cv2.VideoCapture(index): delivers `frames` frames at ~100 fps, then fails
+    every read, like a USB camera pulled out mid-stream."""
+
+    def __init__(self, frames: int):
+        self.frames_left = frames
+        self.released = False
+        self.reads = 0
+
+    def isOpened(self):
+        return not self.released
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: 25.0, cv2.CAP_PROP_FRAME_WIDTH: 64.0,
+                cv2.CAP_PROP_FRAME_HEIGHT: 48.0}.get(prop, 0.0)
+
+    def read(self):
+        time.sleep(0.01)
+        self.reads += 1
+        if self.released or self.frames_left <= 0:
+            return False, None
+        self.frames_left -= 1
+        return True, np.full((48, 64, 3), self.reads % 256, np.uint8)
+
+    def release(self):
+        self.released = True
+
+
+@pytest.fixture
+def fake_camera(monkeypatch):
+    """cv2.VideoCapture(int) returns a FakeCamera: camera 0 delivers 30 frames, any other
+    none at all; files stay real."""
+    cameras = []
+    real = cv2.VideoCapture
+
+    def capture(spec, *args):
+        if isinstance(spec, int):
+            cameras.append(FakeCamera(30 if spec == 0 else 0))
+            return cameras[-1]
+        return real(spec, *args)
+
+    monkeypatch.setattr(cv2, "VideoCapture", capture)
+    monkeypatch.setattr(sources, "CAMERA_LOST_AFTER_S", 0.3)
+    monkeypatch.setattr(sources, "CAMERA_OPEN_TIMEOUT_S", 0.3)
+    return cameras
+
+
+def test_camera_lost_mid_stream_ends_cleanly(fake_camera):
+    threads_before = set(threading.enumerate())
+    started = time.monotonic()
+    with open_source("0") as source:
+        assert (source.fps, source.size) == (25.0, (64, 48))
+        frames = list(source)
+    assert time.monotonic() - started < 30
+    assert 1 <= len(frames) <= 30
+    assert [f.index for f in frames] == list(range(len(frames)))
+    assert source.incomplete.startswith(f"camera 0 stopped delivering frames after {len(frames)} frames")
+    assert fake_camera[0].released
+    assert set(threading.enumerate()) <= threads_before  # the capture thread was joined
+
+
+def test_camera_that_opens_but_never_delivers(fake_camera):
+    with open_source("1") as source:
+        assert list(source) == []
+    assert source.incomplete.startswith("camera 1 stopped delivering frames after 0 frames")
+    assert fake_camera[0].released
+
+
+def test_screen_without_a_display(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(UserError, match="screen capture needs a display"), open_source("screen"):
+        pass
