@@ -1,4 +1,5 @@
-"""Stage 5 of the pipeline: draw each digit's box, label and confidence, and the FPS, on a copy.
+"""Stage 5 of the pipeline: draw each digit's box, label and confidence, each number's text and
+the FPS, on a copy.
 
 Sizes scale with the frame's height so labels read the same at 640x480 and at 1080p. Labels go
 above their box unless that would cover a label already drawn or another digit; then below.
@@ -14,6 +15,9 @@ from realtime.types import Detection
 SURE_BGR = (40, 200, 40)      # green: a label the model is confident about
 UNSURE_BGR = (0, 165, 255)    # orange: under --min-confidence, shown as "?"
 INFO_BGR = (60, 60, 60)       # dark grey behind the FPS line
+NUMBER_BGR = (200, 120, 20)   # blue: the text of a whole number, over its digits
+# A number's text is drawn a little larger than a digit's label: it is what a reader wants.
+NUMBER_SCALE = 1.2
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 # Line thickness and font scale per 480 px of frame height: readable, never covering the digit.
 THICKNESS_PER_480 = 2
@@ -29,8 +33,9 @@ def label_text(detection: Detection, min_confidence: float) -> str:
 
 
 def annotate(frame_bgr: np.ndarray, detections: list[Detection], min_confidence: float,
-             fps: float | None = None) -> np.ndarray:
-    """A copy of the (H, W, 3) uint8 frame with boxes, labels and (if given) the FPS drawn on it."""
+             fps: float | None = None, numbers=()) -> np.ndarray:
+    """A copy of the (H, W, 3) uint8 frame with boxes, labels, the text of each number of two or
+    more digits, and (if given) the FPS drawn on it."""
     out = frame_bgr.copy()
     unit = max(out.shape[0], 120) / 480
     thickness = max(1, round(THICKNESS_PER_480 * unit))
@@ -54,6 +59,14 @@ def annotate(frame_bgr: np.ndarray, detections: list[Detection], min_confidence:
         text = label_text(detection, min_confidence)
         plate = _place_label(text, detection.box, taken, out.shape, font_scale, thickness, pad)
         _draw_plate(out, text, plate, font_scale, thickness, pad, color)
+        taken.append(plate)
+    for number in numbers:
+        if len(number.digits) < 2:
+            continue  # a lone digit's own label already says it
+        taken.append(_as_corners(number.box))  # the number's own digits are not in the way
+        plate = _place_label(number.text, number.box, taken, out.shape, font_scale * NUMBER_SCALE,
+                             thickness, pad)
+        _draw_plate(out, number.text, plate, font_scale * NUMBER_SCALE, thickness, pad, NUMBER_BGR)
         taken.append(plate)
     return out
 

@@ -7,6 +7,7 @@ model folder, source, every output), and reported as one line with a non-zero ex
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -25,6 +26,9 @@ EXIT_INTERRUPTED = 130
 # FPS shown on the video is the mean over this many recent frames: steady but still live.
 FPS_WINDOW_FRAMES = 30
 DEFAULT_SNAPSHOT_DIR = "snapshots"
+# Steady labels on live sources: 5 frames (a sixth of a second at 30 fps) stops the flicker
+# without making a newly shown digit wait.
+DEFAULT_LIVE_SMOOTH = 5
 # While paused the window polls its keys this often (ms) instead of blocking in waitKey(0):
 # Python runs signal handlers only between calls, so Ctrl-C must not wait for a key press.
 PAUSED_POLL_MS = 50
@@ -64,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--invert", default="auto", metavar="{auto,yes,no}",
                         help="auto (default), yes (light digits on dark), no (dark on light)")
     parser.add_argument("--mirror", action="store_true", help="flip frames left-right (selfie view)")
+    parser.add_argument("--smooth", metavar="N", type=int, default=None,
+                        help="steady labels: average each digit's last N frames (0: off; default "
+                             f"{DEFAULT_LIVE_SMOOTH} for cameras and the screen, 0 for files)")
+    parser.add_argument("--backend", default="tensorflow", metavar="{tensorflow,litert}",
+                        help="run the SavedModel with TensorFlow (default) or model.tflite with "
+                             "LiteRT (pip install -e .[lite]; starts in 0.1 s)")
     parser.add_argument("--max-frames", metavar="N", type=int, default=None,
                         help="stop after N frames")
     return parser
@@ -78,7 +88,15 @@ def settings_from(args):
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames {args.max_frames} must be at least 1")
     return Settings(threshold=args.threshold, invert=args.invert,
-                    min_confidence=args.min_confidence, mirror=args.mirror)
+                    min_confidence=args.min_confidence, mirror=args.mirror,
+                    smooth=0 if args.smooth is None else args.smooth)
+
+
+def live_defaults(settings, args, source):
+    """Steady labels are on by default where labels flicker: a camera or the screen."""
+    if args.smooth is None and source.live:
+        return dataclasses.replace(settings, smooth=DEFAULT_LIVE_SMOOTH)
+    return settings
 
 
 def display_available(no_display: bool) -> bool:
@@ -202,21 +220,23 @@ def quiet_opencv() -> None:
                 break
 
 
-def load_recognizer(model_dir, settings):
+def load_recognizer(model_dir, settings, backend="tensorflow"):
     """The Recognizer for this run (TensorFlow loads here, after every cheap check)."""
     from realtime.pipeline import Recognizer
 
-    return Recognizer(model_dir, settings)
+    return Recognizer(model_dir, settings, backend=backend)
 
 
 def run(args, interrupts: Interrupts | None = None) -> int:
-    from realtime.model import resolve_model_dir
+    from realtime.model import check_backend, resolve_model_dir
     from realtime.sources import open_source
 
     interrupts = interrupts or Interrupts()
     settings = settings_from(args)
     quiet_opencv()
-    model_dir = resolve_model_dir(args.model)  # cheap: a wrong --model fails before outputs are touched
+    check_backend(args.backend)
+    # cheap: a wrong --model (or a folder without model.tflite for litert) fails before outputs
+    model_dir = resolve_model_dir(args.model, backend=args.backend)
     source = open_source(args.source)
     loop = None
     try:
@@ -248,7 +268,7 @@ def _start(args, source, model_dir, settings, interrupts, stack) -> Loop:
     show = display_available(args.no_display)  # after the checks: an error stays one line
     # The model loads before any output is created or truncated: a model that turns out
     # unusable must not cost the user the results of their previous run.
-    recognizer = load_recognizer(model_dir, settings)
+    recognizer = load_recognizer(model_dir, live_defaults(settings, args, source), args.backend)
     # The video first: its writer is the one output that can still fail on opening (codec).
     for sink in (save_sink, json_sink, snapshots):
         if sink is not None:
@@ -303,6 +323,7 @@ class Loop:
         self.clock_start: float | None = None
         self.note = ""
         self.elapsed_s = 0.0
+        self.last_numbers = []
 
     def run(self) -> int:
         from tqdm import tqdm
@@ -341,25 +362,28 @@ class Loop:
     def _handle(self, frame, detections) -> bool:
         """Show and save one frame; False when the user asked to quit."""
         from realtime.annotate import annotate
+        from realtime.numbers import group_numbers
 
         now = time.perf_counter()
         self.frame_times.append(now)
         fps = (len(self.frame_times) - 1) / (now - self.frame_times[0]) if len(self.frame_times) > 1 else None
         min_confidence = self.recognizer.settings.min_confidence
-        annotated = annotate(frame.image_bgr, detections, min_confidence, fps)
+        numbers = group_numbers(detections, min_confidence)
+        annotated = annotate(frame.image_bgr, detections, min_confidence, fps, numbers)
+        self.last_numbers = numbers
         with self.interrupts.hold():  # a frame goes to every output, or to none
             if self.json_sink:
-                self.json_sink.write(frame, detections)
+                self.json_sink.write(frame, detections, numbers)
             if self.save_sink is not None:
                 if self.source.kind == "images":
                     # Saved images carry no FPS: it says nothing about a still picture.
-                    self.save_sink.write(annotate(frame.image_bgr, detections, min_confidence),
+                    self.save_sink.write(annotate(frame.image_bgr, detections, min_confidence, None, numbers),
                                          self.source.current_path)
                 else:
                     self.save_sink.write(annotated)
             every = self.args.snapshot_every
             if every and frame.index % every == 0:
-                self.snapshots.write(annotated, frame, detections)
+                self.snapshots.write(annotated, frame, detections, numbers)
             self.frames += 1
             self.digits += len(detections)
         if self.show:
@@ -418,7 +442,7 @@ class Loop:
             if self.snapshots is None:
                 self.snapshots = SnapshotSink(self.snapshot_dir).open()
             with self.interrupts.hold():
-                path = self.snapshots.write(annotated, frame, detections)
+                path = self.snapshots.write(annotated, frame, detections, self.last_numbers)
             self._say(f"realtime-digits: snapshot saved to {path}")
         except UserError as error:  # a failed snapshot must not end a live session
             self._say(f"realtime-digits: snapshot not saved: {error}")

@@ -16,6 +16,7 @@ from realtime.detect import find_digits
 from realtime.model import DigitModel
 from realtime.normalize import normalize_regions, to_mnist
 from realtime.settings import Settings
+from realtime.track import LabelSmoother
 from realtime.types import Detection, Frame
 
 
@@ -48,8 +49,11 @@ class Recognizer:
                 in zip(regions.boxes_src, labels, confidences, digits, probabilities)]
 
     def stream(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, list[Detection]]]:
-        """(frame, detections) for every frame of a source, mirrored first when asked."""
+        """(frame, detections) for every frame of a source, mirrored first when asked, with
+        steady labels (track, steady_label) when settings.smooth > 0."""
+        smoother = LabelSmoother(self.settings.smooth) if self.settings.smooth else None
         for frame in frames:
             if self.mirror:
                 frame = Frame(frame.index, frame.time_s, cv2.flip(frame.image_bgr, 1))
-            yield frame, self.recognize(frame.image_bgr)
+            detections = self.recognize(frame.image_bgr)
+            yield frame, smoother.update(detections) if smoother else detections

@@ -17,6 +17,7 @@ class Settings:
     forces light ink on dark, "no" dark ink on light. min_confidence: below it a digit is shown
     as "?". max_regions: at most this many digit candidates per frame, so a frame of noise cannot
     stall the loop. mirror: flip frames left-right before recognition (selfie view).
+    smooth: frames of memory for steady labels (0 = off; each frame's own reading).
     """
 
     threshold: str = "adaptive"
@@ -24,6 +25,7 @@ class Settings:
     min_confidence: float = 0.5
     max_regions: int = 64
     mirror: bool = False
+    smooth: int = 0
 
     def __post_init__(self):
         from realtime.errors import UserError
@@ -36,3 +38,5 @@ class Settings:
             raise UserError(f"min confidence {self.min_confidence} is outside 0..1: give a probability such as 0.5")
         if self.max_regions < 1:
             raise UserError(f"max regions {self.max_regions} must be at least 1")
+        if self.smooth < 0:
+            raise UserError(f"--smooth {self.smooth} is negative: give 0 (off) or a number of frames such as 5")

@@ -51,10 +51,12 @@ def check_writable(path: Path, what: str) -> None:
         raise UserError(f"cannot write {what} {path}: the file is read-only (choose another name)")
 
 
-def frame_record(frame: Frame, detections: list[Detection]) -> dict:
-    """The stable JSON form of one frame: {"frame", "time_s", "detections": [{box, label, confidence}]}."""
+def frame_record(frame: Frame, detections: list[Detection], numbers=()) -> dict:
+    """The stable JSON form of one frame: {"frame", "time_s", "detections": [{box, label,
+    confidence[, track, steady_label]}], "numbers": [{text, box, digits}]}."""
     return {"frame": frame.index, "time_s": round(frame.time_s, 4),
-            "detections": [d.to_json() for d in detections]}
+            "detections": [d.to_json() for d in detections],
+            "numbers": [n.to_json() for n in numbers]}
 
 
 class JsonLinesSink:
@@ -72,9 +74,9 @@ class JsonLinesSink:
         except OSError as error:
             raise UserError(f"cannot write JSON lines {self.path}: {error.strerror}") from None
 
-    def write(self, frame: Frame, detections: list[Detection]) -> None:
+    def write(self, frame: Frame, detections: list[Detection], numbers=()) -> None:
         # One write call per line: a line is either all in the file or not at all.
-        self._file.write(json.dumps(frame_record(frame, detections)) + "\n")
+        self._file.write(json.dumps(frame_record(frame, detections, numbers)) + "\n")
         self._file.flush()
         self.lines_written += 1
 
@@ -209,11 +211,13 @@ class SnapshotSink:
     def __exit__(self, *exc):
         return False
 
-    def write(self, annotated_bgr: np.ndarray, frame: Frame, detections: list[Detection]) -> Path:
+    def write(self, annotated_bgr: np.ndarray, frame: Frame, detections: list[Detection],
+              numbers=()) -> Path:
         stem = self.folder / f"snapshot_{frame.index:06d}"
         # PNG first, JSON last: a JSON file means its picture is complete too.
         write_image_atomically(stem.with_suffix(".png"), annotated_bgr)
-        write_text_atomically(stem.with_suffix(".json"), json.dumps(frame_record(frame, detections), indent=1))
+        write_text_atomically(stem.with_suffix(".json"),
+                              json.dumps(frame_record(frame, detections, numbers), indent=1))
         self.count += 1
         return stem.with_suffix(".png")
 

@@ -18,7 +18,8 @@ SUMMARY = re.compile(r"^realtime-digits: (\d+) frames, (\d+) digits, [\d.]+ fps 
 
 
 def _assert_exact_record_format(record: dict, index: int, fps: float) -> None:
-    assert list(record) == ["frame", "time_s", "detections"]
+    # The issue's stable format, plus "numbers" (issue 6): the digits grouped into numbers.
+    assert list(record) == ["frame", "time_s", "detections", "numbers"]
     assert record["frame"] == index and isinstance(record["frame"], int)
     assert isinstance(record["time_s"], float) and record["time_s"] == pytest.approx(index / fps, abs=1e-4)
     for detection in record["detections"]:
@@ -26,6 +27,10 @@ def _assert_exact_record_format(record: dict, index: int, fps: float) -> None:
         assert len(detection["box"]) == 4 and all(isinstance(v, int) for v in detection["box"])
         assert isinstance(detection["label"], int) and 0 <= detection["label"] <= 9
         assert isinstance(detection["confidence"], float) and 0.0 <= detection["confidence"] <= 1.0
+    in_numbers = sorted(i for number in record["numbers"] for i in number["digits"])
+    assert in_numbers == list(range(len(record["detections"])))  # every digit in one number
+    for number in record["numbers"]:
+        assert list(number) == ["text", "box", "digits"] and len(number["text"]) == len(number["digits"])
 
 
 def test_video_to_json_and_annotated_video(clip, tmp_path):
@@ -131,3 +136,33 @@ def test_help_needs_no_tensorflow():
     for word in ("[SOURCE]", "--model DIR", "--snapshot-every N", "--min-confidence P",
                  "screen:LEFT,TOP,WIDTH,HEIGHT", "q/Esc quit"):
         assert word in help_run.stdout
+
+
+def test_light_runtime_steady_labels_and_numbers(clip, tmp_path):
+    """--backend litert runs without TensorFlow at all (it is made unimportable here), --smooth
+    adds each digit's track and steady label, and every line groups the digits into numbers."""
+    path, truth, fps = clip
+    json_path = tmp_path / "digits.jsonl"
+    result = cli(path, "--no-display", "--model", "cnn", "--backend", "litert", "--smooth", "4",
+                 "--json", json_path, block_tensorflow=True)
+    assert result.returncode == 0, result.stderr
+    records = read_json_lines(json_path)
+    assert len(records) == len(truth)
+    tracks_per_frame = []
+    for record, scene in zip(records, truth):
+        found = [d["box"] for d in record["detections"]]
+        pairs = match([d.box for d in scene.digits], found, min_iou=0.5)
+        assert len(pairs) >= 9
+        assert sum(record["detections"][j]["steady_label"] == scene.digits[i].label for i, j in pairs) >= 9
+        assert all(list(d) == ["box", "label", "confidence", "track", "steady_label"] for d in record["detections"])
+        tracks_per_frame.append({d["track"] for d in record["detections"]})
+        assert "".join(n["text"] for n in record["numbers"]).replace("?", "") != ""
+    # The sheet shakes but its digits stay the same digits: the tracks carry through the clip.
+    assert len(tracks_per_frame[0] & tracks_per_frame[-1]) >= 9
+
+
+def test_unknown_backend_and_negative_smooth_are_one_line(tmp_path):
+    for option, value in (("--backend", "onnx"), ("--smooth", "-1")):
+        result = cli("demo", "--no-display", option, value, block_tensorflow=True)
+        assert result.returncode == 2 and len(messages(result.stderr)) == 1, result.stderr
+        assert value in result.stderr

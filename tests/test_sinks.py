@@ -39,8 +39,8 @@ def test_json_lines_exact_format(tmp_path):
     lines = path.read_text().splitlines()
     assert lines == [
         ('{"frame": 0, "time_s": 0.0, "detections": [{"box": [10, 20, 30, 40], "label": 7, '
-         '"confidence": 0.9346}, {"box": [1, 2, 3, 4], "label": 0, "confidence": 1.0}]}'),
-        '{"frame": 1, "time_s": 0.0667, "detections": []}',
+         '"confidence": 0.9346}, {"box": [1, 2, 3, 4], "label": 0, "confidence": 1.0}], "numbers": []}'),
+        '{"frame": 1, "time_s": 0.0667, "detections": [], "numbers": []}',
     ]
 
 
@@ -48,7 +48,7 @@ def test_numpy_values_become_plain_json(tmp_path):
     detection = Detection(tuple(np.int64(v) for v in (1, 2, 3, 4)), np.int64(3), np.float32(0.5), DIGIT)
     record = frame_record(Frame(2, np.float64(0.25), np.zeros((1, 1, 3), np.uint8)), [detection])
     assert json.loads(json.dumps(record)) == {"frame": 2, "time_s": 0.25, "detections": [
-        {"box": [1, 2, 3, 4], "label": 3, "confidence": 0.5}]}
+        {"box": [1, 2, 3, 4], "label": 3, "confidence": 0.5}], "numbers": []}
 
 
 @pytest.mark.parametrize("name", ["out.mp4", "out.avi"])
@@ -157,4 +157,4 @@ def test_json_lines_valid_after_an_error_mid_run(tmp_path):
     with pytest.raises(RuntimeError), JsonLinesSink(path) as sink:
         sink.write(_frame(0), [])
         raise RuntimeError("a bug downstream")
-    assert read_json_lines(path) == [{"frame": 0, "time_s": 0.0, "detections": []}]
+    assert read_json_lines(path) == [{"frame": 0, "time_s": 0.0, "detections": [], "numbers": []}]

@@ -205,7 +205,7 @@ def test_window_keys_snapshot_then_quit(xvfb, clip, tmp_path):
     picture = cv2.imread(png)
     assert picture is not None and picture.shape == (480, 640, 3)
     record = json.loads(Path(png).with_suffix(".json").read_text())
-    assert list(record) == ["frame", "time_s", "detections"]
+    assert list(record) == ["frame", "time_s", "detections", "numbers"]
     # 'm' came before the snapshot: the frame it shows was mirrored before recognition, so its
     # boxes are the true boxes flipped left-right.
     scene = truth[record["frame"] % len(truth)]
