@@ -21,7 +21,7 @@ NUMBER_SCALE = 1.2
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 # Line thickness and font scale per 480 px of frame height: readable, never covering the digit.
 THICKNESS_PER_480 = 2
-FONT_SCALE_PER_480 = 0.6
+FONT_SCALE_PER_480 = 0.45
 # Space around label text, per 480 px: text touching its plate edge reads as clipped.
 PAD_PER_480 = 2
 

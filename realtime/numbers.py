@@ -1,7 +1,7 @@
 """Numbers, not lone digits: group a frame's digits into lines and the digits of a line into numbers.
 
 Digits of one number sit close together; numbers on a line are separated by a gap wider than
-NUMBER_GAP_RATIO digit heights. Runs after the model (and the smoother), before annotate.
+NUMBER_GAP_RATIO digit heights and several times the line's tightest gap. Runs after the model (and the smoother), before annotate.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from realtime.detect import reading_lines
 from realtime.types import Detection
 
 # Handwritten digits of one number are usually less than half a digit height apart; the space
-# between two numbers is a digit height or more.
+# between two numbers is a digit height or more. Some people space every digit widely (the real
+# desk photo: 0.5-1 heights), so a space must also be several times the line's tightest gap.
 NUMBER_GAP_RATIO = 0.75
+NUMBER_GAP_TO_TIGHTEST = 3.0
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,12 @@ def group_numbers(detections: list[Detection], min_confidence: float = 0.0) -> l
     boxes = np.array([d.box for d in detections], np.int64)
     numbers = []
     for line in reading_lines(boxes):
+        gaps = [boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for a, b in zip(line, line[1:])]
+        tightest = max(min(gaps, default=0), 1)
         current = [line[0]]
-        for previous, index in zip(line, line[1:]):
-            gap = boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])
+        for previous, index, gap in zip(line, line[1:], gaps):
             height = max(boxes[index, 3], boxes[previous, 3])
-            if gap > NUMBER_GAP_RATIO * height:
+            if gap > NUMBER_GAP_RATIO * height and gap > NUMBER_GAP_TO_TIGHTEST * tightest:
                 numbers.append(_number(current, detections, boxes, min_confidence))
                 current = []
             current.append(index)
