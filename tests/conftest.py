@@ -143,20 +143,57 @@ def read_json_lines(path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def decode_frames(path) -> list:
+    """Every frame of a video file that OpenCV can decode, in order (BGR uint8 arrays)."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    try:
+        frames = []
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                return frames
+            frames.append(image)
+    finally:
+        capture.release()
+
+
+def write_video(path, frames, fps, fourcc="mp4v", repeat=1) -> int:
+    """Write `frames` (`repeat` times over) to a 640x480 video; the number of frames written."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (640, 480))
+    assert writer.isOpened(), f"cannot write {path}"
+    try:
+        for _ in range(repeat):
+            for image in frames:
+                writer.write(image)
+    finally:
+        writer.release()
+    return repeat * len(frames)
+
+
 def read_video(path) -> tuple[int, tuple[int, int], float]:
     """(frames decoded, (width, height), fps) of a video file, by reading it to the end."""
     import cv2
 
     capture = cv2.VideoCapture(str(path))
     assert capture.isOpened(), f"{path} does not open as a video"
-    try:
-        count, size = 0, None
-        while True:
-            ok, image = capture.read()
-            if not ok:
-                break
-            count += 1
-            size = (image.shape[1], image.shape[0])
-        return count, size, capture.get(cv2.CAP_PROP_FPS)
-    finally:
-        capture.release()
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    capture.release()
+    frames = decode_frames(path)
+    return len(frames), (frames[-1].shape[1], frames[-1].shape[0]) if frames else None, fps
+
+
+@pytest.fixture
+def cut_avi(clip, tmp_path):
+    """The clip as MJPG .avi cut in half: the first frames decode, the tail is missing.
+    (path, frames the whole file had)."""
+    path, truth, fps = clip
+    whole = tmp_path / "whole.avi"
+    write_video(whole, decode_frames(path), fps, fourcc="MJPG")
+    cut = tmp_path / "cut.avi"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    return cut, len(truth)

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import CLI_TIMEOUT_S, cli, messages, read_json_lines, read_video
+from conftest import CLI_TIMEOUT_S, cli, decode_frames, messages, read_json_lines, read_video, write_video
 
 from realtime import cli as cli_module
 from realtime import sources
@@ -179,26 +179,6 @@ def _summary(stderr: str) -> str:
     return [line for line in messages(stderr) if line.startswith("realtime-digits: ") and " fps mean" in line][-1]
 
 
-@pytest.fixture
-def cut_avi(clip, tmp_path):
-    """The clip as MJPG .avi cut in half: an index-less tail, the first half decodable."""
-    path, truth, fps = clip
-    whole = tmp_path / "whole.avi"
-    capture = cv2.VideoCapture(str(path))
-    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        writer.write(image)
-    writer.release()
-    capture.release()
-    cut = tmp_path / "cut.avi"
-    data = whole.read_bytes()
-    cut.write_bytes(data[: len(data) // 2])
-    return cut, len(truth)
-
-
 def test_truncated_video_processes_what_is_readable(cut_avi, tmp_path, shared_model, capsys):
     path, promised = cut_avi
     json_path, video_path = tmp_path / "out.jsonl", tmp_path / "out.mp4"
@@ -325,21 +305,8 @@ def test_unusable_model(other_models, seed_digits_dir, tmp_path, capsys, model, 
 def long_clip(clip, tmp_path_factory):
     """240 frames (the clip ten times over): long enough to be interrupted in the middle."""
     path, _, fps = clip
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(image)
-    capture.release()
     long_path = tmp_path_factory.mktemp("long") / "long.mp4"
-    writer = cv2.VideoWriter(str(long_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (640, 480))
-    for _ in range(10):
-        for image in frames:
-            writer.write(image)
-    writer.release()
-    return long_path, 10 * len(frames)
+    return long_path, write_video(long_path, decode_frames(path), fps, repeat=10)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import CLI_TIMEOUT_S, cli, messages, read_json_lines
+from conftest import CLI_TIMEOUT_S, cli, decode_frames, messages, read_json_lines, write_video
 
 from realtime.synth import make_scene, match
 
@@ -168,19 +168,9 @@ def test_window_keys_snapshot_then_quit(xvfb, clip, tmp_path):
     """The real window on a video: 't', 'm', space (pause), 's' while paused, space, 'q'."""
     path, truth, fps = clip
     long_clip = tmp_path / "long.mp4"
-    capture = cv2.VideoCapture(str(path))
-    writer = cv2.VideoWriter(str(long_clip), cv2.VideoWriter_fourcc(*"mp4v"), fps, (640, 480))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(image)
-    for _ in range(5):  # 10 s at the clip's 12 fps: the window plays files at their own rate
-        for image in frames:
-            writer.write(image)
-    writer.release()
-    capture.release()
+    frames = decode_frames(path)
+    # 10 s at the clip's 12 fps: the window plays files at their own rate.
+    write_video(long_clip, frames, fps, repeat=5)
 
     snapshots = tmp_path / "snaps"
     process = subprocess.Popen([sys.executable, "-m", "realtime", str(long_clip), "--snapshot-dir",
