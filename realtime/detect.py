@@ -1,12 +1,16 @@
 """Stage 2 of the pipeline: threshold a frame and find the regions that look like single digits.
 
 Frame in, `Regions` out: each region is a box in source pixels plus the ink mask and ink
-intensity the normalizer needs. Three ideas carry the robustness:
-- find the sheet of paper first (a large, bright, smooth area) and look for ink only on it, so the
-  desk's texture, its highlights and the sheet's own edge never become digits;
+intensity the normalizer needs. The ideas that carry the robustness:
+- find the writing surface first (the brightest large plain area: a sheet, or a blackboard) and
+  look for ink only on it, so the desk's texture, its highlights and the sheet's own edge never
+  become digits; its brightness also says whether the ink is dark or light;
 - connected components instead of RETR_EXTERNAL contours, so a sheet edge or a frame border that
   encloses the digits cannot swallow them, and the holes of 0/6/8/9 are never regions;
-- pieces of a digit whose stroke broke are merged back by their box geometry.
+- ruled lines are removed before the components are taken, and pieces of a digit whose stroke
+  broke are merged back by their box geometry;
+- a candidate must stand out from the ground around it by far more than that ground varies
+  (texture never does), and runs of touching letters are words, not digits.
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ DARK_GROUND_MEDIAN = 100
 ADAPTIVE_BLOCK_FRACTION = 1 / 10
 ADAPTIVE_OFFSET = 12
 # Digit size limits relative to the working frame's shorter side, with an absolute floor: below
-# 10 px (12 px at 480 lines) tall nothing is legible and specks pair up, above 90% of the frame it is the frame, not a digit.
+# 10 px (12 px at 480 lines) nothing is legible and specks pair up; above 90% of the frame it is
+# the frame, not a digit.
 MIN_DIGIT_HEIGHT_PX = 10
 MIN_DIGIT_HEIGHT_FRACTION = 0.025
 MAX_DIGIT_HEIGHT_FRACTION = 0.9
@@ -78,16 +83,17 @@ MAX_FILL_FOR_WIDE = 0.85
 THIN_ASPECT = 0.45
 # Rules: straight runs of at least RULE_RUN_FRACTION of the frame's width (height, for vertical
 # ones) that line up into a line longer than RULE_MIN_LENGTH of it: rules cross the sheet,
-# digit strokes do not. RULE_MAX_SLOPE (drift over length) admits a
-# sheet turned by up to ~8 degrees.
+# digit strokes do not. RULE_MAX_SLOPE (drift over length) admits a sheet turned by up to ~8
+# degrees.
 RULE_RUN_FRACTION = 1 / 48
 RULE_MIN_LENGTH = 0.4
+RULE_MAX_SLOPE = 0.15
 # A rule is mostly there along its length; digits written on it interrupt it, but a chance
 # alignment of a few digits' horizontal strokes is mostly gaps.
 RULE_MIN_COVERAGE = 0.6
-# ...and at least this many times longer than the ink it belongs to is wide across it.
+# ...and it is at least this many times longer than the ink it belongs to is wide across it
+# (the side of one big '0' is a long straight stroke too).
 RULE_MIN_LENGTH_TO_EXTENT = 2.0
-RULE_MAX_SLOPE = 0.15
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
 MAX_PIECES = 400
