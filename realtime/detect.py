@@ -94,6 +94,10 @@ RULE_MIN_COVERAGE = 0.6
 # ...and it is at least this many times longer than the ink it belongs to is wide across it
 # (the side of one big '0' is a long straight stroke too).
 RULE_MIN_LENGTH_TO_EXTENT = 2.0
+# Three or more evenly spaced rules make a ruled sheet, whose lost rules are then filled in;
+# segments within RULE_SAME_LINE_PX of each other (at the frame's middle) are one rule.
+RULED_PAPER_MIN_RULES = 3
+RULE_SAME_LINE_PX = 4
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
 MAX_PIECES = 400
@@ -327,7 +331,10 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
         # The rule's own thickness: ink area of the runs over their total length.
         rule_px = max(1.0, cv2.countNonZero(runs) / max(1.0, float(along[straight].sum())))
         canvas = np.zeros_like(ink_mask)
-        for a, b, c, d in segments[straight]:
+        found = segments[straight]
+        if is_horizontal:
+            found = np.vstack([found, _missing_rules(found, w, h)])
+        for a, b, c, d in found:
             cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 2)
         across_px = int(np.ceil(rule_px)) + 3
         stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
@@ -336,6 +343,37 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
     if not cv2.countNonZero(rules):
         return ink_mask
     return cv2.bitwise_and(ink_mask, cv2.bitwise_not(rules))
+
+
+def _missing_rules(found: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Rules of a ruled sheet that the threshold lost (faint in the dim part of the frame).
+
+    Ruled paper has parallel rules at one spacing: from three or more found rules, the
+    rules that should lie between and beyond them, across the frame, as segments (N, 4).
+    Only thin ink along them is removed later, so a guess that lands on writing costs nothing.
+    """
+    x0, y0, x1, y1 = found.T.astype(np.float64)
+    slope = float(np.median((y1 - y0) / np.maximum(x1 - x0, 1)))
+    centre_x = width / 2
+    heights = np.sort(y0 + slope * (centre_x - x0))  # where each rule crosses the middle
+    rules = [heights[0]]
+    for y in heights[1:]:
+        if y - rules[-1] > RULE_SAME_LINE_PX:  # Hough finds one rule as several segments
+            rules.append(y)
+    if len(rules) < RULED_PAPER_MIN_RULES:
+        return np.zeros((0, 4), found.dtype)
+    spacing = float(np.median(np.diff(rules)))
+    if spacing <= 2 * RULE_SAME_LINE_PX:
+        return np.zeros((0, 4), found.dtype)
+    steps = np.round((np.array(rules) - rules[0]) / spacing)
+    if np.abs(np.array(rules) - rules[0] - steps * spacing).max() > spacing / 4:
+        return np.zeros((0, 4), found.dtype)  # not evenly spaced: not a ruled sheet
+    missing = []
+    first = rules[0] - spacing * np.floor((rules[0] + abs(slope) * centre_x) / spacing)
+    for y in np.arange(first, height + abs(slope) * centre_x, spacing):
+        if min(abs(y - r) for r in rules) > spacing / 4:
+            missing.append((0, y - slope * centre_x, width - 1, y + slope * (width - 1 - centre_x)))
+    return np.array(missing, found.dtype).reshape(-1, 4)
 
 
 def _segment_points(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
