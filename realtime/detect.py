@@ -362,7 +362,10 @@ def _missing_rules(found: np.ndarray, width: int, height: int) -> np.ndarray:
             rules.append(y)
     if len(rules) < RULED_PAPER_MIN_RULES:
         return np.zeros((0, 4), found.dtype)
-    spacing = float(np.median(np.diff(rules)))
+    # The spacing: each gap between found rules is a whole number of spacings (rules in
+    # between may be lost), the smallest gap is most likely one.
+    gaps = np.diff(rules)
+    spacing = float(np.median(gaps / np.maximum(np.round(gaps / gaps.min()), 1)))
     if spacing <= 2 * RULE_SAME_LINE_PX:
         return np.zeros((0, 4), found.dtype)
     steps = np.round((np.array(rules) - rules[0]) / spacing)
