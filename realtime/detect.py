@@ -331,11 +331,12 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
         # The rule's own thickness: ink area of the runs over their total length.
         rule_px = max(1.0, cv2.countNonZero(runs) / max(1.0, float(along[straight].sum())))
         canvas = np.zeros_like(ink_mask)
-        found = segments[straight]
-        if is_horizontal:
-            found = np.vstack([found, _missing_rules(found, w, h)])
-        for a, b, c, d in found:
+        for a, b, c, d in segments[straight]:
             cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 2)
+        if is_horizontal:
+            # Inferred rules are only as exact as the spacing: a wider band.
+            for a, b, c, d in _missing_rules(segments[straight], w, h):
+                cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 6)
         across_px = int(np.ceil(rule_px)) + 3
         stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
             cv2.MORPH_RECT, (1, across_px) if is_horizontal else (across_px, 1)))
