@@ -108,8 +108,8 @@ def test_photo_sizes_from_webcam_to_15_megapixels(recognizer, real_photos_dir, w
     height = round(image.shape[0] * width / image.shape[1])
     resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if width < 922 else cv2.INTER_CUBIC)
     detections = recognizer.recognize(resized)
-    # 320 px wide leaves strokes under a pixel wide: measured 12 of 14 found; at 5248 all 14.
-    assert len(detections) >= (12 if width == 320 else 14)
+    # 320 px wide leaves strokes under a pixel wide: measured 13 of 14 found; at 5248 all 14.
+    assert len(detections) >= (13 if width == 320 else 14)
     for d in detections:
         x, y, w, h = d.box
         assert 0 <= x and 0 <= y and x + w <= width and y + h <= height
