@@ -97,6 +97,8 @@ RULE_MIN_LENGTH_TO_EXTENT = 2.0
 # Three or more evenly spaced rules make a ruled sheet, whose lost rules are then filled in;
 # segments within RULE_SAME_LINE_PX of each other (at the frame's middle) are one rule.
 RULED_PAPER_MIN_RULES = 3
+# Rules are thin: a "rule" thicker than this is a stroke lying along it.
+MAX_RULE_PX = 6
 RULE_SAME_LINE_PX = 4
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
@@ -328,8 +330,9 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
         straight &= along >= RULE_MIN_LENGTH_TO_EXTENT * extent
         if not straight.any():
             continue
-        # The rule's own thickness: ink area of the runs over their total length.
-        rule_px = max(1.0, cv2.countNonZero(runs) / max(1.0, float(along[straight].sum())))
+        # The rules' thickness, taken from the thickest of them: light is uneven, and a rule in
+        # a dim corner thresholds thicker than one in the light.
+        rule_px = float(_thickness_across(runs, segments[straight], is_horizontal).max())
         canvas = np.zeros_like(ink_mask)
         for a, b, c, d in segments[straight]:
             cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 2)
@@ -378,6 +381,20 @@ def _missing_rules(found: np.ndarray, width: int, height: int) -> np.ndarray:
         if min(abs(y - r) for r in rules) > spacing / 4:
             missing.append((0, y - slope * centre_x, width - 1, y + slope * (width - 1 - centre_x)))
     return np.array(missing, found.dtype).reshape(-1, 4)
+
+
+def _thickness_across(runs: np.ndarray, segments: np.ndarray, is_horizontal: bool) -> np.ndarray:
+    """Median thickness (px, at least 1, at most MAX_RULE_PX) of each segment's ink across it."""
+    ys, xs = _segment_points(segments)
+    offsets = np.arange(-MAX_RULE_PX, MAX_RULE_PX + 1)
+    h, w = runs.shape
+    if is_horizontal:
+        rows = np.clip(ys[..., None] + offsets, 0, h - 1)
+        on = runs[rows, xs[..., None]] > 0
+    else:
+        cols = np.clip(xs[..., None] + offsets, 0, w - 1)
+        on = runs[ys[..., None], cols] > 0
+    return np.clip(np.median(on.sum(axis=2), axis=1), 1, MAX_RULE_PX)
 
 
 def _segment_points(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
