@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from realtime.errors import UserError
+from realtime.track import box_iou, greedy_pairs
 
 TIERS = ("clean", "camera", "hard")
 
@@ -364,32 +365,14 @@ def match(true_boxes: Sequence[Sequence[int]], found_boxes: Sequence[Sequence[in
           min_iou: float = 0.3) -> list[tuple[int, int]]:
     """Greedy one-to-one matching by IoU: pairs (true_i, found_j), best IoU first, each box used
     once, pairs below `min_iou` dropped. Boxes are (x, y, w, h); result sorted by true_i."""
-    candidates = []
-    for true_i, true_box in enumerate(true_boxes):
-        for found_j, found_box in enumerate(found_boxes):
-            overlap = iou(true_box, found_box)
-            if overlap >= min_iou and overlap > 0:
-                candidates.append((-overlap, true_i, found_j))
-    candidates.sort()
-    used_true, used_found, pairs = set(), set(), []
-    for _, true_i, found_j in candidates:
-        if true_i not in used_true and found_j not in used_found:
-            used_true.add(true_i)
-            used_found.add(found_j)
-            pairs.append((true_i, found_j))
-    return sorted(pairs)
+    if len(true_boxes) == 0 or len(found_boxes) == 0:
+        return []
+    return greedy_pairs(box_iou(true_boxes, found_boxes), min_iou)
 
 
 def iou(box_a: Sequence[int], box_b: Sequence[int]) -> float:
     """Intersection over union of two (x, y, w, h) boxes; 0.0 when either is empty."""
-    ax, ay, aw, ah = box_a
-    bx, by, bw, bh = box_b
-    inter_w = min(ax + aw, bx + bw) - max(ax, bx)
-    inter_h = min(ay + ah, by + bh) - max(ay, by)
-    if inter_w <= 0 or inter_h <= 0:
-        return 0.0
-    inter = inter_w * inter_h
-    return inter / float(aw * ah + bw * bh - inter)
+    return float(box_iou([box_a], [box_b])[0, 0])
 
 
 def truth_to_json(scenes: Sequence[Scene], fps: float, **about) -> dict:

@@ -47,6 +47,21 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(union, 1e-9)
 
 
+def greedy_pairs(scores: np.ndarray, min_score: float) -> list[tuple[int, int]]:
+    """One-to-one pairs (row, column) of an (N, M) score matrix, best score first, each row and
+    column used once, scores under `min_score` (or 0) left out; sorted by row."""
+    pairs, used_rows, used_columns = [], set(), set()
+    for flat in np.argsort(-scores, axis=None, kind="stable"):
+        i, j = divmod(int(flat), scores.shape[1])
+        if scores[i, j] < min_score or scores[i, j] <= 0:
+            break
+        if i not in used_rows and j not in used_columns:
+            used_rows.add(i)
+            used_columns.add(j)
+            pairs.append((i, j))
+    return sorted(pairs)
+
+
 def affinity(boxes_a, boxes_b) -> np.ndarray:
     """(N, M) how likely each pair is the same digit: box overlap, or for a small digit that
     jumped further than its own width, how close the centres are (1 = same place, 0 = a
@@ -95,21 +110,11 @@ class LabelSmoother:
         return out
 
     def _match(self, detections: list[Detection]) -> dict[int, _Track]:
-        """Greedy matching, best overlap first: detection index -> existing track."""
+        """Greedy matching, best affinity first: detection index -> existing track."""
         if not detections or not self._tracks:
             return {}
-        overlap = affinity([d.box for d in detections], [t.box for t in self._tracks])
-        matched: dict[int, _Track] = {}
-        used: set[int] = set()
-        for flat in np.argsort(-overlap, axis=None, kind="stable"):
-            i, j = divmod(int(flat), overlap.shape[1])
-            if overlap[i, j] < MIN_TRACK_IOU:
-                break
-            if i in matched or j in used:
-                continue
-            matched[i] = self._tracks[j]
-            used.add(j)
-        return matched
+        scores = affinity([d.box for d in detections], [t.box for t in self._tracks])
+        return {i: self._tracks[j] for i, j in greedy_pairs(scores, MIN_TRACK_IOU)}
 
 
 def _steady(track: _Track) -> int:
