@@ -113,6 +113,11 @@ MERGE_SMALL_AREA = 0.35
 MERGE_MIN_PIECE_HEIGHT = 0.15
 MERGE_NEAR_GAP = 0.1
 MERGE_ROUNDS = 3
+# Regions too wide to be a digit are tried again with their thin horizontal lines cut (what
+# is left of a rule in a dim corner): ink at most THIN_LINE_PX thick across; at most
+# MAX_SPLIT_REGIONS such regions a frame.
+THIN_LINE_PX = 3
+MAX_SPLIT_REGIONS = 8
 # Pixel checks run on at most this many times --max-regions candidates, the largest.
 CANDIDATES_PER_REGION = 4
 # A digit continues a line when it overlaps the line's latest digit vertically by this fraction
@@ -157,7 +162,18 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     ink_mask = threshold_ink(ink_dark, surface, settings.threshold)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
     boxes, members = merge_broken_strokes(stats, _pieces(stats, count))
-    boxes, members = _select(boxes, members, plausible_digits(boxes, stats, members, gray.shape))
+    keep = plausible_digits(boxes, stats, members, gray.shape)
+    too_wide = ~keep & (boxes[:, 2] > MAX_DIGIT_ASPECT * boxes[:, 3]) if len(boxes) else keep
+    if too_wide.any():
+        # Digits strung together by what is left of a rule: cut the thin line, try again.
+        labels, stats, extra_boxes, extra_members = split_thin_lines(
+            ink_mask, labels, stats, [members[i] for i in np.flatnonzero(too_wide)][:MAX_SPLIT_REGIONS])
+        count = len(stats)
+        extra_keep = plausible_digits(extra_boxes, stats, extra_members, gray.shape)
+        boxes = np.vstack([boxes[keep], extra_boxes[extra_keep]])
+        members = [members[i] for i in np.flatnonzero(keep)] + [extra_members[i] for i in np.flatnonzero(extra_keep)]
+    else:
+        boxes, members = _select(boxes, members, keep)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     boxes, members = _largest(boxes, members, CANDIDATES_PER_REGION * settings.max_regions)
     keep = has_ink_contrast(ink_dark, ink_mask, labels, _region_lut(count, members), boxes)
@@ -489,6 +505,42 @@ def _union_boxes(stats: np.ndarray, groups: list[list[int]]) -> np.ndarray:
         x1, y1 = (s[:, 0] + s[:, 2]).max(), (s[:, 1] + s[:, 3]).max()
         boxes[k] = (x0, y0, x1 - x0, y1 - y0)
     return boxes
+
+
+def split_thin_lines(ink_mask: np.ndarray, labels: np.ndarray, stats: np.ndarray,
+                     groups: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Cut each group's ink where it is a thin horizontal line and regroup the pieces.
+
+    Returns the labels (the pieces relabelled, the line's pixels set to 0), the stats with the
+    new pieces' rows appended, and the pieces' groups as (boxes, members) like
+    merge_broken_strokes. Pen strokes are thicker across than what is left of a ruled line.
+    """
+    labels = labels.copy()
+    new_stats = [stats]
+    next_label = len(stats)
+    pieces = []
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, THIN_LINE_PX + 1))
+    for group in groups:
+        x0, y0 = stats[group, 0].min(), stats[group, 1].min()
+        x1, y1 = (stats[group, 0] + stats[group, 2]).max(), (stats[group, 1] + stats[group, 3]).max()
+        window = (slice(y0, y1), slice(x0, x1))
+        ink = np.isin(labels[window], group).astype(np.uint8)
+        thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        labels[window][ink.astype(bool)] = 0
+        count, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
+        for k in range(1, count):
+            if piece_stats[k, cv2.CC_STAT_AREA] < MIN_PIECE_AREA_PX:
+                continue
+            labels[window][piece_labels == k] = next_label
+            row = piece_stats[k].copy()
+            row[0] += x0
+            row[1] += y0
+            new_stats.append(row[None, :])
+            pieces.append(next_label)
+            next_label += 1
+    stats = np.vstack(new_stats)
+    boxes, members = merge_broken_strokes(stats, np.array(pieces, int))
+    return labels, stats, boxes.reshape(-1, 4), members
 
 
 def plausible_digits(boxes: np.ndarray, stats: np.ndarray, members: list[list[int]],

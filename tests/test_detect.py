@@ -240,3 +240,17 @@ def test_a_page_of_words_gives_few_digits(monkeypatch):
     monkeypatch.setattr(realtime.detect, "WORD_MIN_LETTERS", 10**6)
     without_rule = np.mean([len(boxes_of(page)) for page in pages])
     assert with_rule < 25 and with_rule < without_rule / 2, (with_rule, without_rule)
+
+
+def test_digits_strung_together_by_a_stretch_of_rule_are_cut_apart(mnist_test):
+    """What is left of a rule in a dim corner (too short to be found as a rule) joins the digits
+    written on it into one region far too wide for a digit: the thin line is cut and the digits
+    come back."""
+    image, truth = _write_digits(mnist_test, (225, 225, 225), (35, 35, 35), count=3, seed=4)
+    y = max(y + h for (x, y, w, h), _ in truth) - 4  # the line runs along their feet
+    x0 = truth[0][0][0] - 10
+    x1 = truth[-1][0][0] + truth[-1][0][2] + 10
+    cv2.line(image, (x0, y), (x1, y), (90, 90, 90), 2)
+    from realtime.synth import match
+    found = boxes_of(image)
+    assert len(match([box for box, _ in truth], found, 0.5)) == 3 and len(found) == 3, found
