@@ -197,3 +197,61 @@ def cut_avi(clip, tmp_path):
     data = whole.read_bytes()
     cut.write_bytes(data[: len(data) // 2])
     return cut, len(truth)
+
+
+class FakeCamera:
+    """Stands in for cv2.VideoCapture(index): delivers `frames` frames (`image`, or a grey level
+    that changes each read), `delay_s` apart, then fails every read, like a USB camera pulled
+    out mid-stream."""
+
+    def __init__(self, frames: int, image=None, fps: float = 25.0, delay_s: float = 0.01):
+        self.frames_left = frames
+        self.image = image
+        self.shape = image.shape if image is not None else (48, 64, 3)
+        self.fps = fps
+        self.delay_s = delay_s
+        self.released = False
+        self.reads = 0
+
+    def isOpened(self):
+        return not self.released
+
+    def get(self, prop):
+        import cv2
+
+        height, width = self.shape[:2]
+        return {cv2.CAP_PROP_FPS: self.fps, cv2.CAP_PROP_FRAME_WIDTH: float(width),
+                cv2.CAP_PROP_FRAME_HEIGHT: float(height)}.get(prop, 0.0)
+
+    def read(self):
+        import time
+
+        time.sleep(self.delay_s)
+        self.reads += 1
+        if self.released or self.frames_left <= 0:
+            return False, None
+        self.frames_left -= 1
+        if self.image is not None:
+            return True, self.image.copy()
+        return True, np.full(self.shape, self.reads % 256, np.uint8)
+
+    def release(self):
+        self.released = True
+
+
+def install_fake_cameras(monkeypatch, make_camera) -> list:
+    """cv2.VideoCapture(int index) returns make_camera(index) (files stay real); the list of
+    cameras made so far."""
+    import cv2
+
+    cameras = []
+    real = cv2.VideoCapture
+
+    def capture(spec, *args):
+        if isinstance(spec, int):
+            cameras.append(make_camera(spec))
+            return cameras[-1]
+        return real(spec, *args)
+
+    monkeypatch.setattr(cv2, "VideoCapture", capture)
+    return cameras

@@ -20,7 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import CLI_TIMEOUT_S, cli, decode_frames, messages, read_json_lines, read_video, write_video
+from conftest import (CLI_TIMEOUT_S, FakeCamera, cli, decode_frames, install_fake_cameras, messages,
+                      read_json_lines, read_video, write_video)
 
 from realtime import cli as cli_module
 from realtime import sources
@@ -197,37 +198,8 @@ def test_camera_lost_mid_stream(monkeypatch, tmp_path, shared_model, capsys, cli
     its outputs, says so, and exits 3."""
     scene = clip[1][0].image_bgr
 
-    class UnpluggedCamera:
-        def __init__(self):
-            self.left, self.released = 20, False
-
-        def isOpened(self):
-            return not self.released
-
-        def get(self, prop):
-            return {cv2.CAP_PROP_FPS: 20.0, cv2.CAP_PROP_FRAME_WIDTH: 640.0,
-                    cv2.CAP_PROP_FRAME_HEIGHT: 480.0}.get(prop, 0.0)
-
-        def read(self):
-            time.sleep(0.02)
-            if self.released or self.left <= 0:
-                return False, None
-            self.left -= 1
-            return True, scene.copy()
-
-        def release(self):
-            self.released = True
-
-    cameras = []
-    real_capture = cv2.VideoCapture
-
-    def capture(spec, *args):
-        if not isinstance(spec, int):
-            return real_capture(spec, *args)
-        cameras.append(UnpluggedCamera())
-        return cameras[-1]
-
-    monkeypatch.setattr(cv2, "VideoCapture", capture)
+    cameras = install_fake_cameras(
+        monkeypatch, lambda index: FakeCamera(20, image=scene, fps=20.0, delay_s=0.02))
     monkeypatch.setattr(sources, "CAMERA_LOST_AFTER_S", 0.5)
     json_path, video_path = tmp_path / "cam.jsonl", tmp_path / "cam.avi"
     started = time.monotonic()

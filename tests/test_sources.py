@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import FakeCamera, install_fake_cameras
 
 from realtime import sources
 from realtime.errors import UserError
@@ -163,48 +164,11 @@ def test_missing_camera_fails_at_once():
     assert time.monotonic() - started < 30  # a hang guard: OpenCV answers in well under a second
 
 
-class FakeCamera:
-    """Stands in for cv2.VideoCapture(index): delivers `frames` frames at ~100 fps, then fails
-    every read, like a USB camera pulled out mid-stream."""
-
-    def __init__(self, frames: int):
-        self.frames_left = frames
-        self.released = False
-        self.reads = 0
-
-    def isOpened(self):
-        return not self.released
-
-    def get(self, prop):
-        return {cv2.CAP_PROP_FPS: 25.0, cv2.CAP_PROP_FRAME_WIDTH: 64.0,
-                cv2.CAP_PROP_FRAME_HEIGHT: 48.0}.get(prop, 0.0)
-
-    def read(self):
-        time.sleep(0.01)
-        self.reads += 1
-        if self.released or self.frames_left <= 0:
-            return False, None
-        self.frames_left -= 1
-        return True, np.full((48, 64, 3), self.reads % 256, np.uint8)
-
-    def release(self):
-        self.released = True
-
-
 @pytest.fixture
 def fake_camera(monkeypatch):
     """cv2.VideoCapture(int) returns a FakeCamera: camera 0 delivers 30 frames, any other
     none at all; files stay real."""
-    cameras = []
-    real = cv2.VideoCapture
-
-    def capture(spec, *args):
-        if isinstance(spec, int):
-            cameras.append(FakeCamera(30 if spec == 0 else 0))
-            return cameras[-1]
-        return real(spec, *args)
-
-    monkeypatch.setattr(cv2, "VideoCapture", capture)
+    cameras = install_fake_cameras(monkeypatch, lambda index: FakeCamera(30 if index == 0 else 0))
     monkeypatch.setattr(sources, "CAMERA_LOST_AFTER_S", 0.3)
     monkeypatch.setattr(sources, "CAMERA_OPEN_TIMEOUT_S", 0.3)
     return cameras
