@@ -323,7 +323,6 @@ class Loop:
         self.clock_start: float | None = None
         self.note = ""
         self.elapsed_s = 0.0
-        self.last_numbers = []
 
     def run(self) -> int:
         from tqdm import tqdm
@@ -370,7 +369,6 @@ class Loop:
         min_confidence = self.recognizer.settings.min_confidence
         numbers = group_numbers(detections, min_confidence)
         annotated = annotate(frame.image_bgr, detections, min_confidence, fps, numbers)
-        self.last_numbers = numbers
         with self.interrupts.hold():  # a frame goes to every output, or to none
             if self.json_sink:
                 self.json_sink.write(frame, detections, numbers)
@@ -387,10 +385,10 @@ class Loop:
             self.frames += 1
             self.digits += len(detections)
         if self.show:
-            return self._window(annotated, frame, detections)
+            return self._window(annotated, frame, detections, numbers)
         return True
 
-    def _window(self, annotated, frame, detections) -> bool:
+    def _window(self, annotated, frame, detections, numbers) -> bool:
         import cv2
 
         view = annotated
@@ -405,7 +403,7 @@ class Loop:
             if key in (ord("q"), 27):
                 return False
             if key == ord("s"):
-                self._snapshot(annotated, frame, detections)
+                self._snapshot(annotated, frame, detections, numbers)
             elif key == ord("t"):
                 self.threshold_view = not self.threshold_view
             elif key == ord("m"):
@@ -435,14 +433,14 @@ class Loop:
         except cv2.error:
             return False
 
-    def _snapshot(self, annotated, frame, detections) -> None:
+    def _snapshot(self, annotated, frame, detections, numbers) -> None:
         from realtime.sinks import SnapshotSink
 
         try:
             if self.snapshots is None:
                 self.snapshots = SnapshotSink(self.snapshot_dir).open()
             with self.interrupts.hold():
-                path = self.snapshots.write(annotated, frame, detections, self.last_numbers)
+                path = self.snapshots.write(annotated, frame, detections, numbers)
             self._say(f"realtime-digits: snapshot saved to {path}")
         except UserError as error:  # a failed snapshot must not end a live session
             self._say(f"realtime-digits: snapshot not saved: {error}")

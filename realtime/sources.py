@@ -98,6 +98,11 @@ def open_source(spec: str | int | None) -> Source:
     return VideoFileSource(path)
 
 
+def usable_fps(reported: float) -> float:
+    """The frame rate a capture reports, or 30 when it reports nothing sensible (0, NaN, 90000)."""
+    return reported if reported and 1 <= reported <= 240 else 30.0
+
+
 class _CameraThread:
     """imutils' WebcamVideoStream, keeping its thread so it can be joined before the release.
 
@@ -143,8 +148,7 @@ class CameraSource(Source):
             camera.capture.release()
             raise UserError(f"camera {self.index} cannot be opened: check it is plugged in and not "
                             f"used by another program, or give a video file, 'screen' or 'demo'")
-        fps = camera.capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+        self.fps = usable_fps(camera.capture.get(cv2.CAP_PROP_FPS))
         width = int(camera.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(camera.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.size = (width, height) if width > 0 and height > 0 else None
@@ -206,8 +210,7 @@ class VideoFileSource(Source):
             raise UserError(f"{self.path} cannot be read as a video: give a video file "
                             f"({', '.join(VIDEO_SUFFIXES)}) or an image")
         self._first = first
-        fps = self._capture.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if fps and 1 <= fps <= 240 else 30.0
+        self.fps = usable_fps(self._capture.get(cv2.CAP_PROP_FPS))
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
         self.total = int(count) if 0 < count < 1e9 else None  # FFmpeg reports junk when unknown
         self.size = (first.shape[1], first.shape[0])

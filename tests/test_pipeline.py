@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.accuracy import levenshtein
 from conftest import detection_figures, scenes
 from realtime.detect import find_digits
 from realtime.normalize import naive_resize, normalize_regions
@@ -14,15 +15,6 @@ from realtime.types import Detection
 
 def _labels_text(detections):
     return "".join(str(d.label) for d in detections)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
-    return row[-1]
 
 
 def test_camera_like_scenes_are_read(recognizer, mnist_test):
@@ -72,7 +64,7 @@ def test_real_photo_is_read_in_reading_order(recognizer, real_photos_dir):
     image = cv2.imread(str(real_photos_dir / "sheet_on_desk.png"))
     text = _labels_text(recognizer.recognize(image))
     # Measured: 12476738952981 against 12476738952481 (one 4 read as 9): character error rate 1/14.
-    assert len(text) == len(truth) and _edit_distance(text, truth) <= 2, text
+    assert len(text) == len(truth) and levenshtein(text, truth) <= 2, text
 
 
 def test_a_frame_is_one_model_call_with_every_digit(recognizer, mnist_test, monkeypatch):
