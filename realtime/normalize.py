@@ -41,10 +41,12 @@ def deskew_batch(digits: np.ndarray) -> np.ndarray:
 WORK_FACTOR = 4
 WORK_BOX = MNIST_BOX * WORK_FACTOR
 # MNIST's stroke width measured the same way (2 * ink area / boundary pixels) on its test digits
-# upscaled 4x: median 7.4 px, 10th-90th percentile 5.5-10.3. Strokes outside that band are
-# brought to the median: a thin pen on a big digit would otherwise be a faint hairline.
+# upscaled 4x: median 7.4 px, 10th percentile 5.5. Strokes thinner than that are thickened to the
+# median: a thin pen on a big digit would otherwise be a faint hairline. Thick strokes are left
+# as they are: eroding them erased a 7's bar or a 4's arm on small thick digits (measured on 100
+# generated scenes a tier, softmax end to end camera 95.2 -> 96.6%, hard 87.2 -> 88.7%).
 MNIST_STROKE_PX = 7.4
-STROKE_BAND_PX = (5.5, 10.3)
+MIN_STROKE_PX = 5.5
 MAX_STROKE_CHANGE_PX = 12
 INK_LEVEL = 0.5
 # Below this an interpolated pixel is paper, for finding the ink's extent.
@@ -69,14 +71,14 @@ _KERNEL_3 = np.ones((3, 3), np.uint8)
 def to_mnist(ink: np.ndarray, deskewed: bool = False) -> np.ndarray:
     """One digit's ink ((h, w) float32, 1 = ink, 0 = paper) -> (28, 28) float32 in [0, 1].
 
-    Fit into 20x20 keeping the aspect ratio, stroke width near MNIST's, centre of mass at the
+    Fit into 20x20 keeping the aspect ratio, thin strokes thickened to MNIST's width, centre of mass at the
     centre of 28x28, white on black; then deskew if the model was trained on deskewed digits.
     """
     h, w = ink.shape[:2]
     if h == 0 or w == 0 or not np.any(ink > 0):
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
     big = _fit(ink.astype(np.float32), WORK_BOX)
-    big = _tight(_match_stroke(big))
+    big = _tight(_thicken_thin_strokes(big))
     digit = _centre_by_mass(np.clip(_fit(big, MNIST_BOX), 0, 1))
     return deskew(digit) if deskewed else digit
 
@@ -98,24 +100,17 @@ def _tight(image: np.ndarray) -> np.ndarray:
     return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def _match_stroke(big: np.ndarray) -> np.ndarray:
+def _thicken_thin_strokes(big: np.ndarray) -> np.ndarray:
+    """Strokes thinner than MIN_STROKE_PX grown to MNIST_STROKE_PX; others unchanged."""
     width = stroke_width(big)
-    low, high = STROKE_BAND_PX
-    if width == 0 or low <= width <= high:
+    if width == 0 or width >= MIN_STROKE_PX:
         return big
-    # Bounded: a solid blob measures as one huge 'stroke' and must not cost a giant kernel.
-    change = int(np.clip(round(MNIST_STROKE_PX - width), -MAX_STROKE_CHANGE_PX, MAX_STROKE_CHANGE_PX))
-    if change == 0:
-        return big
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (abs(change) + 1, abs(change) + 1))
-    if change > 0:
-        # Grey dilation thickens while keeping the anti-aliased rim; pad so strokes at the box
-        # edge grow outwards too.
-        pad = abs(change)
-        padded = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-        return cv2.dilate(padded, kernel)
-    thinner = cv2.erode(big, kernel)
-    return thinner if np.any(thinner > INK_LEVEL) else big  # never erase a digit entirely
+    grow = min(round(MNIST_STROKE_PX - width), MAX_STROKE_CHANGE_PX)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1))
+    # Grey dilation thickens while keeping the anti-aliased rim; pad so strokes at the box edge
+    # grow outwards too.
+    padded = cv2.copyMakeBorder(big, grow, grow, grow, grow, cv2.BORDER_CONSTANT, value=0)
+    return cv2.dilate(padded, kernel)
 
 
 def _centre_by_mass(digit: np.ndarray) -> np.ndarray:

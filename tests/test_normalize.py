@@ -55,6 +55,16 @@ def test_thin_pen_strokes_are_thickened_to_mnist_width(mnist_test):
     assert abs(stroke_width(digit) - mnist_width) < 0.6
 
 
+def test_thick_strokes_are_kept_so_a_thin_bar_survives():
+    # A small '7' from a felt pen as a camera sees it: thick stem, thinner bar, a little blur.
+    crop = np.zeros((24, 16), np.float32)
+    crop[1:3, 1:15] = 1.0
+    cv2.line(crop, (14, 2), (5, 22), 1.0, 6)
+    digit = to_mnist(cv2.GaussianBlur(crop, (0, 0), 0.8))
+    bar = digit[:10].max(axis=0)
+    assert np.count_nonzero(bar > 0.5) >= 10  # still spans most of the 20 px box (eroded: 5)
+
+
 def test_empty_and_degenerate_crops_give_blank_digits():
     for crop in (np.zeros((0, 5), np.float32), np.zeros((10, 10), np.float32), np.ones((1, 1), np.float32)):
         digit = to_mnist(crop)
