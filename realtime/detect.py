@@ -100,6 +100,11 @@ RULED_PAPER_MIN_RULES = 3
 # Rules are thin: a "rule" thicker than this is a stroke lying along it.
 MAX_RULE_PX = 6
 RULE_SAME_LINE_PX = 4
+# Rules are printed pale (light blue or grey) and ink is dark: pixels of a rule's band that stand
+# out from the paper around them at least this many times more than the rule itself are ink
+# written on the rule, and stay (a 2's base, a 5's bar). A rule as dark as ink keeps nothing.
+# Hard tier, 100 scenes: cnn end to end 96.9 -> 97.7%, softmax 88.7 -> 89.7%.
+RULE_INK_CONTRAST_RATIO = 2.0
 # Pieces considered for merging: components this small (px of area) are specks.
 MIN_PIECE_AREA_PX = 4
 MAX_PIECES = 400
@@ -307,21 +312,25 @@ def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) 
                                      cv2.THRESH_BINARY, block, -ADAPTIVE_OFFSET)
     if search is not None:
         mask = cv2.bitwise_and(mask, search)
-    return remove_rules(mask)
+    return remove_rules(mask, ink_bright, block)
 
 
-def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
+def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int) -> np.ndarray:
     """The ink mask without long straight lines (ruled paper, a margin line, table rules).
 
     A digit that touches a rule would otherwise be one component with it, far too wide to be a
     digit. Rules are straight runs (RULE_RUN_FRACTION of the frame) that a probabilistic Hough
     transform chains into lines longer than RULE_MIN_LENGTH, across the gaps where digits
     interrupt them; a sheet held a few degrees off still has its rules found. Ink thicker
-    across the rule than the rule itself (a stroke lying on it or crossing it) stays.
+    across the rule than the rule itself (a stroke lying on it or crossing it) stays, and so
+    does ink much darker than the rule (RULE_INK_CONTRAST_RATIO).
+
+    ink_bright: the image the mask was thresholded from (ink = bright); paper_block: the side of
+    the box over which the paper's local level is taken (the adaptive threshold's block).
     """
     h, w = ink_mask.shape
     rules = np.zeros_like(ink_mask)
-    components = None
+    components = contrast = None
     for across, is_horizontal in ((w, True), (h, False)):
         run = max(5, int(across * RULE_RUN_FRACTION))
         runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
@@ -359,10 +368,24 @@ def remove_rules(ink_mask: np.ndarray) -> np.ndarray:
         across_px = int(np.ceil(rule_px)) + 3
         stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
             cv2.MORPH_RECT, (1, across_px) if is_horizontal else (across_px, 1)))
-        rules |= cv2.bitwise_and(canvas, cv2.bitwise_not(stroke_on_rule))
+        if contrast is None:
+            contrast = cv2.subtract(ink_bright, cv2.blur(ink_bright, (paper_block, paper_block)))
+        rule_contrast = _rule_contrast(contrast, runs, segments[straight])
+        ink_on_rule = cv2.bitwise_or(stroke_on_rule, cv2.compare(
+            contrast, RULE_INK_CONTRAST_RATIO * rule_contrast, cv2.CMP_GT))
+        rules |= cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))
     if not cv2.countNonZero(rules):
         return ink_mask
     return cv2.bitwise_and(ink_mask, cv2.bitwise_not(rules))
+
+
+def _rule_contrast(contrast: np.ndarray, runs: np.ndarray, segments: np.ndarray) -> float:
+    """Median contrast against the local paper along the rules (where they are ink), or 255
+    when no point of them is: then nothing counts as darker than a rule."""
+    ys, xs = _segment_points(segments)
+    ys, xs = np.clip(ys, 0, runs.shape[0] - 1), np.clip(xs, 0, runs.shape[1] - 1)
+    on_rule = runs[ys, xs] > 0
+    return float(np.median(contrast[ys, xs][on_rule])) if on_rule.any() else 255.0
 
 
 def _missing_rules(found: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import detection_figures, scenes
-from realtime.detect import find_digits, reading_order
+from realtime.detect import find_digits, reading_order, remove_rules
 from realtime.settings import Settings
 
 SETTINGS = Settings()
@@ -254,3 +254,32 @@ def test_digits_strung_together_by_a_stretch_of_rule_are_cut_apart(mnist_test):
     from realtime.synth import match
     found = boxes_of(image)
     assert len(match([box for box, _ in truth], found, 0.5)) == 3 and len(found) == 3, found
+
+
+
+def _ruled_page(rule_level, ink_level=40):
+    """Paper 220 with a 2 px rule across at y=200 and a 3 px pen stroke lying on it for
+    x 300-360 (a 2's base), ending in a short upstroke; ink = bright, as remove_rules sees it."""
+    gray = np.full((480, 640), 220, np.uint8)
+    gray[200:202, :] = rule_level
+    gray[199:202, 300:360] = ink_level
+    gray[185:202, 356:360] = ink_level
+    ink_bright = 255 - gray
+    mask = cv2.adaptiveThreshold(ink_bright, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 49, -12)
+    return ink_bright, mask
+
+
+def test_ink_written_along_a_pale_rule_is_kept():
+    """A pen stroke lying on a printed rule is far darker than the rule: the rule goes, the
+    stroke stays (without it a 2 loses its base and reads as a 7)."""
+    ink_bright, mask = _ruled_page(rule_level=185)
+    kept = remove_rules(mask, ink_bright, 49)
+    assert not kept[195:205, :250].any() and not kept[195:205, 400:].any()  # the rule is gone
+    assert kept[199:202, 300:356].all()  # the stroke on it is not
+
+
+def test_a_rule_as_dark_as_the_ink_is_removed_whole():
+    ink_bright, mask = _ruled_page(rule_level=40)
+    kept = remove_rules(mask, ink_bright, 49)
+    assert not kept[195:205, :250].any() and not kept[199:202, 300:350].any()
+    assert kept[185:195, 356:360].all()  # what stands off the rule stays
