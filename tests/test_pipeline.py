@@ -20,14 +20,14 @@ def _labels_text(detections):
 def test_camera_like_scenes_are_read(recognizer, mnist_test):
     """End-to-end accuracy (found and right over all true digits) on camera-tier scenes.
 
-    Measured with the shipped softmax model on 40 scenes: 0.938 (the model itself scores 0.948
-    on MNIST's test set); the naive resize of the same crops: 0.11.
+    Measured with the shipped softmax model on these 30 scenes: 0.963 (the model itself scores
+    0.948 on MNIST's test set); the naive resize of the same crops: 0.11.
     """
     batch = scenes(mnist_test, "camera", 30, seed=21)
     found = [recognizer.recognize(s.image_bgr) for s in batch]
     recall, precision, accuracy = detection_figures(
         [[d.box for d in f] for f in found], batch, [[d.label for d in f] for f in found])
-    assert recall >= 0.98 and precision >= 0.98 and accuracy >= 0.91, (recall, precision, accuracy)
+    assert recall >= 0.98 and precision >= 0.98 and accuracy >= 0.93, (recall, precision, accuracy)
 
 
 def test_mnist_normalization_beats_the_naive_resize(recognizer, mnist_test):
@@ -65,6 +65,36 @@ def test_real_photo_is_read_in_reading_order(recognizer, real_photos_dir):
     text = _labels_text(recognizer.recognize(image))
     # Measured: 12476738952981 against 12476738952481 (one 4 read as 9): character error rate 1/14.
     assert len(text) == len(truth) and levenshtein(text, truth) <= 2, text
+
+
+@pytest.fixture(scope="module")
+def cnn_recognizer():
+    from realtime.pipeline import Recognizer
+
+    return Recognizer("cnn")
+
+
+def test_cnn_reads_hard_tier_scenes(cnn_recognizer, mnist_test):
+    """Ruled sheets, small, rotated, thick and thin digits, JPEG: the cnn model end to end.
+
+    Measured on these 20 scenes: recall 0.980, precision 0.995, end to end 0.975 (the benchmark's
+    100 scenes: 0.977); softmax reads 0.895 of the same.
+    """
+    batch = scenes(mnist_test, "hard", 20, seed=23)
+    found = [cnn_recognizer.recognize(s.image_bgr) for s in batch]
+    recall, precision, accuracy = detection_figures(
+        [[d.box for d in f] for f in found], batch, [[d.label for d in f] for f in found])
+    assert recall >= 0.96 and precision >= 0.98 and accuracy >= 0.95, (recall, precision, accuracy)
+
+
+@pytest.mark.parametrize("width", [None, 640])
+def test_cnn_reads_the_real_photo_exactly(cnn_recognizer, real_photos_dir, width):
+    truth = "".join(json.loads((real_photos_dir / "labels.json").read_text())["sheet_on_desk.png"]["lines"])
+    image = cv2.imread(str(real_photos_dir / "sheet_on_desk.png"))
+    if width is not None:
+        image = cv2.resize(image, (width, round(image.shape[0] * width / image.shape[1])),
+                           interpolation=cv2.INTER_AREA)
+    assert _labels_text(cnn_recognizer.recognize(image)) == truth
 
 
 def test_a_frame_is_one_model_call_with_every_digit(recognizer, mnist_test, monkeypatch):
