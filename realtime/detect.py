@@ -87,6 +87,10 @@ THIN_ASPECT = 0.45
 # degrees.
 RULE_RUN_FRACTION = 1 / 48
 RULE_MIN_LENGTH = 0.4
+# Hough is asked for pieces this long (of the frame), chained into lines afterwards.
+RULE_PIECE_LENGTH = 0.15
+# The spacing of a ruled sheet is told by its lines at least this share of the longest's length.
+RULE_SPACING_MIN_SHARE = 0.6
 RULE_MAX_SLOPE = 0.15
 # A rule is mostly there along its length; digits written on it interrupt it, but a chance
 # alignment of a few digits' horizontal strokes is mostly gaps.
@@ -329,7 +333,6 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
     the box over which the paper's local level is taken (the adaptive threshold's block).
     """
     h, w = ink_mask.shape
-    rules = np.zeros_like(ink_mask)
     components = contrast = None
     for across, is_horizontal in ((w, True), (h, False)):
         run = max(5, int(across * RULE_RUN_FRACTION))
@@ -337,34 +340,54 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
             cv2.MORPH_RECT, (run, 1) if is_horizontal else (1, run)))
         if cv2.countNonZero(runs) < RULE_MIN_LENGTH * across:
             continue
+        # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
+        # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
+        # bin leaves a 1-px line after a hundred pixels or so.
         segments = cv2.HoughLinesP(runs, 1, np.pi / 180, threshold=2 * run,
-                                   minLineLength=RULE_MIN_LENGTH * across, maxLineGap=3 * run)
+                                   minLineLength=RULE_PIECE_LENGTH * across, maxLineGap=3 * run)
         if segments is None:
             continue
         segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
         x0, y0, x1, y1 = segments.T.astype(np.float64)
         along, drift = (np.abs(x1 - x0), np.abs(y1 - y0)) if is_horizontal else (np.abs(y1 - y0), np.abs(x1 - x0))
-        straight = (drift <= RULE_MAX_SLOPE * along) & (_coverage(runs, segments) >= RULE_MIN_COVERAGE)
+        straight = drift <= RULE_MAX_SLOPE * along
+        if along[straight].sum() < RULE_MIN_COVERAGE * RULE_MIN_LENGTH * across:
+            continue  # too little to make even one rule: a few long strokes of digits
+        straight &= _coverage(runs, segments) >= RULE_MIN_COVERAGE
+        position = _position_at_middle(segments, is_horizontal, w, h)
+        length = _line_lengths(segments, position, straight, is_horizontal)
+        straight &= length >= RULE_MIN_LENGTH * across
         if not straight.any():
             continue
         if components is None:
             components = cv2.connectedComponentsWithStats(ink_mask, connectivity=8)
         # A rule is long for what it belongs to: the side of one big '0' is a long straight
-        # stroke too, but the '0' is nearly as wide as that stroke is tall.
-        extent = _perpendicular_extent(components, segments, is_horizontal)
-        straight &= along >= RULE_MIN_LENGTH_TO_EXTENT * extent
+        # stroke too, but the '0' is nearly as wide as that stroke is tall. On squared paper
+        # every line is one component with the whole grid: there, three or more parallel lines
+        # in one component make them rules, whatever its size.
+        component, extent = _component_under(components, segments, is_horizontal)
+        straight &= ((length >= RULE_MIN_LENGTH_TO_EXTENT * extent)
+                     | (_parallel_lines(position, component, straight) >= RULED_PAPER_MIN_RULES))
         if not straight.any():
             continue
         # The rules' thickness, taken from the thickest of them: light is uneven, and a rule in
         # a dim corner thresholds thicker than one in the light.
         rule_px = float(_thickness_across(runs, segments[straight], is_horizontal).max())
         canvas = np.zeros_like(ink_mask)
-        for a, b, c, d in segments[straight]:
-            cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 2)
+        # A rule crosses the sheet; Hough often finds only the stretches between digits. Each
+        # line is fitted through all its pieces (a short piece's own angle is a degree off).
+        lines, line_lengths = _fitted_lines(segments, position, length, straight, is_horizontal, w, h)
+        for a, b, c, d in lines:
+            cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 4)
+        # Inferred rules are only as exact as the spacing: a wider band. Only lines nearly as
+        # long as the longest tell the spacing (a digit's stroke may have chained into a line).
+        spacing_from = lines[line_lengths >= RULE_SPACING_MIN_SHARE * line_lengths.max()]
         if is_horizontal:
-            # Inferred rules are only as exact as the spacing: a wider band.
-            for a, b, c, d in _missing_rules(segments[straight], w, h):
-                cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 6)
+            missing = _missing_rules(spacing_from, w, h)
+        else:  # the same in transposed coordinates (squared paper, columns of a table)
+            missing = _missing_rules(spacing_from[:, [1, 0, 3, 2]], h, w)[:, [1, 0, 3, 2]]
+        for a, b, c, d in missing:
+            cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, int(np.ceil(rule_px)) + 6)
         across_px = int(np.ceil(rule_px)) + 3
         stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
             cv2.MORPH_RECT, (1, across_px) if is_horizontal else (across_px, 1)))
@@ -373,10 +396,11 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
         rule_contrast = _rule_contrast(contrast, runs, segments[straight])
         ink_on_rule = cv2.bitwise_or(stroke_on_rule, cv2.compare(
             contrast, RULE_INK_CONTRAST_RATIO * rule_contrast, cv2.CMP_GT))
-        rules |= cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))
-    if not cv2.countNonZero(rules):
-        return ink_mask
-    return cv2.bitwise_and(ink_mask, cv2.bitwise_not(rules))
+        # Removed before the other direction looks: where a horizontal and a vertical rule
+        # cross, each would otherwise keep the crossing as a stroke across the other.
+        ink_mask = cv2.bitwise_and(ink_mask, cv2.bitwise_not(
+            cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))))
+    return ink_mask
 
 
 def _rule_contrast(contrast: np.ndarray, runs: np.ndarray, segments: np.ndarray) -> float:
@@ -386,6 +410,34 @@ def _rule_contrast(contrast: np.ndarray, runs: np.ndarray, segments: np.ndarray)
     ys, xs = np.clip(ys, 0, runs.shape[0] - 1), np.clip(xs, 0, runs.shape[1] - 1)
     on_rule = runs[ys, xs] > 0
     return float(np.median(contrast[ys, xs][on_rule])) if on_rule.any() else 255.0
+
+
+def _fitted_lines(segments: np.ndarray, position: np.ndarray, length: np.ndarray,
+                  candidates: np.ndarray, is_horizontal: bool, width: int, height: int):
+    """One straight line per chain of candidate pieces (_same_lines), least-squares through
+    their end points and extended from one edge of the frame to the other: ((M, 4) int64
+    x0 y0 x1 y1, (M,) the chains' lengths)."""
+    line = _same_lines(position, candidates)
+    keep = line >= 0
+    ids, line = np.unique(line[keep], return_inverse=True)
+    pieces = segments[keep].astype(np.float64)
+    a_idx, c_idx = ((0, 2), (1, 3)) if is_horizontal else ((1, 3), (0, 2))
+    along = np.concatenate([pieces[:, a_idx[0]], pieces[:, a_idx[1]]])
+    across = np.concatenate([pieces[:, c_idx[0]], pieces[:, c_idx[1]]])
+    owner = np.concatenate([line, line])
+    # Least squares across = offset + slope * along, per line, from sums over its end points.
+    n, sa, sc = (np.bincount(owner, weights=v, minlength=len(ids)) for v in (np.ones_like(along), along, across))
+    saa, sac = (np.bincount(owner, weights=v, minlength=len(ids)) for v in (along * along, along * across))
+    denominator = n * saa - sa * sa
+    slope = np.divide(n * sac - sa * sc, denominator, out=np.zeros(len(ids)), where=np.abs(denominator) > 1e-9)
+    offset = (sc - slope * sa) / n
+    limit = width - 1 if is_horizontal else height - 1
+    first, last = offset, offset + slope * limit
+    zeros, limits = np.zeros(len(ids)), np.full(len(ids), float(limit))
+    ends = np.stack([zeros, first, limits, last] if is_horizontal else [first, zeros, last, limits], axis=1)
+    lengths = np.zeros(len(ids))
+    np.maximum.at(lengths, line, length[keep])
+    return np.rint(ends).astype(np.int64), lengths
 
 
 def _missing_rules(found: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -403,23 +455,52 @@ def _missing_rules(found: np.ndarray, width: int, height: int) -> np.ndarray:
     for y in heights[1:]:
         if y - rules[-1] > RULE_SAME_LINE_PX:  # Hough finds one rule as several segments
             rules.append(y)
-    if len(rules) < RULED_PAPER_MIN_RULES:
-        return np.zeros((0, 4), found.dtype)
-    # The spacing: each gap between found rules is a whole number of spacings (rules in
-    # between may be lost), the smallest gap is most likely one.
-    gaps = np.diff(rules)
-    spacing = float(np.median(gaps / np.maximum(np.round(gaps / gaps.min()), 1)))
-    if spacing <= 2 * RULE_SAME_LINE_PX:
-        return np.zeros((0, 4), found.dtype)
-    steps = np.round((np.array(rules) - rules[0]) / spacing)
-    if np.abs(np.array(rules) - rules[0] - steps * spacing).max() > spacing / 4:
+    grid = _rule_grid(np.array(rules))
+    if grid is None:
         return np.zeros((0, 4), found.dtype)  # not evenly spaced: not a ruled sheet
+    spacing, anchor = grid
     missing = []
-    first = rules[0] - spacing * np.floor((rules[0] + abs(slope) * centre_x) / spacing)
+    first = anchor - spacing * np.floor((anchor + abs(slope) * centre_x) / spacing)
     for y in np.arange(first, height + abs(slope) * centre_x, spacing):
-        if min(abs(y - r) for r in rules) > spacing / 4:
+        if min(abs(y - r) for r in heights) > spacing / 4:
             missing.append((0, y - slope * centre_x, width - 1, y + slope * (width - 1 - centre_x)))
     return np.array(missing, found.dtype).reshape(-1, 4)
+
+
+def _rule_grid(rules: np.ndarray) -> tuple[float, float] | None:
+    """(spacing, position of one grid line) of evenly spaced rule positions, or None when they
+    are not.
+
+    Every gap between two found rules up to the median gap is a candidate spacing (rules in
+    between may be lost);
+    each is scored by the rules lying on its grid (within a quarter spacing) less half the grid
+    lines between them with no rule found, so half the true spacing, which fits every rule too,
+    loses by its empty lines; a stray line (a digit's stroke chained into a line) is outvoted.
+    At least RULED_PAPER_MIN_RULES rules and three quarters of them must lie on the grid.
+    """
+    if len(rules) < RULED_PAPER_MIN_RULES:
+        return None
+    gaps = np.diff(rules)
+    gaps = gaps[gaps > 2 * RULE_SAME_LINE_PX]
+    if not len(gaps):
+        return None
+    best, best_score = None, -np.inf
+    # Not wider than the median gap: a multiple of the spacing, with its quarter-spacing
+    # tolerance, would take in every rule.
+    for spacing in np.unique(np.round(gaps[gaps <= np.median(gaps)])):
+        steps = (rules[None, :] - rules[:, None]) / spacing  # row: the anchor
+        on_grid = np.abs(steps - np.round(steps)) * spacing <= spacing / 4
+        counts = on_grid.sum(axis=1)
+        span = np.array([np.ptp(np.round(row[on])) + 1 for row, on in zip(steps, on_grid)])
+        scores = counts - 0.5 * (span - counts)
+        k = int(np.argmax(scores))
+        if scores[k] > best_score:
+            best, best_score = (np.round(steps[k][on_grid[k]]), rules[on_grid[k]]), scores[k]
+    if best is None or len(best[1]) < max(RULED_PAPER_MIN_RULES, 0.75 * len(rules)):
+        return None
+    # The spacing to a fraction of a pixel: a least-squares fit of the rules on the grid.
+    spacing, anchor = np.polyfit(*best, 1)
+    return float(spacing), float(anchor)
 
 
 def _thickness_across(runs: np.ndarray, segments: np.ndarray, is_horizontal: bool) -> np.ndarray:
@@ -450,17 +531,62 @@ def _coverage(mask: np.ndarray, segments: np.ndarray) -> np.ndarray:
     return (near[_segment_points(segments)] > 0).mean(axis=1)
 
 
-def _perpendicular_extent(components, segments: np.ndarray, is_horizontal: bool) -> np.ndarray:
-    """For each segment, how far across it the ink component it mostly lies on reaches (px)."""
+def _component_under(components, segments: np.ndarray, is_horizontal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """For each segment, the ink component it mostly lies on (0: none) and how far across the
+    segment that component reaches (px)."""
     _, labels, stats, _ = components
     on_segment = labels[_segment_points(segments)]
+    component = np.zeros(len(segments), int)
     extent = np.zeros(len(segments))
     for k, row in enumerate(on_segment):
         row = row[row > 0]
         if len(row):
-            label = np.bincount(row).argmax()
-            extent[k] = stats[label, cv2.CC_STAT_HEIGHT if is_horizontal else cv2.CC_STAT_WIDTH]
-    return extent
+            component[k] = np.bincount(row).argmax()
+            extent[k] = stats[component[k], cv2.CC_STAT_HEIGHT if is_horizontal else cv2.CC_STAT_WIDTH]
+    return component, extent
+
+
+def _position_at_middle(segments: np.ndarray, is_horizontal: bool, width: int, height: int) -> np.ndarray:
+    """Where each segment's line crosses the middle of the frame: y at x = width / 2 for
+    horizontal lines, x at y = height / 2 for vertical ones."""
+    x0, y0, x1, y1 = segments.T.astype(np.float64)
+    if is_horizontal:
+        return y0 + (y1 - y0) / np.where(x1 != x0, x1 - x0, 1) * (width / 2 - x0)
+    return x0 + (x1 - x0) / np.where(y1 != y0, y1 - y0, 1) * (height / 2 - y0)
+
+
+def _same_lines(position: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Line ids: candidate segments whose positions chain within RULE_SAME_LINE_PX share one
+    (-1 for the others)."""
+    line = np.full(len(position), -1)
+    order = np.flatnonzero(candidates)[np.argsort(position[candidates], kind="stable")]
+    if len(order):
+        line[order] = np.concatenate([[0], np.cumsum(np.diff(position[order]) > RULE_SAME_LINE_PX)])
+    return line
+
+
+def _line_lengths(segments: np.ndarray, position: np.ndarray, candidates: np.ndarray,
+                  is_horizontal: bool) -> np.ndarray:
+    """For each candidate segment, the length of the line it is a piece of: from the first
+    piece's start to the last piece's end along it (0 for the others)."""
+    start = np.minimum(segments[:, 0], segments[:, 2]) if is_horizontal else np.minimum(segments[:, 1], segments[:, 3])
+    end = np.maximum(segments[:, 0], segments[:, 2]) if is_horizontal else np.maximum(segments[:, 1], segments[:, 3])
+    line = _same_lines(position, candidates)
+    length = np.zeros(len(segments))
+    for k in np.unique(line[line >= 0]):
+        on_line = line == k
+        length[on_line] = end[on_line].max() - start[on_line].min()
+    return length
+
+
+def _parallel_lines(position: np.ndarray, component: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """For each candidate segment, how many distinct lines the candidates on its ink component
+    make (0 for the others)."""
+    count = np.zeros(len(position), int)
+    for label in np.unique(component[candidates & (component > 0)]):
+        on_it = candidates & (component == label)
+        count[on_it] = _same_lines(position, on_it).max() + 1
+    return count
 
 
 def _pieces(stats: np.ndarray, count: int) -> np.ndarray:
