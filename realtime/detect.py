@@ -320,7 +320,8 @@ def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) 
 
 
 def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int) -> np.ndarray:
-    """The ink mask without long straight lines (ruled paper, a margin line, table rules).
+    """The ink mask without long straight lines (ruled or squared paper, a margin line, table
+    rules).
 
     A digit that touches a rule would otherwise be one component with it, far too wide to be a
     digit. Rules are straight runs (RULE_RUN_FRACTION of the frame) that a probabilistic Hough
@@ -472,11 +473,11 @@ def _rule_grid(rules: np.ndarray) -> tuple[float, float] | None:
     are not.
 
     Every gap between two found rules up to the median gap is a candidate spacing (rules in
-    between may be lost);
-    each is scored by the rules lying on its grid (within a quarter spacing) less half the grid
-    lines between them with no rule found, so half the true spacing, which fits every rule too,
-    loses by its empty lines; a stray line (a digit's stroke chained into a line) is outvoted.
-    At least RULED_PAPER_MIN_RULES rules and three quarters of them must lie on the grid.
+    between may be lost); each is scored by the rules lying on its grid (within a quarter
+    spacing) less half the grid lines between them with no rule found, so half the true
+    spacing, which fits every rule too, loses by its empty lines; a stray line (a digit's
+    stroke chained into a line) is outvoted. At least RULED_PAPER_MIN_RULES rules and three
+    quarters of them must lie on the grid.
     """
     if len(rules) < RULED_PAPER_MIN_RULES:
         return None
