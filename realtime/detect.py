@@ -339,7 +339,7 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
         run = max(5, int(across * RULE_RUN_FRACTION))
         runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
             cv2.MORPH_RECT, (run, 1) if is_horizontal else (1, run)))
-        if cv2.countNonZero(runs) < RULE_MIN_LENGTH * across:
+        if cv2.countNonZero(runs) < RULE_MIN_LENGTH * across or not _may_hold_rules(runs, run, across, is_horizontal):
             continue
         # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
         # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
@@ -402,6 +402,24 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
         ink_mask = cv2.bitwise_and(ink_mask, cv2.bitwise_not(
             cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))))
     return ink_mask
+
+
+def _may_hold_rules(runs: np.ndarray, run: int, across: int, is_horizontal: bool) -> bool:
+    """A first look at half resolution: are there straight pieces enough for one rule?
+
+    Most frames have no rules, and Hough's cost grows with the pixels it votes for: at half
+    resolution it costs about a quarter. Only when this look finds enough does the full
+    resolution one run (pieces found at half resolution are too coarse to remove thin rules).
+    """
+    h, w = runs.shape
+    small = cv2.resize(runs, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    segments = cv2.HoughLinesP(small, 1, np.pi / 180, threshold=max(run, 5),
+                               minLineLength=RULE_PIECE_LENGTH * across / 2, maxLineGap=1.5 * run)
+    if segments is None:
+        return False
+    x0, y0, x1, y1 = 2 * segments.reshape(-1, 4).T.astype(np.float64)
+    along, drift = (np.abs(x1 - x0), np.abs(y1 - y0)) if is_horizontal else (np.abs(y1 - y0), np.abs(x1 - x0))
+    return along[drift <= RULE_MAX_SLOPE * along].sum() >= RULE_MIN_COVERAGE * RULE_MIN_LENGTH * across
 
 
 def _rule_contrast(contrast: np.ndarray, runs: np.ndarray, segments: np.ndarray) -> float:
