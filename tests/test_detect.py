@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import detection_figures, scenes
-from realtime.detect import find_digits, reading_order, remove_rules
+from realtime.detect import find_digits, ink_components, reading_order, remove_rules
 from realtime.settings import Settings
 
 SETTINGS = Settings()
@@ -311,3 +311,13 @@ def test_a_rule_as_dark_as_the_ink_is_removed_whole():
     kept = remove_rules(mask, ink_bright, 49)
     assert not kept[195:205, :250].any() and not kept[199:202, 300:350].any()
     assert kept[185:195, 356:360].all()  # what stands off the rule stays
+
+
+def test_more_components_than_16_bit_labels_hold():
+    """A checkerboard of single pixels has 76,800 components: labels fall back to 32 bits."""
+    mask = np.zeros((480, 640), np.uint8)
+    mask[::2, ::2] = 255
+    count, labels, stats, _ = ink_components(mask)
+    assert count == 76801 and labels.dtype == np.int32 and labels.max() == 76800
+    image = np.where(mask[..., None] > 0, 0, 255).astype(np.uint8).repeat(3, axis=2)
+    assert find_digits(image, SETTINGS).boxes_src.shape == (0, 4)  # specks, not digits
