@@ -52,6 +52,10 @@ DARK_GROUND_MEDIAN = 100
 # about a digit) and how much darker than its neighbourhood a pixel must be to be ink.
 ADAPTIVE_BLOCK_FRACTION = 1 / 10
 ADAPTIVE_OFFSET = 12
+# Ink has a core this far above the paper within _INK_CORE_REACH of each of its pixels (twice the
+# threshold; has_ink_contrast later asks MIN_INK_CONTRAST of a whole digit anyway).
+INK_CORE_OFFSET = 24
+_INK_CORE_REACH = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # Digit size limits relative to the working frame's shorter side, with an absolute floor: below
 # 10 px (12 px at 480 lines) nothing is legible and specks pair up; above 90% of the frame it is
 # the frame, not a digit.
@@ -168,7 +172,8 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     surface, ground_brightness = find_paper(gray)
     light_ink = ink_is_light(ground_brightness, settings.invert)
     ink_dark = 255 - gray if not light_ink else gray  # bright = ink from here on
-    ink_mask = threshold_ink(ink_dark, surface, settings.threshold)
+    ink_mask = threshold_ink(ink_dark, surface, settings.threshold,
+                             ink_cores=surface is not None and not light_ink)
     count, labels, stats, _ = ink_components(ink_mask)
     boxes, members = merge_broken_strokes(stats, _pieces(stats, count))
     keep = plausible_digits(boxes, stats, members, gray.shape)
@@ -307,13 +312,17 @@ def ink_is_light(ground_brightness: float, invert: str) -> bool:
     return ground_brightness < DARK_GROUND_MEDIAN
 
 
-def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) -> np.ndarray:
-    """Binary ink mask (uint8 255) of `ink_bright` (ink = bright), limited to `search` if given."""
-    h, w = ink_bright.shape
+def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str,
+                  ink_cores: bool = False) -> np.ndarray:
+    """Binary ink mask (uint8 255) of `ink_bright` (ink = bright), limited to `search` if given.
+
+    ink_cores: keep only ink near a core (INK_CORE_OFFSET), for dark ink on a sheet of paper.
+    """
+    contrast = local_contrast(ink_bright)
     if mode == "otsu":
         # Otsu on the background-subtracted image: one global cut, but uneven light is removed
         # first by subtracting a large-scale background estimate.
-        block = max(3, int(min(h, w) * ADAPTIVE_BLOCK_FRACTION) | 1)
+        block = _paper_block(ink_bright.shape)
         background = cv2.morphologyEx(ink_bright, cv2.MORPH_OPEN,
                                       cv2.getStructuringElement(cv2.MORPH_RECT, (block, block)))
         detail = cv2.subtract(ink_bright, background)
@@ -321,15 +330,36 @@ def threshold_ink(ink_bright: np.ndarray, search: np.ndarray | None, mode: str) 
         cut, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         mask = ((detail > max(cut, ADAPTIVE_OFFSET)) * 255).astype(np.uint8)
     else:
-        block = max(3, int(min(h, w) * ADAPTIVE_BLOCK_FRACTION) | 1)
-        mask = cv2.adaptiveThreshold(ink_bright, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
-                                     cv2.THRESH_BINARY, block, -ADAPTIVE_OFFSET)
+        # An adaptive (mean) threshold, pixel for pixel what cv2.adaptiveThreshold gives, with
+        # the contrast kept for what follows.
+        mask = cv2.compare(contrast, ADAPTIVE_OFFSET, cv2.CMP_GT)
     if search is not None:
         mask = cv2.bitwise_and(mask, search)
-    return remove_rules(mask, ink_bright, block)
+    mask = remove_rules(mask, contrast)
+    if not ink_cores:
+        # No sheet (or a dark one): desk texture is told from ink later, by statistics of all
+        # its faint specks, which this would thin out.
+        return mask
+    # Only after the rules are found whole (before their faint stretches are cut off): a pale
+    # grid line that the threshold only half sees is left as dashes that join the digits; it
+    # has no core.
+    core = cv2.compare(contrast, INK_CORE_OFFSET, cv2.CMP_GT)
+    return cv2.bitwise_and(mask, cv2.dilate(core, _INK_CORE_REACH))
 
 
-def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int) -> np.ndarray:
+def local_contrast(ink_bright: np.ndarray) -> np.ndarray:
+    """How far each pixel stands above the mean of its _paper_block neighbourhood (uint8,
+    saturating): the adaptive threshold's measure."""
+    block = _paper_block(ink_bright.shape)
+    return cv2.subtract(ink_bright, cv2.boxFilter(ink_bright, -1, (block, block),
+                                                  borderType=cv2.BORDER_REPLICATE))
+
+
+def _paper_block(shape: tuple[int, int]) -> int:
+    return max(3, int(min(shape) * ADAPTIVE_BLOCK_FRACTION) | 1)
+
+
+def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray) -> np.ndarray:
     """The ink mask without long straight lines (ruled or squared paper, a margin line, table
     rules).
 
@@ -340,11 +370,10 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
     across the rule than the rule itself (a stroke lying on it or crossing it) stays, and so
     does ink much darker than the rule (RULE_INK_CONTRAST_RATIO).
 
-    ink_bright: the image the mask was thresholded from (ink = bright); paper_block: the side of
-    the box over which the paper's local level is taken (the adaptive threshold's block).
+    contrast: local_contrast of the image the mask was thresholded from.
     """
     h, w = ink_mask.shape
-    components = contrast = None
+    components = None
     for across, is_horizontal in ((w, True), (h, False)):
         run = max(5, int(across * RULE_RUN_FRACTION))
         runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
@@ -402,8 +431,6 @@ def remove_rules(ink_mask: np.ndarray, ink_bright: np.ndarray, paper_block: int)
         across_px = int(np.ceil(rule_px)) + 3
         stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
             cv2.MORPH_RECT, (1, across_px) if is_horizontal else (across_px, 1)))
-        if contrast is None:
-            contrast = cv2.subtract(ink_bright, cv2.blur(ink_bright, (paper_block, paper_block)))
         rule_contrast = _rule_contrast(contrast, runs, segments[straight])
         ink_on_rule = cv2.bitwise_or(stroke_on_rule, cv2.compare(
             contrast, RULE_INK_CONTRAST_RATIO * rule_contrast, cv2.CMP_GT))
