@@ -253,6 +253,20 @@ def to_working_gray(frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.GaussianBlur(gray, (3, 3), 0), scale
 
 
+def _area_shrink(image: np.ndarray, longest_px: int) -> np.ndarray:
+    """`image` area-averaged down to `longest_px` on its longer side (unchanged if smaller).
+
+    Halved first while it is twice as large: OpenCV's area resize by exactly 2 is a fast path,
+    by 2.67 (640 -> 240) a slow general one; the result differs by a fraction of a grey level
+    on average (0.3 ms -> 0.12 ms a 640x480 frame).
+    """
+    while max(image.shape[:2]) >= 2 * longest_px:
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    shrink = longest_px / max(image.shape[:2])
+    return _rescale(image, shrink, cv2.INTER_AREA) if shrink < 1 else image
+
+
 def _rescale(image: np.ndarray, scale: float, interpolation: int) -> np.ndarray:
     """Resize by `scale`, never to less than one pixel a side (a 1-px strip of the screen)."""
     h, w = image.shape[:2]
@@ -268,8 +282,7 @@ def find_paper(gray: np.ndarray) -> tuple[np.ndarray | None, float]:
     ink. No such region: (None, median brightness) and the whole frame is searched.
     """
     h, w = gray.shape
-    shrink = min(1.0, PAPER_THUMB_SIDE_PX / max(h, w))
-    thumb = _rescale(gray, shrink, cv2.INTER_AREA) if shrink < 1 else gray
+    thumb = _area_shrink(gray, PAPER_THUMB_SIDE_PX)
     th, tw = thumb.shape
     window = max(3, int(max(th, tw) * PAPER_TEXTURE_WINDOW) | 1)
     thumb_f = thumb.astype(np.float32)
