@@ -7,8 +7,9 @@ intensity the normalizer needs. The ideas that carry the robustness:
   become digits; its brightness also says whether the ink is dark or light;
 - connected components instead of RETR_EXTERNAL contours, so a sheet edge or a frame border that
   encloses the digits cannot swallow them, and the holes of 0/6/8/9 are never regions;
-- ruled lines are removed before the components are taken, and pieces of a digit whose stroke
-  broke are merged back by their box geometry;
+- the lines of ruled and squared paper are removed before the components are taken (ink much
+  darker than them stays, and on paper only ink with a dark core counts), and pieces of a
+  digit whose stroke broke are merged back by their box geometry;
 - a candidate must stand out from the ground around it by far more than that ground varies
   (texture never does), and runs of touching letters are words, not digits.
 """
@@ -149,8 +150,8 @@ class Regions:
 
     boxes_src: (N, 4) int (x, y, w, h) in source pixels; boxes_work: the same in working pixels;
     ink_work: (H, W) float32 in [0, 1], 1 = full ink, in working pixels (contrast-normalized
-    darkness, or brightness for light ink); labels_work: (H, W) uint16 (int32 past 65535) component labels;
-    members: for each region, the component labels that make it up; scale: working/source.
+    darkness, or brightness for light ink); labels_work: (H, W) component labels (uint16, int32
+    past 65535); members: for each region, the component labels that make it up; scale: working/source.
     ink_mask: (H, W) uint8 255 = ink, for the threshold view.
     """
 
