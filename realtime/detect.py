@@ -263,7 +263,7 @@ def _area_shrink(image: np.ndarray, longest_px: int) -> np.ndarray:
     """
     while max(image.shape[:2]) >= 2 * longest_px:
         h, w = image.shape[:2]
-        image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        image = cv2.resize(image, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
     shrink = longest_px / max(image.shape[:2])
     return _rescale(image, shrink, cv2.INTER_AREA) if shrink < 1 else image
 
