@@ -463,7 +463,7 @@ def _may_hold_rules(runs: np.ndarray, run: int, across: int, is_horizontal: bool
     resolution one run (pieces found at half resolution are too coarse to remove thin rules).
     """
     h, w = runs.shape
-    small = cv2.resize(runs, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(runs, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
     segments = cv2.HoughLinesP(small, 1, np.pi / 180, threshold=max(run, 5),
                                minLineLength=RULE_PIECE_LENGTH * across / 2, maxLineGap=1.5 * run)
     if segments is None:
@@ -566,7 +566,7 @@ def _rule_grid(rules: np.ndarray) -> tuple[float, float] | None:
         k = int(np.argmax(scores))
         if scores[k] > best_score:
             best, best_score = (np.round(steps[k][on_grid[k]]), rules[on_grid[k]]), scores[k]
-    if best is None or len(best[1]) < max(RULED_PAPER_MIN_RULES, 0.75 * len(rules)):
+    if best is None or len(best[1]) < max(RULED_PAPER_MIN_RULES, 0.75 * len(rules)) or np.ptp(best[0]) == 0:
         return None
     # The spacing to a fraction of a pixel: a least-squares fit of the rules on the grid.
     spacing, anchor = np.polyfit(*best, 1)

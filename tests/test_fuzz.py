@@ -25,7 +25,7 @@ FUZZ = settings(max_examples=60, deadline=None, derandomize=bool(os.environ.get(
 # Frames up to 400 px a side (long 1-px strips have their own test,
 # test_reliability.py::test_one_pixel_strip_frames).
 MAX_SIDE = 400
-KINDS = ("constant", "noise", "salt", "shapes", "mnist", "stripes")
+KINDS = ("constant", "noise", "salt", "shapes", "mnist", "stripes", "grid")
 
 
 def picture(kind: str, height: int, width: int, seed: int, dark_on_light: bool,
@@ -43,6 +43,14 @@ def picture(kind: str, height: int, width: int, seed: int, dark_on_light: bool,
     elif kind == "stripes":
         step = int(rng.integers(2, 12))
         image[::step] = ink
+    elif kind == "grid":  # squared paper, pale or dark, a little turned: the rule finder's case
+        step = int(rng.integers(3, 40))
+        level = int(rng.integers(0, 256))
+        turn = np.vstack([cv2.getRotationMatrix2D((width / 2, height / 2), rng.uniform(-5, 5), 1.0), [0, 0, 1]])
+        for k in range(-max(height, width), 2 * max(height, width), step):
+            for p1, p2 in (((k, -width), (k, 2 * width)), ((-height, k), (2 * height, k))):
+                (x1, y1), (x2, y2) = [(turn @ (x, y, 1))[:2] for x, y in (p1, p2)]
+                cv2.line(image, (int(x1), int(y1)), (int(x2), int(y2)), (level,) * 3, 1)
     elif kind == "shapes":
         for _ in range(int(rng.integers(1, 40))):
             p1 = (int(rng.integers(-10, width + 10)), int(rng.integers(-10, height + 10)))

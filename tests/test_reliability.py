@@ -400,5 +400,13 @@ def test_region_cap_bounds_the_work_on_a_frame_of_scribbles():
 
 @pytest.mark.parametrize("shape", [(1, 480, 3), (480, 1, 3), (1, 1300, 3), (2, 2000, 3)])
 def test_one_pixel_strip_frames(recognizer, shape):
-    """A 1-px-high screen region (screen:0,0,480,1) or a scanner line: nothing to read, no crash."""
+    """A 1-px-high screen region (screen:0,0,480,1) or a scanner line: nothing to read, no crash,
+    blank or crossed by dark dashes (which look like a rule to the rule finder)."""
     assert recognizer.recognize(np.full(shape, 200, np.uint8)) == []
+    dashed = np.full(shape, 200, np.uint8)
+    dashes = np.arange(max(shape[:2])) % 50 < 40  # 40 px of ink, 10 of paper, along the strip
+    if shape[1] > shape[0]:
+        dashed[:, dashes] = 20
+    else:
+        dashed[dashes, :] = 20
+    assert recognizer.recognize(dashed) == []
