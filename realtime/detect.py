@@ -402,10 +402,8 @@ def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray) -> np.ndarray:
         if segments is None:
             continue
         segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
-        x0, y0, x1, y1 = segments.T.astype(np.float64)
-        along, drift = (np.abs(x1 - x0), np.abs(y1 - y0)) if is_horizontal else (np.abs(y1 - y0), np.abs(x1 - x0))
-        straight = drift <= RULE_MAX_SLOPE * along
-        if along[straight].sum() < RULE_MIN_COVERAGE * RULE_MIN_LENGTH * across:
+        straight, enough = _straight_pieces(segments, across, is_horizontal)
+        if not enough:
             continue  # too little to make even one rule: a few long strokes of digits
         straight &= _coverage(runs, segments) >= RULE_MIN_COVERAGE
         position = _position_at_middle(segments, is_horizontal, w, h)
@@ -468,9 +466,17 @@ def _may_hold_rules(runs: np.ndarray, run: int, across: int, is_horizontal: bool
                                minLineLength=RULE_PIECE_LENGTH * across / 2, maxLineGap=1.5 * run)
     if segments is None:
         return False
-    x0, y0, x1, y1 = 2 * segments.reshape(-1, 4).T.astype(np.float64)
+    return _straight_pieces(2 * segments.reshape(-1, 4), across, is_horizontal)[1]
+
+
+def _straight_pieces(segments: np.ndarray, across: int, is_horizontal: bool) -> tuple[np.ndarray, bool]:
+    """(straight, enough): which segments (N, 4) drift across their direction by at most
+    RULE_MAX_SLOPE of their length, and whether those are long enough together to make one rule
+    (RULE_MIN_COVERAGE of RULE_MIN_LENGTH of the frame)."""
+    x0, y0, x1, y1 = segments.T.astype(np.float64)
     along, drift = (np.abs(x1 - x0), np.abs(y1 - y0)) if is_horizontal else (np.abs(y1 - y0), np.abs(x1 - x0))
-    return along[drift <= RULE_MAX_SLOPE * along].sum() >= RULE_MIN_COVERAGE * RULE_MIN_LENGTH * across
+    straight = drift <= RULE_MAX_SLOPE * along
+    return straight, bool(along[straight].sum() >= RULE_MIN_COVERAGE * RULE_MIN_LENGTH * across)
 
 
 def _rule_contrast(contrast: np.ndarray, runs: np.ndarray, segments: np.ndarray) -> float:
