@@ -27,7 +27,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from realtime.errors import UserError
+from realtime.errors import UserError, whole_number
 from realtime.mnist import Mnist, file_sha256, load_mnist, resolve_path
 from realtime.model import native_stderr_silenced
 from realtime.normalize import deskew, deskew_batch
@@ -598,9 +598,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "or cnn (a small convolutional network, trained on lightly "
                              "distorted digits; a few minutes on a laptop CPU)")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=_positive_int, metavar="N",
+    length.add_argument("--steps", type=whole_number(1), metavar="N",
                         help="training steps, one batch of 100 images each (instead of --epochs)")
-    length.add_argument("--epochs", type=_positive_int, metavar="N",
+    length.add_argument("--epochs", type=whole_number(1), metavar="N",
                         help=f"passes over the training images (default: {SOFTMAX_EPOCHS} for "
                              f"softmax, {CNN_EPOCHS} for cnn)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
@@ -613,7 +613,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=True,
                         help="deskew every image before training, as the recognizer then does "
                              "(default: on; --no-deskew trains on MNIST as it is)")
-    parser.add_argument("--train-limit", type=_positive_int, metavar="N",
+    parser.add_argument("--train-limit", type=whole_number(1), metavar="N",
                         help="train on the first N training images only (quick tries, tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--tflite-only", metavar="DIR",
@@ -621,16 +621,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              f"under models/) to DIR/{TFLITE_NAME} for the litert backend, "
                              f"leaving the SavedModel's files as they are")
     return parser.parse_args(argv)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:

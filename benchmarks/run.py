@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from benchmarks import accuracy, profiling, report, speed
+from realtime.errors import whole_number
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist.npz"
@@ -36,20 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="a handful of frames and scenes, one run (smoke test); writes "
                              "quick.json, never latest.json")
-    parser.add_argument("--frames", type=_at_least(1),
+    parser.add_argument("--frames", type=whole_number(1),
                         help=f"clip frames (default {FULL['frames']})")
-    parser.add_argument("--repeats", type=_at_least(1),
+    parser.add_argument("--repeats", type=whole_number(1),
                         help=f"interleaved runs per row, and cold starts per model and backend "
                              f"(default {FULL['repeats']})")
-    parser.add_argument("--keras-frames", type=_at_least(1),
+    parser.add_argument("--keras-frames", type=whole_number(1),
                         help=f"frames per run for per-digit Keras predict "
                              f"(default {FULL['keras_frames']})")
-    parser.add_argument("--scenes", type=_at_least(1),
+    parser.add_argument("--scenes", type=whole_number(1),
                         help=f"generated scenes per tier (default {FULL['scenes']})")
-    parser.add_argument("--text-pages", type=_at_least(0),
+    parser.add_argument("--text-pages", type=whole_number(0),
                         help=f"generated text pages (no digits) per tier, 0 = none "
                              f"(default {FULL['text_pages']})")
-    parser.add_argument("--profile-frames", type=_at_least(0),
+    parser.add_argument("--profile-frames", type=whole_number(0),
                         help=f"frames to profile, 0 = no profile "
                              f"(default {FULL['profile_frames']})")
     parser.add_argument("--models", help="comma-separated model names or SavedModel folders; "
@@ -67,17 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=str(report.RESULTS_DIR),
                         help="folder for the JSON results (default benchmarks/results)")
     return parser
-
-
-def _at_least(minimum: int):
-    """An argparse type: a whole number >= minimum."""
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}")
-        return value
-
-    return parse
 
 
 def default_models() -> list[str]:

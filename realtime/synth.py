@@ -25,7 +25,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime.errors import UserError
+from realtime.errors import UserError, whole_number
 from realtime.track import box_iou, greedy_pairs
 
 TIERS = ("clean", "camera", "hard")
@@ -784,13 +784,6 @@ DEMO_SETTINGS = dict(tier="camera", n_frames=90, fps=15, size=(640, 480), n_digi
                      shake_px=4, sheet=True)
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
 def _rate(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -847,12 +840,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.add_argument("--out", required=True, help="the .mp4 to write; truth goes to .json")
     demo.add_argument("--seed", type=int, default=DEMO_SEED, help=argparse.SUPPRESS)
     video.add_argument("--tier", choices=TIERS, default="camera")
-    video.add_argument("--frames", type=_count, default=60)
+    video.add_argument("--frames", type=whole_number(0), default=60)
     video.add_argument("--fps", type=_rate, default=15)
     video.add_argument("--size", type=_parse_size, default=(640, 480), help="WxH, e.g. 640x480")
-    video.add_argument("--digits", type=_count, default=10, help="digits on the sheet")
+    video.add_argument("--digits", type=whole_number(0), default=10, help="digits on the sheet")
     video.add_argument("--seed", type=int, default=0)
-    video.add_argument("--shake-px", type=_count, default=3, help="largest camera shift")
+    video.add_argument("--shake-px", type=whole_number(0), default=3, help="largest camera shift")
     video.add_argument("--sheet", action=argparse.BooleanOptionalAction, default=None,
                        help="force a desk around the sheet (or none); default: the tier's chance")
     args = parser.parse_args(argv)
