@@ -31,8 +31,9 @@ import cv2
 import numpy as np
 
 from realtime import synth
-from realtime.detect import find_digits, threshold_ink, to_working_gray
+from realtime.detect import find_digits, local_contrast, remove_rules, threshold_ink, to_working_gray
 from realtime.normalize import normalize_regions, to_mnist
+from realtime.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,7 +112,7 @@ ROW_NOTES = {
     "floor": "cv2.cvtColor(BGR2GRAY) + cv2.adaptiveThreshold(49 px, offset 12) + "
              "cv2.findContours(RETR_EXTERNAL): the least any threshold-and-contours recognizer "
              "spends, independent of realtime's internals",
-    "floor_realtime": "realtime.detect.to_working_gray + threshold_ink over the whole frame (no "
+    "floor_realtime": "realtime.detect.to_working_gray + threshold_ink + remove_rules over the whole frame (no "
                       "paper search, so its rule removal sees the desk and the sheet's edges) + "
                       "cv2.findContours(RETR_EXTERNAL); a reference, not a floor",
     "full": "Recognizer.recognize per in-memory frame: detect, normalize, one batched "
@@ -363,10 +364,14 @@ def floor_step(frame_bgr: np.ndarray) -> None:
 
 
 def floor_realtime_step(frame_bgr: np.ndarray, threshold_mode: str) -> None:
-    """realtime's own grey and threshold_ink over the whole frame, then outer contours."""
-    gray = to_working_gray(frame_bgr)[0]
+    """realtime's own grey, threshold and rule removal over the whole frame, then outer contours."""
+    config = Settings().detect
+    gray = to_working_gray(frame_bgr, config.working)[0]
     # Dark ink on paper, as detect does: bright = ink from here on.
-    ink_mask = threshold_ink(255 - gray, None, threshold_mode)
+    ink_bright = 255 - gray
+    contrast = local_contrast(ink_bright, config.threshold)
+    ink_mask = remove_rules(threshold_ink(ink_bright, contrast, None, threshold_mode, config.threshold),
+                            contrast, config.rules)
     cv2.findContours(ink_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
 
 

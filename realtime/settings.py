@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from realtime.detect.config import DetectConfig
 
 THRESHOLD_MODES = ("adaptive", "otsu")
 INVERT_MODES = ("auto", "yes", "no")
@@ -18,6 +20,7 @@ class Settings:
     as "?". max_regions: at most this many digit candidates per frame, so a frame of noise cannot
     stall the loop. mirror: flip frames left-right before recognition (selfie view).
     smooth: frames of memory for steady labels (0 = off; each frame's own reading).
+    detect: the tuning of every detection step (realtime.detect.config), each value with its reason.
     """
 
     threshold: str = "adaptive"
@@ -26,6 +29,7 @@ class Settings:
     max_regions: int = 64
     mirror: bool = False
     smooth: int = 0
+    detect: DetectConfig = field(default_factory=DetectConfig)
 
     def __post_init__(self):
         from realtime.errors import UserError

@@ -10,6 +10,28 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+# scripts/mutation_check.py runs the detection tests with one tuning value changed, given here as
+# "step.field=value" (a field of realtime.detect.config.DetectConfig's step configs).
+DETECT_MUTATION_ENV = "REALTIME_DIGITS_DETECT_MUTATION"
+
+
+def make_settings(**options):
+    """Settings(**options) for a test, with detection tuned as $REALTIME_DIGITS_DETECT_MUTATION
+    says when it is set (the mutation check), else as shipped. Every detection test builds its
+    Settings here, so a mutation reaches all of them."""
+    import ast
+    import dataclasses
+
+    from realtime.settings import Settings
+
+    settings = Settings(**options)
+    mutation = os.environ.get(DETECT_MUTATION_ENV)
+    if not mutation:
+        return settings
+    name, value = mutation.split("=", 1)
+    step, field = name.split(".")
+    step_config = dataclasses.replace(getattr(settings.detect, step), **{field: ast.literal_eval(value)})
+    return dataclasses.replace(settings, detect=settings.detect.replace(**{step: step_config}))
 
 
 def _require(path: Path, what: str) -> Path:

@@ -6,11 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import detection_figures, scenes
+from conftest import detection_figures, make_settings, scenes
 from realtime.detect import find_digits, ink_components, local_contrast, reading_order, remove_rules
-from realtime.settings import Settings
 
-SETTINGS = Settings()
+SETTINGS = make_settings()
 
 
 def boxes_of(image, settings=SETTINGS):
@@ -134,20 +133,20 @@ def test_light_digits_on_a_dark_ground_are_found(mnist_test):
     negative = 255 - scene.image_bgr  # a blackboard / dark-mode screen
     recall, precision, _ = detection_figures([boxes_of(negative)], [scene])
     assert recall >= 0.9 and precision >= 0.9
-    forced_wrong = boxes_of(negative, Settings(invert="no"))
+    forced_wrong = boxes_of(negative, make_settings(invert="no"))
     assert detection_figures([forced_wrong], [scene])[0] < 0.5  # --invert is obeyed
 
 
 def test_otsu_threshold_finds_the_digits_too(mnist_test):
     batch = scenes(mnist_test, "clean", 5, seed=9)
-    otsu = Settings(threshold="otsu")
+    otsu = make_settings(threshold="otsu")
     recall, precision, _ = detection_figures([boxes_of(s.image_bgr, otsu) for s in batch], batch)
     assert recall >= 0.95 and precision >= 0.95, (recall, precision)
 
 
 def test_a_noise_frame_is_capped():
     noise = np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8)
-    assert len(find_digits(noise, Settings(max_regions=16))) <= 16
+    assert len(find_digits(noise, make_settings(max_regions=16))) <= 16
 
 
 def test_large_frames_report_boxes_in_source_pixels(mnist_test):
@@ -163,7 +162,7 @@ def test_reading_order_follows_slanted_lines():
     # the first digit of line 2 would if compared by y alone.
     boxes = np.array([[10, 10, 20, 30], [50, 18, 20, 30], [90, 26, 20, 30],
                       [10, 60, 20, 30], [50, 68, 20, 30], [90, 76, 20, 30]])
-    assert reading_order(boxes[[5, 1, 3, 0, 4, 2]]).tolist() == [3, 1, 5, 2, 4, 0]
+    assert reading_order(boxes[[5, 1, 3, 0, 4, 2]], SETTINGS.detect.reading).tolist() == [3, 1, 5, 2, 4, 0]
 
 
 # --- real photographs ---------------------------------------------------------------------------
@@ -266,18 +265,20 @@ def test_digits_cut_by_the_frame_edge_are_skipped(mnist_test):
     assert len(found) == 2 and all(x > 0 for x, _, _, _ in found)
 
 
-def test_a_page_of_words_gives_few_digits(monkeypatch):
+def test_a_page_of_words_gives_few_digits():
     """Letters are not digits: runs of nearly touching regions are words and are dropped.
 
     Measured on 20 generated camera-tier text pages: 51 regions a page without the word rule,
     16.6 with it; on these 5 pages 44.8 without and 15.0 with it (6 to 32)."""
-    import realtime.detect
+    import dataclasses
+
     from realtime.synth import make_text_page
 
     pages = [make_text_page(np.random.default_rng(7 + k), tier="camera") for k in range(5)]
     with_rule = np.mean([len(boxes_of(page)) for page in pages])
-    monkeypatch.setattr(realtime.detect, "WORD_MIN_LETTERS", 10**6)
-    without_rule = np.mean([len(boxes_of(page)) for page in pages])
+    no_word_rule = dataclasses.replace(SETTINGS, detect=SETTINGS.detect.replace(
+        words=dataclasses.replace(SETTINGS.detect.words, enabled=False)))
+    without_rule = np.mean([len(boxes_of(page, no_word_rule)) for page in pages])
     assert with_rule < 25 and with_rule < without_rule / 2, (with_rule, without_rule)
 
 
@@ -312,14 +313,14 @@ def test_ink_written_along_a_pale_rule_is_kept():
     """A pen stroke lying on a printed rule is far darker than the rule: the rule goes, the
     stroke stays (without it a 2 loses its base and reads as a 7)."""
     ink_bright, mask = _ruled_page(rule_level=185)
-    kept = remove_rules(mask, local_contrast(ink_bright))
+    kept = remove_rules(mask, local_contrast(ink_bright, SETTINGS.detect.threshold), SETTINGS.detect.rules)
     assert not kept[195:205, :250].any() and not kept[195:205, 400:].any()  # the rule is gone
     assert kept[199:202, 300:356].all()  # the stroke on it is not
 
 
 def test_a_rule_as_dark_as_the_ink_is_removed_whole():
     ink_bright, mask = _ruled_page(rule_level=40)
-    kept = remove_rules(mask, local_contrast(ink_bright))
+    kept = remove_rules(mask, local_contrast(ink_bright, SETTINGS.detect.threshold), SETTINGS.detect.rules)
     assert not kept[195:205, :250].any() and not kept[199:202, 300:350].any()
     assert kept[185:195, 356:360].all()  # what stands off the rule stays
 
@@ -328,7 +329,7 @@ def test_more_components_than_16_bit_labels_hold():
     """A checkerboard of single pixels has 76,800 components: labels fall back to 32 bits."""
     mask = np.zeros((480, 640), np.uint8)
     mask[::2, ::2] = 255
-    count, labels, stats, _ = ink_components(mask)
+    count, labels, stats = ink_components(mask)
     assert count == 76801 and labels.dtype == np.int32 and labels.max() == 76800
     image = np.where(mask[..., None] > 0, 0, 255).astype(np.uint8).repeat(3, axis=2)
     assert find_digits(image, SETTINGS).boxes_src.shape == (0, 4)  # specks, not digits

@@ -1,0 +1,147 @@
+"""Detection step 5, strokes: components grouped into digits.
+
+The pieces of a digit whose stroke broke (a pen lift, a rule cut out across it) are merged back by
+their box geometry; groups too wide to be a digit are tried again with their thin horizontal
+lines cut (what is left of a rule in a dim corner strings digits together).
+
+Words used: a *piece* is one component label; a candidate's *members* are the pieces it is made of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realtime.detect.candidates import Candidates
+from realtime.detect.components import Components
+
+
+@dataclass(frozen=True)
+class StrokeConfig:
+    """Which components are pieces, when pieces are one digit, and how wide groups are cut."""
+
+    # Pieces considered for merging: components this small (px of area) are specks.
+    min_piece_area_px: int = 4
+    max_pieces: int = 400
+    # merge=False: every piece is a candidate of its own.
+    merge: bool = True
+    # Two pieces are one digit when they overlap horizontally by this fraction of the narrower one
+    # and the vertical gap is under this fraction of the taller one (a '5' whose bar broke off).
+    merge_min_x_overlap: float = 0.5
+    merge_max_y_gap: float = 0.25
+    # ...and a piece whose box is under merge_small_area of the other's, at least
+    # merge_min_piece_height of its height (not a speck), within merge_near_gap of its height.
+    merge_small_area: float = 0.35
+    merge_min_piece_height: float = 0.15
+    merge_near_gap: float = 0.1
+    # Merging is repeated on the merged boxes, so a digit cut in three (by a rule and a pen
+    # lift) comes back whole.
+    merge_rounds: int = 3
+    # split=False: candidates too wide to be a digit are dropped, not cut.
+    split: bool = True
+    # Regions too wide to be a digit are tried again with their thin horizontal lines cut: ink at
+    # most thin_line_px thick across; at most max_split_regions such regions a frame.
+    thin_line_px: int = 3
+    max_split_regions: int = 8
+
+
+def pieces_worth_merging(components: Components, config: StrokeConfig) -> np.ndarray:
+    """Component labels worth considering (not background, not specks), largest first when
+    capped at max_pieces."""
+    areas = components.areas[1:components.count]
+    pieces = 1 + np.flatnonzero(areas >= config.min_piece_area_px)
+    if len(pieces) > config.max_pieces:
+        pieces = pieces[np.argsort(-components.areas[pieces], kind="stable")[:config.max_pieces]]
+    return pieces
+
+
+def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeConfig) -> Candidates:
+    """The pieces (component labels) grouped into digits, one candidate per group.
+
+    stats: (count, 5) Components.stats the labels index.
+    """
+    members = [[int(label)] for label in pieces]
+    candidates = Candidates.from_members(stats, members)
+    if not config.merge:
+        return candidates
+    boxes = candidates.boxes
+    for _ in range(config.merge_rounds):
+        joined = np.triu(belong_together(boxes, config), k=1)
+        if not joined.any():
+            break
+        parent = list(range(len(members)))
+        for i, j in zip(*np.nonzero(joined), strict=True):
+            parent[_root(parent, i)] = _root(parent, j)
+        merged: dict[int, list[int]] = {}
+        for i, member in enumerate(members):
+            merged.setdefault(_root(parent, i), []).extend(member)
+        members = list(merged.values())
+        candidates = Candidates.from_members(stats, members)
+        boxes = candidates.boxes
+    return candidates
+
+
+def _root(parent: list[int], i: int) -> int:
+    """Union-find: the root of i's set, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def belong_together(boxes: np.ndarray, config: StrokeConfig) -> np.ndarray:
+    """(N, N) bool: boxes ((N, 4) x, y, w, h) that are parts of one digit."""
+    x, y, w, h = boxes.T
+    x_overlap = np.minimum((x + w)[:, None], (x + w)[None, :]) - np.maximum(x[:, None], x[None, :])
+    y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
+    narrower = np.minimum(w[:, None], w[None, :])
+    taller = np.maximum(h[:, None], h[None, :])
+    joined = (x_overlap >= config.merge_min_x_overlap * narrower) & (y_gap <= config.merge_max_y_gap * taller)
+    # A small piece right beside a bigger one (the knob of a '9', the arm of a '4' cut off by
+    # a rule) belongs to it even without much overlap.
+    box_area = w * h
+    small_to_big = box_area[:, None] <= config.merge_small_area * box_area[None, :]
+    reach = config.merge_near_gap * taller
+    near = (-x_overlap <= reach) & (y_gap <= reach)
+    not_speck = np.minimum(h[:, None], h[None, :]) >= config.merge_min_piece_height * taller
+    return joined | ((small_to_big | small_to_big.T) & near & not_speck)
+
+
+def split_thin_lines(ink_mask: np.ndarray, components: Components, too_wide: Candidates,
+                     config: StrokeConfig) -> tuple[Components, Candidates]:
+    """Cut each too-wide candidate's ink where it is a thin horizontal line and regroup the pieces.
+
+    Pen strokes are thicker across than what is left of a ruled line. Returns the components
+    with the cut candidates' pixels relabelled (the line's pixels set to 0, the pieces given new
+    labels past the old ones and their stats rows appended), and the regrouped pieces as
+    candidates (merge_broken_strokes).
+    """
+    labels = components.labels.astype(np.int32)  # new labels may pass 65535
+    stats = components.stats
+    new_stats = [stats]
+    next_label = len(stats)
+    pieces = []
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, config.thin_line_px + 1))
+    for member in too_wide.members:
+        rows = stats[list(member)]
+        x0, y0 = rows[:, 0].min(), rows[:, 1].min()
+        x1, y1 = (rows[:, 0] + rows[:, 2]).max(), (rows[:, 1] + rows[:, 3]).max()
+        window = (slice(y0, y1), slice(x0, x1))
+        ink = np.isin(labels[window], member).astype(np.uint8)
+        thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        labels[window][ink.astype(bool)] = 0
+        count, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
+        for k in range(1, count):
+            if piece_stats[k, cv2.CC_STAT_AREA] < config.min_piece_area_px:
+                continue
+            labels[window][piece_labels == k] = next_label
+            row = piece_stats[k].copy()
+            row[0] += x0
+            row[1] += y0
+            new_stats.append(row[None, :])
+            pieces.append(next_label)
+            next_label += 1
+    stats = np.vstack(new_stats)
+    return Components(len(stats), labels, stats), merge_broken_strokes(stats, np.array(pieces, int), config)

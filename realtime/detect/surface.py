@@ -1,0 +1,114 @@
+"""Detection step 2, the writing surface: where ink may be, and whether it is dark or light.
+
+The surface is the brightest large region that is plain at the scale of a few strokes (a sheet,
+or a blackboard): looking for ink only on it keeps the desk's texture, its highlights and the
+sheet's own edge from becoming digits, and its brightness says the ink's polarity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from realtime.detect.working import area_shrink
+
+
+@dataclass(frozen=True)
+class SurfaceConfig:
+    """How the writing surface is found; enabled=False searches the whole frame."""
+
+    enabled: bool = True
+    # The paper is looked for on a thumbnail of this longest side: the sheet is large, so a
+    # coarse view finds it for a fraction of a millisecond.
+    thumb_side_px: int = 240
+    # Local texture window, as a fraction of the thumbnail's longest side, and the largest local
+    # standard deviation (grey levels) that still counts as plain paper. Leather, wood grain and
+    # specular highlights measure 25-45 here; paper with its shading under 12.
+    texture_window: float = 1 / 40
+    max_texture_std: float = 20.0
+    # A surface must cover this much of the frame, and be mostly plain inside (digits are small
+    # holes in it): a large white '0' on black fills only ~40% of its own outline.
+    min_area_fraction: float = 0.08
+    min_plain_fraction: float = 0.7
+    # Plain parts at least this bright relative to the brightest are the same surface in shadow.
+    shade_ratio: float = 0.5
+    # A surface whose hull covers more than this of the thumbnail fills the view: the mask is
+    # then the whole frame, with no edge margin (no edge of the sheet is in view to cut off).
+    fills_view_fraction: float = 0.97
+    # Ink this close to the sheet's outline (fraction of the frame's shorter side) is the sheet's
+    # edge or its shadow, not writing.
+    edge_margin: float = 0.012
+    # A writing surface darker than this (grey level) carries light ink: a blackboard, a
+    # dark-mode screen, the original example's white-on-black images.
+    dark_ground_median: int = 100
+
+
+class Surface(NamedTuple):
+    """mask: (H, W) uint8 255 = on the surface, edge margin removed, or None (no surface: search
+    the whole frame); ground_brightness: its mean grey level (the frame's median without one)."""
+
+    mask: np.ndarray | None
+    ground_brightness: float
+
+
+def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
+    """The writing surface of the working image `gray` ((H, W) uint8).
+
+    A sheet under uneven light is still plain (shading changes slowly), desk texture never is. A
+    dark plain surface (a blackboard, the black of the original example's images) means light
+    ink. No such region, or the step switched off: Surface(None, median brightness).
+    """
+    h, w = gray.shape
+    if not config.enabled:
+        return Surface(None, float(np.median(gray)))
+    thumb = area_shrink(gray, config.thumb_side_px)
+    th, tw = thumb.shape
+    window = max(3, int(max(th, tw) * config.texture_window) | 1)
+    thumb_f = thumb.astype(np.float32)
+    mean = cv2.blur(thumb_f, (window, window))
+    local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
+    plain = (local_std < config.max_texture_std).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
+    plain = cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(plain, connectivity=4)
+    large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
+    if not large:
+        return Surface(None, float(np.median(gray)))
+    brightness = {i: float(thumb[labels == i].mean()) for i in large}
+    best = max(large, key=brightness.get)
+    # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
+    # brightness: all large parts nearly as bright as the brightest belong to the surface.
+    parts = [i for i in large if brightness[i] >= config.shade_ratio * brightness[best]]
+    # Each part's convex hull, not its outline: digits are holes in the plain area, and a digit
+    # near the sheet's edge is a bay open to the desk that only the hull closes.
+    sheet = np.zeros_like(plain)
+    for part in parts:
+        contours, _ = cv2.findContours((labels == part).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        cv2.fillConvexPoly(sheet, cv2.convexHull(np.vstack(contours)), 1)
+    sheet_area = int(sheet.sum())
+    if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < config.min_plain_fraction * sheet_area:
+        return Surface(None, float(np.median(gray)))  # mostly holes: a big drawn shape, not a surface
+    if sheet_area > config.fills_view_fraction * th * tw:
+        return Surface(np.full((h, w), 255, np.uint8), brightness[best])
+    # Back to full size, smooth edges, then binary again: the mask is used as "on the sheet or not".
+    sheet = (cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR) > 127).astype(np.uint8) * 255
+    margin = max(3, int(config.edge_margin * min(h, w)) | 1)
+    return Surface(cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))),
+                   brightness[best])
+
+
+def ink_is_light(ground_brightness: float, invert: str, config: SurfaceConfig) -> bool:
+    """True when the digits are lighter than their ground (invert "yes"/"no" force it)."""
+    if invert != "auto":
+        return invert == "yes"
+    return ground_brightness < config.dark_ground_median
+
+
+def ink_bright_image(gray: np.ndarray, light_ink: bool) -> np.ndarray:
+    """The working image with ink bright (255 = the most ink), whatever the ink's own colour:
+    every later step reads this polarity and calls it `ink_bright`."""
+    return gray if light_ink else 255 - gray
