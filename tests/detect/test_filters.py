@@ -1,0 +1,128 @@
+"""filters: size, aspect and fill; ink contrast against the ground's own noise; written words."""
+
+import numpy as np
+
+from conftest import make_settings
+from realtime.detect.candidates import Candidates
+from realtime.detect.components import ink_components
+from realtime.detect.filters import has_ink_contrast, in_words, plausible_digits, too_wide
+
+SETTINGS = make_settings()
+SHAPE, CONTRAST, WORDS, READING = (SETTINGS.detect.shape, SETTINGS.detect.contrast, SETTINGS.detect.words,
+                                   SETTINGS.detect.reading)
+FRAME = (480, 640)  # shorter side 480: the least digit height is max(10, 0.025 * 480) = 12 px
+
+
+def _keep(boxes, fill=0.3):
+    boxes = np.array(boxes, np.int64).reshape(-1, 4)
+    ink_area = np.round(fill * boxes[:, 2] * boxes[:, 3]).astype(np.int64)
+    return plausible_digits(Candidates(boxes, tuple((k,) for k in range(len(boxes))), ink_area), FRAME,
+                            SHAPE).tolist()
+
+
+def test_digits_are_at_least_12_px_tall_at_480_lines():
+    assert _keep([[100, 100, 10, 12], [200, 100, 10, 11], [300, 100, 5, 7]]) == [True, False, False]
+    assert _keep([[100, 100, 20, 24]]) == [True]
+
+
+def test_the_floor_is_ten_pixels_on_small_frames():
+    boxes = np.array([[50, 50, 8, 10], [100, 50, 8, 9], [150, 50, 8, 20]], np.int64)
+    candidates = Candidates(boxes, ((1,), (2,), (3,)), np.array([20, 20, 40]))
+    assert plausible_digits(candidates, (240, 320), SHAPE).tolist() == [True, False, True]
+
+
+def test_nine_tenths_of_the_frame_is_the_frame_not_a_digit():
+    assert _keep([[10, 10, 200, 430], [10, 10, 200, 433], [10, 10, 200, 300]]) == [True, False, True]
+
+
+def test_wider_than_twice_its_height_is_not_a_digit():
+    assert _keep([[100, 100, 60, 30], [100, 200, 61, 30], [100, 300, 45, 30]]) == [True, False, True]
+    boxes = np.array([[0, 0, 61, 30], [0, 0, 60, 30], [0, 0, 31, 30]], np.int64)
+    assert too_wide(Candidates(boxes, ((1,), (2,), (3,)), np.zeros(3, np.int64)), SHAPE).tolist() == [
+        True, False, False]
+
+
+def test_a_filled_box_is_a_blob_unless_it_is_thin():
+    assert _keep([[100, 100, 30, 30]], fill=0.8) == [True]
+    assert _keep([[100, 100, 30, 30]], fill=0.9) == [False]
+    assert _keep([[100, 100, 30, 30]], fill=0.5) == [True]
+    assert _keep([[100, 100, 13, 30]], fill=0.95) == [True]  # a '1': 0.43 of its height wide
+    assert _keep([[100, 100, 15, 30]], fill=0.95) == [False]  # 0.5: a filled square's stripe
+    assert _keep([[100, 100, 9, 30]], fill=0.95) == [True]
+
+
+def test_boxes_touching_the_border_are_cut_off():
+    assert _keep([[0, 100, 20, 30], [100, 0, 20, 30], [620, 100, 20, 30], [100, 450, 20, 30],
+                  [1, 1, 20, 30]]) == [False, False, False, False, True]
+
+
+def _page(ground, ink_levels, noise=0, seed=0):
+    """An ink-bright page with 20x30 '1's (a 4 px stroke) at the given levels above the ground."""
+    rng = np.random.default_rng(seed)
+    ink_bright = np.full((200, 100 * len(ink_levels) + 100), ground, np.int16)
+    if noise:
+        ink_bright += rng.integers(-noise, noise + 1, ink_bright.shape).astype(np.int16)
+    mask = np.zeros(ink_bright.shape, np.uint8)
+    for k, level in enumerate(ink_levels):
+        x = 100 + 100 * k
+        ink_bright[60:90, x:x + 4] = ground + level
+        mask[60:90, x:x + 4] = 255
+    components = ink_components(mask)
+    candidates = Candidates.from_members(components.stats, [[k + 1] for k in range(len(ink_levels))])
+    return np.clip(ink_bright, 0, 255).astype(np.uint8), mask, components, candidates
+
+
+def test_ink_must_be_30_levels_and_a_sixth_of_the_paper_above_the_ground():
+    # Ground 20 in ink-bright terms: paper brightness 235, 0.15 of which is 35.25.
+    ink_bright, mask, components, candidates = _page(20, [36, 34, 29, 80])
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
+        True, False, False, True]
+    # Dark paper (ground 175: brightness 80, 0.15 of it 12): 30 is the bar.
+    ink_bright, mask, components, candidates = _page(175, [31, 28, 16, 70])
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
+        True, False, False, True]
+
+
+def test_ink_must_stand_six_times_the_grounds_noise_above_it():
+    # Ground noise uniform in +-10: robust spread 1.4826 * MAD (5) = 7.4; 6x that is 44.5.
+    ink_bright, mask, components, candidates = _page(20, [50, 40, 60, 100], noise=10)
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
+        True, False, True, True]
+
+
+def test_a_frame_of_texture_raises_the_bar_for_all():
+    # 14 faint candidates (contrast over noise ~4) and three stronger ones: the bar becomes
+    # 2.5x the typical ratio (~10), and a '1' at ~8 times the noise, kept on paper, goes too.
+    levels = [30] * 14 + [60, 120, 200]
+    ink_bright, mask, components, candidates = _page(20, levels, noise=10, seed=3)
+    kept = has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST)
+    assert kept.tolist() == [False] * 14 + [False, True, True]
+    few = candidates[np.arange(11, 17)]  # 3 faint, 3 strong: too few to be a texture frame
+    assert has_ink_contrast(ink_bright, mask, components, few, CONTRAST).tolist() == [False] * 3 + [True] * 3
+
+
+def test_a_candidate_without_ground_around_it_is_not_measured():
+    ink_bright = np.full((40, 40), 200, np.uint8)
+    mask = np.full((40, 40), 255, np.uint8)
+    components = ink_components(mask)
+    candidates = Candidates(np.array([[5, 5, 30, 30]]), ((1,),), np.array([900]))
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [False]
+
+
+def _line(gaps, height=30, width=20, x=10):
+    boxes = []
+    for gap in [0] + list(gaps):
+        x += gap
+        boxes.append([x, 100, width, height])
+        x += width
+    return np.array(boxes)
+
+
+def test_three_nearly_touching_regions_are_a_word():
+    # Gaps under 0.12 of the height (3.6 px): letters; 6 px and more: digits.
+    assert in_words(_line([2, 3]), WORDS, READING).tolist() == [True, True, True]
+    assert in_words(_line([2]), WORDS, READING).tolist() == [False, False]  # two letters: not a word
+    assert in_words(_line([6, 6]), WORDS, READING).tolist() == [False, False, False]
+    assert in_words(_line([2, 3, 12, 2, 2, 2]), WORDS, READING).tolist() == [True] * 3 + [True] * 4
+    assert in_words(_line([2, 12, 2, 12]), WORDS, READING).tolist() == [False] * 5
+    assert in_words(_line([-3, -2]), WORDS, READING).tolist() == [True] * 3  # slanted letters overlap

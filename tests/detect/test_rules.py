@@ -1,0 +1,105 @@
+"""rules: long straight lines are removed from the ink mask; strokes on them and short lines stay."""
+
+import cv2
+import numpy as np
+
+from conftest import make_settings
+from realtime.detect.rules import remove_rules
+from realtime.detect.threshold import local_contrast, threshold_ink
+
+SETTINGS = make_settings()
+PAPER = 225
+
+
+def _removed(*drawings):
+    """(ink mask before, after remove_rules) of a 640x480 sheet of paper with the drawings on it."""
+    gray = np.full((480, 640), PAPER, np.uint8)
+    for draw in drawings:
+        draw(gray)
+    ink_bright = 255 - gray
+    contrast = local_contrast(ink_bright, SETTINGS.detect.threshold)
+    mask = threshold_ink(ink_bright, contrast, None, "adaptive", SETTINGS.detect.threshold)
+    return mask, remove_rules(mask, contrast, SETTINGS.detect.rules)
+
+
+def rule(y0, y1, level=170, x0=0, x1=640, thickness=2):
+    return lambda gray: cv2.line(gray, (x0, y0), (x1 - 1, y1), level, thickness)
+
+
+def block(x, y, w, h, level=40):
+    def draw(gray):
+        gray[y:y + h, x:x + w] = level
+    return draw
+
+
+def _px(mask, y0, y1, x0, x1):
+    return int(mask[y0:y1, x0:x1].sum()) // 255
+
+
+def test_a_rule_across_the_sheet_is_removed():
+    mask, kept = _removed(rule(200, 200))
+    assert _px(mask, 0, 480, 0, 640) == 1920 and _px(kept, 0, 480, 0, 640) == 0
+
+
+def test_a_table_rule_of_six_tenths_of_the_width_is_removed():
+    mask, kept = _removed(rule(200, 200, x0=100, x1=484))
+    assert _px(mask, 0, 480, 0, 640) == 1154 and _px(kept, 0, 480, 0, 640) == 0
+
+
+def test_a_straight_stroke_of_three_tenths_of_the_width_is_not_a_rule():
+    mask, kept = _removed(block(100, 200, 192, 3, 170))
+    assert _px(kept, 0, 480, 0, 640) == _px(mask, 0, 480, 0, 640) == 576
+
+
+def test_a_sheet_turned_by_six_degrees_has_its_rules_removed_but_a_diagonal_stays():
+    _, kept = _removed(rule(150, 214))  # slope 0.1
+    assert _px(kept, 0, 480, 0, 640) == 0
+    mask, kept = _removed(rule(100, 260))  # slope 0.25: a stroke, not a rule of a turned sheet
+    assert _px(kept, 0, 480, 0, 640) == _px(mask, 0, 480, 0, 640) == 1920
+
+
+def test_a_dashed_rule_is_still_a_rule():
+    _, kept = _removed(*[rule(200, 200, x0=x, x1=x + 20) for x in range(0, 640, 40)])
+    assert _px(kept, 0, 480, 0, 640) == 0
+
+
+def test_ink_written_along_a_rule_stays_when_far_darker_than_it():
+    # The rule stands 25 above the paper; a stroke lying on it 70 (2.8x) stays, 55 (2.2x) too,
+    # 38 (1.5x) goes with the rule.
+    for stroke_level, stays in ((PAPER - 70, True), (PAPER - 55, True), (PAPER - 38, False)):
+        mask, kept = _removed(rule(200, 200, PAPER - 25), block(300, 200, 60, 2, stroke_level))
+        assert _px(mask, 198, 204, 300, 360) == 180 and (_px(kept, 198, 204, 300, 360) == 120) == stays
+        assert _px(kept, 195, 205, 0, 250) == 0
+
+
+def test_a_thin_blob_as_pale_as_the_rule_goes_with_it():
+    mask, kept = _removed(rule(200, 200), block(300, 198, 12, 5, 170))
+    assert _px(mask, 196, 205, 300, 312) == 60 and _px(kept, 0, 480, 0, 640) == 0
+
+
+def test_a_rule_thicker_than_six_pixels_is_a_stroke():
+    mask, kept = _removed(rule(200, 200, thickness=8))
+    assert _px(kept, 0, 480, 0, 640) == _px(mask, 0, 480, 0, 640) == 5760
+
+
+def test_the_lost_rules_of_a_ruled_sheet_are_filled_in():
+    # Three rules 40 px apart make a ruled sheet: the next rule, found only as a 40 px dash, goes.
+    dash = rule(220, 220, x0=300, x1=340)
+    _, kept = _removed(rule(100, 100), rule(140, 140), rule(180, 180), dash)
+    assert _px(kept, 0, 480, 0, 640) == 0
+    # Two rules are not a ruled sheet: a dash where a third would be stays.
+    mask, kept = _removed(rule(100, 100), rule(140, 140), rule(180, 180, x0=300, x1=340))
+    assert _px(kept, 175, 185, 290, 350) == _px(mask, 175, 185, 290, 350) == 122
+
+
+def test_the_side_of_a_big_box_is_not_a_rule():
+    # Sides 300 px long (over 0.4 of the width) but only 1.5 times the box's height.
+    mask, kept = _removed(lambda gray: cv2.rectangle(gray, (170, 100), (470, 300), 40, 3))
+    assert _px(kept, 0, 480, 0, 640) == _px(mask, 0, 480, 0, 640)
+
+
+def test_a_rule_crossing_a_tall_stroke_is_still_a_rule():
+    # The rule (384 px) and a 120 px stroke across it are one component: 3.2 times longer than
+    # it is tall, so the rule goes and the stroke stays.
+    mask, kept = _removed(rule(200, 200, x0=100, x1=484), block(300, 140, 4, 120, 40))
+    assert _px(kept, 195, 205, 100, 290) == 0 and _px(kept, 140, 190, 300, 304) == 200

@@ -1,0 +1,90 @@
+"""strokes: pieces of one digit merged by their boxes; too-wide groups cut at their thin lines."""
+
+import dataclasses
+
+import numpy as np
+
+from conftest import make_settings
+from realtime.detect.candidates import Candidates
+from realtime.detect.components import ink_components
+from realtime.detect.strokes import belong_together, merge_broken_strokes, pieces_worth_merging, split_thin_lines
+
+CONFIG = make_settings().detect.strokes
+
+
+def _merged(boxes):
+    stats = np.array([[0, 0, 1000, 1000, 0]] + [[*box, box[2] * box[3]] for box in boxes], np.int32)
+    return merge_broken_strokes(stats, np.arange(1, len(boxes) + 1), CONFIG).members
+
+
+def test_a_five_whose_bar_broke_off_is_one_digit():
+    # The bar (x 20-40) overlaps the body (x 20-36) by all of the narrower's width, 4 px above it
+    # (0.1 of the taller's height 40).
+    assert _merged([[20, 60, 16, 40], [20, 50, 20, 6]]) == ((1, 2),)
+
+
+def test_pieces_overlapping_by_half_the_narrower_and_a_quarter_height_apart_join():
+    body = [100, 100, 20, 40]
+    assert _merged([body, [110, 150, 20, 40]]) == ((1, 2),)  # overlap 10 of 20, gap 10 of 40
+    assert _merged([body, [114, 150, 20, 40]]) == ((1,), (2,))  # overlap 6 of 20 (0.3)
+    assert _merged([body, [110, 146, 20, 40]]) == ((1, 2),)  # gap 6 of 40 (0.15)
+    assert _merged([body, [110, 160, 20, 40]]) == ((1,), (2,))  # gap 20 of 40 (0.5)
+    assert _merged([body, [104, 150, 20, 40]]) == ((1, 2),)  # overlap 16 of 20 (0.8)
+
+
+def test_a_small_piece_right_beside_a_big_one_joins_it():
+    big = [100, 100, 30, 40]  # area 1200
+    assert _merged([big, [132, 110, 10, 10]]) == ((1, 2),)  # area 100, 2 px beside (0.05 of 40)
+    assert _merged([big, [136, 110, 10, 10]]) == ((1,), (2,))  # 6 px beside (0.15 of 40)
+    assert _merged([big, [132, 110, 20, 20]]) == ((1, 2),)  # area 400 (0.33)
+    assert _merged([big, [132, 110, 22, 22]]) == ((1,), (2,))  # area 484 (0.40)
+    assert _merged([big, [132, 110, 10, 4]]) == ((1,), (2,))  # 4 px tall (0.1 of 40): a speck
+    assert _merged([big, [132, 110, 10, 8]]) == ((1, 2),)  # 8 px tall (0.2)
+
+
+def test_a_digit_cut_in_pieces_comes_back_whole_over_three_rounds():
+    # Each piece joins only the union of those before it: round 1 joins 1+2, round 2 takes in 3,
+    # round 3 takes in 4; 5 would need a fourth round.
+    chain = [[100, 100, 20, 20], [110, 124, 20, 20], [100, 150, 8, 20], [104, 178, 10, 20], [100, 206, 10, 20]]
+    assert _merged(chain) == ((1, 2, 3, 4), (5,))
+    assert _merged(chain[:3]) == ((1, 2, 3),)
+    assert _merged([chain[0], chain[2]]) == ((1,), (2,))
+
+
+def test_the_matrix_is_symmetric():
+    boxes = np.array([[100, 100, 30, 40], [132, 110, 10, 10], [300, 300, 5, 5]])
+    joined = belong_together(boxes, CONFIG)
+    assert (joined == joined.T).all() and joined[0, 1] and not joined[0, 2]
+
+
+def test_specks_are_not_pieces_and_the_largest_pieces_are_kept():
+    mask = np.zeros((100, 100), np.uint8)
+    mask[10, 10:13] = 255  # 3 px: a speck
+    mask[20, 10:14] = 255  # 4 px: a piece
+    mask[30, 10:15] = 255  # 5 px
+    components = ink_components(mask)
+    assert pieces_worth_merging(components, CONFIG).tolist() == [2, 3]
+    capped = dataclasses.replace(CONFIG, max_pieces=1)
+    assert pieces_worth_merging(components, capped).tolist() == [3]
+
+
+def test_a_thin_line_stringing_digits_together_is_cut():
+    mask = np.zeros((120, 300), np.uint8)
+    for x in (40, 120, 200):
+        mask[30:80, x:x + 6] = 255  # three '1's, 6 px wide...
+    mask[76:79, 30:260] = 255  # ...joined by a 3 px line along their feet
+    components = ink_components(mask)
+    whole = Candidates.from_members(components.stats, [[1]])
+    components, pieces = split_thin_lines(mask, components, whole, CONFIG)
+    assert sorted(pieces.boxes.tolist()) == [[40, 30, 6, 50], [120, 30, 6, 50], [200, 30, 6, 50]]
+    assert components.count == 5 and not components.labels[77, 60]
+
+
+def test_a_line_four_pixels_thick_is_a_stroke_and_stays():
+    mask = np.zeros((120, 300), np.uint8)
+    for x in (40, 120, 200):
+        mask[30:80, x:x + 6] = 255
+    mask[75:79, 30:260] = 255
+    components = ink_components(mask)
+    _, pieces = split_thin_lines(mask, components, Candidates.from_members(components.stats, [[1]]), CONFIG)
+    assert len(pieces) == 1 and pieces.boxes.tolist() == [[30, 30, 230, 50]]

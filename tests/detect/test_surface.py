@@ -1,0 +1,87 @@
+"""surface: the brightest large plain region is the writing surface; its brightness, the polarity."""
+
+import cv2
+import numpy as np
+
+from conftest import make_settings
+from realtime.detect.surface import find_paper, ink_bright_image, ink_is_light
+
+CONFIG = make_settings().detect.surface
+
+
+def _desk(mean, std, shape=(480, 640), seed=0):
+    """Wood-grain-like texture: 8 px blocks of normal grey levels (a coarse view keeps them)."""
+    blocks = np.random.default_rng(seed).normal(mean, std, (shape[0] // 8, shape[1] // 8))
+    return np.clip(cv2.resize(blocks, shape[::-1], interpolation=cv2.INTER_NEAREST), 0, 255).astype(np.uint8)
+
+
+def _with_sheet(gray, y0, y1, x0, x1, level=220, std=0):
+    gray = gray.copy()
+    gray[y0:y1, x0:x1] = _desk(level, std, (y1 - y0, x1 - x0), seed=1) if std else level
+    return gray
+
+
+def _on(surface):
+    return None if surface.mask is None else int((surface.mask > 0).sum())
+
+
+def test_a_sheet_on_a_textured_desk_is_the_surface_less_its_edge():
+    surface = find_paper(_with_sheet(_desk(90, 30), 100, 400, 120, 520), CONFIG)
+    assert surface.ground_brightness == 220.0
+    assert surface.mask[250, 320] == 255 and surface.mask[50, 50] == 0 and surface.mask[250, 110] == 0
+    # The 400x300 sheet less its outline: the coarse view's edges and the 5 px edge margin.
+    assert np.flatnonzero(surface.mask[250]).tolist() == list(range(130, 510))
+    assert _on(surface) == 106629
+
+
+def test_a_sheet_with_texture_under_the_limit_is_still_plain():
+    assert _on(find_paper(_with_sheet(_desk(90, 30), 100, 400, 120, 520, std=12), CONFIG)) == 106613
+
+
+def test_a_bright_textured_desk_is_not_part_of_the_surface():
+    surface = find_paper(_with_sheet(_desk(200, 35), 100, 400, 120, 520, level=215), CONFIG)
+    assert abs(surface.ground_brightness - 215) < 1 and surface.mask[20, 20] == 0 and _on(surface) == 124816
+
+
+def test_a_shadowed_part_of_the_sheet_belongs_to_it_down_to_half_the_brightness():
+    lit = _with_sheet(_desk(40, 30), 100, 400, 120, 320, level=220)
+    half_lit = _with_sheet(lit, 100, 400, 320, 520, level=140)  # 0.64 of the lit part
+    dark = _with_sheet(lit, 100, 400, 320, 520, level=90)  # 0.41: something else
+    assert _on(find_paper(half_lit, CONFIG)) == 100625 and find_paper(half_lit, CONFIG).mask[250, 450] == 255
+    assert _on(find_paper(dark, CONFIG)) == 50139 and find_paper(dark, CONFIG).mask[250, 450] == 0
+
+
+def test_a_surface_covers_at_least_8_percent_of_the_frame():
+    assert find_paper(_with_sheet(_desk(90, 30), 100, 220, 100, 254), CONFIG).mask is None  # 6%
+    assert _on(find_paper(_with_sheet(_desk(90, 30), 100, 270, 100, 317), CONFIG)) == 29416  # 12%
+
+
+def test_a_big_drawn_ring_is_not_a_surface():
+    """A large white '0' on black: plain, bright, large, but its hull is mostly hole."""
+    yy, xx = np.mgrid[:480, :640]
+    radius = np.hypot(yy - 240, xx - 320)
+    ring = np.where((radius < 200) & (radius > 140), 230, 20).astype(np.uint8)
+    surface = find_paper(ring, CONFIG)
+    assert surface.mask is None and surface.ground_brightness == float(np.median(ring))
+
+
+def test_a_sheet_filling_the_view_is_the_whole_frame():
+    # A 6 px strip of desk at the left: the sheet's hull covers over 97% of the view.
+    surface = find_paper(_with_sheet(_desk(90, 30), 0, 480, 6, 640), CONFIG)
+    assert _on(surface) == 480 * 640
+    surface = find_paper(_with_sheet(_desk(90, 30), 20, 460, 20, 620), CONFIG)  # 86%: its edge is cut
+    assert _on(surface) == 244960 and surface.mask[5, 5] == 0
+
+
+def test_no_plain_region_means_no_surface():
+    desk = _desk(120, 30)
+    surface = find_paper(desk, CONFIG)
+    assert surface.mask is None and surface.ground_brightness == float(np.median(desk))
+
+
+def test_a_dark_ground_means_light_ink():
+    assert ink_is_light(70.0, "auto", CONFIG) and not ink_is_light(150.0, "auto", CONFIG)
+    assert ink_is_light(99.0, "auto", CONFIG) and not ink_is_light(100.0, "auto", CONFIG)
+    assert ink_is_light(230.0, "yes", CONFIG) and not ink_is_light(20.0, "no", CONFIG)
+    gray = np.array([[0, 200]], np.uint8)
+    assert ink_bright_image(gray, False).tolist() == [[255, 55]] and ink_bright_image(gray, True).tolist() == [[0, 200]]

@@ -1,0 +1,50 @@
+"""threshold: ink is what stands above its neighbourhood by the offset; on paper, only near a core."""
+
+import numpy as np
+
+from conftest import make_settings
+from realtime.detect.threshold import keep_ink_cores, local_contrast, paper_block, threshold_ink
+
+CONFIG = make_settings().detect.threshold
+
+
+def test_the_neighbourhood_is_a_tenth_of_the_shorter_side():
+    assert paper_block((480, 640), CONFIG) == 49 and paper_block((20, 20), CONFIG) == 3
+
+
+def test_ink_must_stand_13_levels_above_its_neighbourhood():
+    ink_bright = np.full((480, 640), 50, np.uint8)
+    ink_bright[100:103, 100:103] = 50 + 13  # ink: 13 above the paper
+    ink_bright[300:303, 300:303] = 50 + 7  # shading: 7 above
+    contrast = local_contrast(ink_bright, CONFIG)
+    mask = threshold_ink(ink_bright, contrast, None, "adaptive", CONFIG)
+    assert mask[100:103, 100:103].all() and not mask[300:303, 300:303].any()
+    assert int(mask.sum()) // 255 == 9
+    search = np.zeros_like(mask)
+    search[:200] = 255
+    assert int(threshold_ink(ink_bright, contrast, search, "adaptive", CONFIG).sum()) // 255 == 9
+
+
+def test_a_wide_blob_is_ink_only_while_it_is_small_against_the_neighbourhood():
+    # A 30 px square 40 above the paper raises the 49 px mean by 40 * 900 / 2401 = 15: it is ink.
+    ink_bright = np.full((480, 640), 50, np.uint8)
+    ink_bright[200:230, 200:230] = 90
+    mask = threshold_ink(ink_bright, local_contrast(ink_bright, CONFIG), None, "adaptive", CONFIG)
+    assert mask[215, 215] == 255 and mask[200:230, 200:230].all()
+
+
+def test_otsu_cuts_between_paper_and_ink():
+    ink_bright = np.full((480, 640), 30, np.uint8)
+    ink_bright[100:110, 100:140] = 200
+    mask = threshold_ink(ink_bright, local_contrast(ink_bright, CONFIG), None, "otsu", CONFIG)
+    assert mask[100:110, 100:140].all() and int(mask.sum()) // 255 == 400
+
+
+def test_only_ink_within_two_pixels_of_a_core_is_kept():
+    mask = np.zeros((100, 100), np.uint8)
+    mask[50, 10:90] = 255  # a faint stroke...
+    contrast = np.zeros((100, 100), np.uint8)
+    contrast[50, 10:90] = 20  # ...20 above the paper: no core
+    contrast[50, 50] = 30  # one point of it is a core
+    kept = keep_ink_cores(mask, contrast, CONFIG)
+    assert np.flatnonzero(kept[50]).tolist() == [48, 49, 50, 51, 52]

@@ -1,0 +1,39 @@
+"""working: the working image's size, channel and denoising."""
+
+import numpy as np
+
+from conftest import make_settings
+from realtime.detect.working import area_shrink, to_working_gray
+
+CONFIG = make_settings().detect.working
+
+
+def test_large_frames_are_shrunk_and_small_ones_enlarged():
+    gray, scale = to_working_gray(np.full((1000, 2000, 3), 200, np.uint8), CONFIG)
+    assert gray.shape == (640, 1280) and scale == 0.64
+    gray, scale = to_working_gray(np.full((240, 320, 3), 200, np.uint8), CONFIG)
+    assert gray.shape == (480, 640) and scale == 2.0
+    gray, scale = to_working_gray(np.full((600, 800), 200, np.uint8), CONFIG)
+    assert gray.shape == (600, 800) and scale == 1.0
+
+
+def test_the_brightest_channel_is_the_brightness():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[:, :, 2] = 220  # red paper: as bright as white in the red channel
+    frame[100:110, 100:110] = (40, 40, 40)  # dark pen
+    gray, _ = to_working_gray(frame, CONFIG)
+    assert gray[300, 300] == 220 and gray[105, 105] == 40
+
+
+def test_a_single_pixel_spike_is_smoothed_by_the_3x3_gaussian():
+    frame = np.zeros((480, 640), np.uint8)
+    frame[200, 200] = 255
+    gray, _ = to_working_gray(frame, CONFIG)
+    # The 3x3 Gaussian's centre weight is 1/4 and its edge weights 1/8.
+    assert gray[200, 200] == 64 and gray[200, 201] == 32 and gray[200, 202] == 0
+
+
+def test_area_shrink_halves_then_resizes():
+    image = np.arange(480 * 640, dtype=np.uint32).reshape(480, 640).astype(np.uint8)
+    assert area_shrink(image, 240).shape == (180, 240)
+    assert area_shrink(image[:100, :100], 240).shape == (100, 100)
