@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime import synth
+from tools import synth
 from realtime.detect import find_digits, reading_lines
 from realtime.normalize import deskew, naive_resize, normalize_regions
 

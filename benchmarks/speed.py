@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime import synth
+from tools import synth
 from realtime.detect import find_digits, threshold_ink, to_working_gray
 from realtime.normalize import normalize_regions, to_mnist
 

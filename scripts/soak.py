@@ -41,7 +41,7 @@ def rss_mb() -> float:
 
 def scene_pool(mnist_path: Path, count: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
     """`count` camera-tier scenes, half with a desk around the sheet, as (H, W, 3) uint8 BGR."""
-    from realtime.synth import make_scene
+    from tools.synth import make_scene
 
     with np.load(mnist_path) as mnist:
         images, labels = mnist["x_test"], mnist["y_test"]

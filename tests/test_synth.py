@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from conftest import decode_frames
 
-from realtime import synth
+from tools import synth
 from realtime.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -168,7 +168,7 @@ def test_match_pairs_greedily_by_iou():
 
 
 def test_command_line_help_answers_without_data():
-    done = subprocess.run([sys.executable, "-m", "realtime.synth", "--help"], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "tools.synth", "--help"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "make-demo" in done.stdout and "make-video" in done.stdout
 
