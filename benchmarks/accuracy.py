@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tools import synth
+from tools import scoring, synth
 from realtime.detect import find_digits, reading_lines
 from realtime.normalize import deskew, naive_resize, normalize_regions
 
@@ -23,7 +23,7 @@ SCENE_SEED = 2024
 SCENE_SIZE = (640, 480)
 SCENE_DIGITS = 10
 # A found box is the true digit when they overlap by IoU >= 0.5 (the usual detection criterion;
-# synth.match's own default of 0.3 is for tests that only ask "was it found at all").
+# scoring.match's own default of 0.3 is for tests that only ask "was it found at all").
 MATCH_MIN_IOU = 0.5
 NORMALIZATIONS = ("ours", "naive")
 # Real photos are also read scaled to this width: what a 640x480 webcam would see.
@@ -120,7 +120,7 @@ def score_tier(tier: str, scenes: list, recognizers: dict, progress=None) -> lis
 
 def _count(true_boxes, true_labels, found_boxes, found_labels) -> np.ndarray:
     """[found, matched, correct] for one scene."""
-    pairs = synth.match(true_boxes, [tuple(box) for box in found_boxes], min_iou=MATCH_MIN_IOU)
+    pairs = scoring.match(true_boxes, [tuple(box) for box in found_boxes], min_iou=MATCH_MIN_IOU)
     correct = sum(int(true_labels[i] == found_labels[j]) for i, j in pairs)
     return np.array([len(found_boxes), len(pairs), correct])
 

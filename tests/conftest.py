@@ -71,7 +71,7 @@ def scenes(mnist_test, tier: str, count: int, seed: int = 0, **options):
 
 def detection_figures(found_boxes_per_scene, scenes_list, found_labels_per_scene=None):
     """(recall, precision, end-to-end accuracy) of found boxes (and labels) against the truth."""
-    from tools.synth import match
+    from tools.scoring import match
 
     true_total = found_total = matched = right = 0
     for index, scene in enumerate(scenes_list):

@@ -36,7 +36,7 @@ def test_mnist_normalization_beats_the_naive_resize(recognizer, mnist_test):
     for scene in batch:
         regions = find_digits(scene.image_bgr, recognizer.settings)
         truth = {tuple(d.box): d.label for d in scene.digits}
-        from tools.synth import match
+        from tools.scoring import match
         pairs = match(list(truth), regions.boxes_src.tolist(), 0.5)
         labels = list(truth.values())
         ours_p = recognizer.model.predict(normalize_regions(regions.ink_work, regions.boxes_work, recognizer._to_28x28))

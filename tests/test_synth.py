@@ -1,4 +1,4 @@
-"""realtime.synth: generated frames must say the truth about their digits, every time."""
+"""tools.synth: generated frames must say the truth about their digits, every time."""
 
 from __future__ import annotations
 
@@ -152,19 +152,6 @@ def test_make_video_fails_loudly_when_it_cannot_write(mnist_test, tmp_path):
     x_test, y_test = mnist_test
     with pytest.raises(UserError, match="cannot open"):
         synth.make_video(x_test, y_test, tmp_path / "no" / "such" / "folder.mp4", n_frames=2)
-
-
-def test_match_pairs_greedily_by_iou():
-    true_boxes = [(0, 0, 10, 10), (20, 0, 10, 10), (40, 0, 10, 10)]
-    found_boxes = [(21, 1, 10, 10),   # true 1, IoU ~0.68
-                   (100, 100, 5, 5),  # nothing
-                   (0, 0, 10, 10),    # true 0 exactly
-                   (2, 0, 10, 10),    # also true 0 but worse: left unmatched
-                   (45, 0, 10, 10)]   # true 2 at IoU 1/3: above 0.3, below 0.5
-    assert synth.match(true_boxes, found_boxes) == [(0, 2), (1, 0), (2, 4)]
-    assert synth.match(true_boxes, found_boxes, min_iou=0.5) == [(0, 2), (1, 0)]
-    assert synth.match([], found_boxes) == [] and synth.match(true_boxes, []) == []
-    assert synth.iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
 
 
 def test_command_line_help_answers_without_data():
