@@ -180,15 +180,15 @@ def make_text_pages(tier: str, count: int) -> list[np.ndarray]:
 
 def score_text_pages(tier: str, pages: list[np.ndarray], recognizers: dict,
                      progress=None) -> list[TextPageScore]:
-    """Every model's detections and false digits (confidence >= its Settings.min_confidence)
-    on one tier's text pages."""
+    """Every model's detections and false digits (those shown as digits, not "?", at its
+    Settings.min_confidence) on one tier's text pages."""
     per_page = {name: [] for name in recognizers}  # (found, false digits) per page
     for page in pages:
         for name, recognizer in recognizers.items():
             min_confidence = recognizer.settings.min_confidence
-            confidences = [d.confidence for d in recognizer.recognize(page)]
-            per_page[name].append((len(confidences),
-                                   sum(c >= min_confidence for c in confidences)))
+            detections = recognizer.recognize(page)
+            per_page[name].append((len(detections),
+                                   sum(d.is_sure(min_confidence) for d in detections)))
         if progress is not None:
             progress.update(1)
     scores = []
