@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime import synth
+from tools import scoring, synth
 from realtime.detect import find_digits, reading_lines
 from realtime.normalize import deskew, naive_resize, normalize_regions
 
@@ -23,7 +23,7 @@ SCENE_SEED = 2024
 SCENE_SIZE = (640, 480)
 SCENE_DIGITS = 10
 # A found box is the true digit when they overlap by IoU >= 0.5 (the usual detection criterion;
-# synth.match's own default of 0.3 is for tests that only ask "was it found at all").
+# scoring.match's own default of 0.3 is for tests that only ask "was it found at all").
 MATCH_MIN_IOU = 0.5
 NORMALIZATIONS = ("ours", "naive")
 # Real photos are also read scaled to this width: what a 640x480 webcam would see.
@@ -120,7 +120,7 @@ def score_tier(tier: str, scenes: list, recognizers: dict, progress=None) -> lis
 
 def _count(true_boxes, true_labels, found_boxes, found_labels) -> np.ndarray:
     """[found, matched, correct] for one scene."""
-    pairs = synth.match(true_boxes, [tuple(box) for box in found_boxes], min_iou=MATCH_MIN_IOU)
+    pairs = scoring.match(true_boxes, [tuple(box) for box in found_boxes], min_iou=MATCH_MIN_IOU)
     correct = sum(int(true_labels[i] == found_labels[j]) for i, j in pairs)
     return np.array([len(found_boxes), len(pairs), correct])
 
@@ -180,15 +180,15 @@ def make_text_pages(tier: str, count: int) -> list[np.ndarray]:
 
 def score_text_pages(tier: str, pages: list[np.ndarray], recognizers: dict,
                      progress=None) -> list[TextPageScore]:
-    """Every model's detections and false digits (confidence >= its Settings.min_confidence)
-    on one tier's text pages."""
+    """Every model's detections and false digits (those shown as digits, not "?", at its
+    Settings.min_confidence) on one tier's text pages."""
     per_page = {name: [] for name in recognizers}  # (found, false digits) per page
     for page in pages:
         for name, recognizer in recognizers.items():
             min_confidence = recognizer.settings.min_confidence
-            confidences = [d.confidence for d in recognizer.recognize(page)]
-            per_page[name].append((len(confidences),
-                                   sum(c >= min_confidence for c in confidences)))
+            detections = recognizer.recognize(page)
+            per_page[name].append((len(detections),
+                                   sum(d.is_sure(min_confidence) for d in detections)))
         if progress is not None:
             progress.update(1)
     scores = []

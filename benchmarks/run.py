@@ -245,7 +245,7 @@ def _accuracy(results: dict, mnist, recognizers: dict, scenes_per_tier: int) -> 
     """Scores of every tier, model and normalization; fills results["accuracy"]."""
     from tqdm import tqdm
 
-    from realtime.synth import TIERS
+    from tools.synth import TIERS
 
     scores = []
     with tqdm(total=len(TIERS) * scenes_per_tier, desc="accuracy", unit="scene",
@@ -265,7 +265,7 @@ def _text_pages(results: dict, recognizers: dict, pages_per_tier: int) -> list:
     results["text_pages"]."""
     from tqdm import tqdm
 
-    from realtime.synth import TIERS
+    from tools.synth import TIERS
 
     scores = []
     if pages_per_tier:

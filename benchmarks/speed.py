@@ -30,8 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime import synth
 from realtime.detect import find_digits, local_contrast, remove_rules, threshold_ink, to_working_gray
+from tools import synth
 from realtime.normalize import normalize_regions, to_mnist
 from realtime.settings import Settings
 

@@ -28,8 +28,7 @@ PAD_PER_480 = 2
 
 def label_text(detection: Detection, min_confidence: float) -> str:
     """'7 93%' for a sure digit, '? 41%' under min_confidence (the steady label when smoothed)."""
-    shown = str(detection.shown_label) if detection.confidence >= min_confidence else "?"
-    return f"{shown} {detection.confidence:.0%}"
+    return f"{detection.shown_text(min_confidence)} {detection.confidence:.0%}"
 
 
 def annotate(frame_bgr: np.ndarray, detections: list[Detection], min_confidence: float,
@@ -43,7 +42,7 @@ def annotate(frame_bgr: np.ndarray, detections: list[Detection], min_confidence:
     pad = max(1, round(PAD_PER_480 * unit))
     for detection in detections:
         x, y, w, h = detection.box
-        color = SURE_BGR if detection.confidence >= min_confidence else UNSURE_BGR
+        color = SURE_BGR if detection.is_sure(min_confidence) else UNSURE_BGR
         cv2.rectangle(out, (x, y), (x + w, y + h), color, thickness)
     # Obstacles for the labels: every digit (its own too: a label never hides its digit), the
     # FPS line and the labels already placed.
@@ -55,7 +54,7 @@ def annotate(frame_bgr: np.ndarray, detections: list[Detection], min_confidence:
         _draw_plate(out, text, plate, font_scale, thickness, pad, INFO_BGR)
         taken.append(plate)
     for detection in detections:
-        color = SURE_BGR if detection.confidence >= min_confidence else UNSURE_BGR
+        color = SURE_BGR if detection.is_sure(min_confidence) else UNSURE_BGR
         text = label_text(detection, min_confidence)
         plate = _place_label(text, detection.box, taken, out.shape, font_scale, thickness, pad)
         _draw_plate(out, text, plate, font_scale, thickness, pad, color)

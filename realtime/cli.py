@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from realtime.errors import UserError
@@ -250,33 +251,38 @@ def run(args, interrupts: Interrupts | None = None) -> int:
 
 def _start(args, source, model_dir, settings, interrupts, stack) -> Loop:
     """Open the source, check every output, load the model, then open the outputs (in `stack`)."""
-    from realtime.sinks import ImageFolderSink, JsonLinesSink, SnapshotSink, VideoSink
+    from realtime.sinks import EveryNthFrame, ImageFolderSink, JsonLinesSink, SnapshotSink, VideoSink
 
     stack.enter_context(source)
     refuse_overwriting_inputs(args, source)
-    # Every output is checked (constructors) before any is created or truncated (enter).
+    # Every output is checked (constructors) before any is created or truncated (enter). The
+    # video first: its writer is the one output that can still fail on opening (codec).
+    sinks = []
     if args.save and source.kind == "images":
-        save_sink = ImageFolderSink(args.save, single_image=source.total == 1)
+        sinks.append(ImageFolderSink(args.save, single_image=source.total == 1))
     elif args.save:
-        save_sink = VideoSink(args.save, source.fps, source.size)
-    else:
-        save_sink = None
-    json_sink = JsonLinesSink(args.json) if args.json else None
-    snapshot_dir = args.snapshot_dir or DEFAULT_SNAPSHOT_DIR
+        sinks.append(VideoSink(args.save, source.fps, source.size))
+    if args.json:
+        sinks.append(JsonLinesSink(args.json))
+    snapshot_dir = Path(args.snapshot_dir or DEFAULT_SNAPSHOT_DIR)
     # Checked now when asked for; for the 's' key alone, on first use.
     snapshots = SnapshotSink(snapshot_dir) if (args.snapshot_dir or args.snapshot_every) else None
-    show = display_available(args.no_display)  # after the checks: an error stays one line
+    if args.snapshot_every:
+        sinks.append(EveryNthFrame(snapshots, args.snapshot_every))
+    options = LoopOptions(show=display_available(args.no_display),  # after the checks: one line
+                          max_frames=args.max_frames, snapshot_dir=snapshot_dir,
+                          # Saved and shown images carry no FPS: it says nothing about a still picture.
+                          draw_fps=source.kind != "images")
     # The model loads before any output is created or truncated: a model that turns out
     # unusable must not cost the user the results of their previous run.
     recognizer = load_recognizer(model_dir, live_defaults(settings, args, source), args.backend)
-    # The video first: its writer is the one output that can still fail on opening (codec).
-    for sink in (save_sink, json_sink, snapshots):
-        if sink is not None:
-            stack.enter_context(sink)
-    if show:
+    for sink in sinks:
+        stack.enter_context(sink)
+    if snapshots is not None and not args.snapshot_every:
+        stack.enter_context(snapshots)  # for the 's' key alone: its folder is made now
+    if options.show:
         stack.callback(_close_windows)
-    return Loop(recognizer, source, show=show, json_sink=json_sink, save_sink=save_sink,
-                snapshots=snapshots, snapshot_dir=snapshot_dir, args=args, interrupts=interrupts)
+    return Loop(recognizer, source, sinks, options, interrupts, snapshots=snapshots)
 
 
 def refuse_overwriting_inputs(args, source) -> None:
@@ -300,26 +306,42 @@ def _close_windows():
     cv2.waitKey(1)  # lets the GUI backend actually take the window down
 
 
-class Loop:
-    """Drives one run: frames through the recognizer, to the window and the sinks; counts for the summary."""
+@dataclass(frozen=True)
+class LoopOptions:
+    """What the loop does around the recognizer, from the command line.
 
-    def __init__(self, recognizer, source, *, show, json_sink, save_sink, snapshots, snapshot_dir,
-                 args, interrupts):
+    show: a window with keys; max_frames: stop after this many (None: the whole source);
+    snapshot_dir: where the 's' key saves; draw_fps: the FPS line on the annotated picture.
+    """
+
+    show: bool = False
+    max_frames: int | None = None
+    snapshot_dir: Path = Path(DEFAULT_SNAPSHOT_DIR)
+    draw_fps: bool = True
+
+
+class Loop:
+    """Drives one run: the recognizer's FrameResults drawn once each, to the window and to every
+    sink; counts for the summary.
+
+    sinks: opened sinks, each written `write(result, annotated_bgr)` every frame; snapshots: the
+    opened SnapshotSink the 's' key shares with --snapshot-every (None: made on first use).
+    """
+
+    def __init__(self, recognizer, source, sinks, options: LoopOptions,
+                 interrupts: Interrupts | None = None, snapshots=None):
         self.recognizer = recognizer
         self.source = source
-        self.show = show
-        self.json_sink = json_sink
-        self.save_sink = save_sink
+        self.sinks = list(sinks)
+        self.options = options
+        self.interrupts = interrupts or Interrupts()
         self.snapshots = snapshots
-        self.snapshot_dir = snapshot_dir
-        self.args = args
-        self.interrupts = interrupts
         self.frames = 0
         self.digits = 0
         self.threshold_view = False
         self.frame_times = deque(maxlen=FPS_WINDOW_FRAMES)
         # A video file in a window plays at its own frame rate, not as fast as it decodes.
-        self.paced = show and not source.live and source.kind == "video"
+        self.paced = options.show and not source.live and source.kind == "video"
         self.clock_start: float | None = None
         self.note = ""
         self.elapsed_s = 0.0
@@ -328,15 +350,15 @@ class Loop:
         from tqdm import tqdm
 
         started = time.perf_counter()
-        limit = self.args.max_frames
+        limit = self.options.max_frames
         total = self.source.total if limit is None else min(limit, self.source.total or limit)
         bar = tqdm(total=total, unit="frame", disable=self.source.live, file=sys.stderr, leave=False)
         status = 0
         # Until the loop ends normally, anything that ends it is an error (the one line follows).
         self.note = " (stopped by the error below; what was written is kept)"
         try:
-            for frame, detections in self.recognizer.stream(self.source):
-                if not self._handle(frame, detections):
+            for result in self.recognizer.stream(self.source):
+                if not self._handle(result):
                     break
                 bar.update(1)
                 if limit is not None and self.frames >= limit:
@@ -358,56 +380,45 @@ class Loop:
         print(f"realtime-digits: {self.frames} frames, {self.digits} digits, {fps:.1f} fps mean"
               f"{self.note}", file=sys.stderr)
 
-    def _handle(self, frame, detections) -> bool:
-        """Show and save one frame; False when the user asked to quit."""
+    def _handle(self, result) -> bool:
+        """Draw one frame once, show it and write it to every sink; False when the user asked to quit."""
         from realtime.annotate import annotate
-        from realtime.numbers import group_numbers
 
         now = time.perf_counter()
         self.frame_times.append(now)
         fps = (len(self.frame_times) - 1) / (now - self.frame_times[0]) if len(self.frame_times) > 1 else None
-        min_confidence = self.recognizer.settings.min_confidence
-        numbers = group_numbers(detections, min_confidence)
-        annotated = annotate(frame.image_bgr, detections, min_confidence, fps, numbers)
+        annotated = annotate(result.frame.image_bgr, result.detections, self.recognizer.settings.min_confidence,
+                             fps if self.options.draw_fps else None, result.numbers)
         with self.interrupts.hold():  # a frame goes to every output, or to none
-            if self.json_sink:
-                self.json_sink.write(frame, detections, numbers)
-            if self.save_sink is not None:
-                if self.source.kind == "images":
-                    # Saved images carry no FPS: it says nothing about a still picture.
-                    self.save_sink.write(annotate(frame.image_bgr, detections, min_confidence, None, numbers),
-                                         self.source.current_path)
-                else:
-                    self.save_sink.write(annotated)
-            every = self.args.snapshot_every
-            if every and frame.index % every == 0:
-                self.snapshots.write(annotated, frame, detections, numbers)
+            for sink in self.sinks:
+                sink.write(result, annotated)
             self.frames += 1
-            self.digits += len(detections)
-        if self.show:
-            return self._window(annotated, frame, detections, numbers)
+            self.digits += len(result.detections)
+        if self.options.show:
+            return self._window(result, annotated)
         return True
 
-    def _window(self, annotated, frame, detections, numbers) -> bool:
+    def _window(self, result, annotated) -> bool:
         import cv2
 
         view = annotated
-        if self.threshold_view and self.recognizer.last_ink_mask is not None:
-            view = cv2.cvtColor(self.recognizer.last_ink_mask, cv2.COLOR_GRAY2BGR)
+        if self.threshold_view and result.ink_mask is not None:
+            view = cv2.cvtColor(result.ink_mask, cv2.COLOR_GRAY2BGR)
         cv2.imshow(WINDOW, view)
         paused = False
         while True:
-            key = cv2.waitKey(PAUSED_POLL_MS if paused else self._delay_ms(frame)) & 0xFF
+            key = cv2.waitKey(PAUSED_POLL_MS if paused else self._delay_ms(result.frame)) & 0xFF
             if not paused and key == 0xFF and not self._window_open():
                 return False  # closed with the mouse
             if key in (ord("q"), 27):
                 return False
             if key == ord("s"):
-                self._snapshot(annotated, frame, detections, numbers)
+                self._snapshot(result, annotated)
             elif key == ord("t"):
                 self.threshold_view = not self.threshold_view
-            elif key == ord("m"):
-                self.recognizer.mirror = not self.recognizer.mirror
+            elif key == ord("m"):  # from the next frame on: the settings are one frozen value
+                settings = self.recognizer.settings
+                self.recognizer.settings = dataclasses.replace(settings, mirror=not settings.mirror)
             elif key == ord(" "):
                 paused = not paused
                 self.clock_start = None  # resume from here, not by racing to catch up
@@ -433,14 +444,15 @@ class Loop:
         except cv2.error:
             return False
 
-    def _snapshot(self, annotated, frame, detections, numbers) -> None:
+    def _snapshot(self, result, annotated) -> None:
         from realtime.sinks import SnapshotSink
 
         try:
             if self.snapshots is None:
-                self.snapshots = SnapshotSink(self.snapshot_dir).open()
+                # Its __exit__ has nothing to close: a snapshot is whole once written.
+                self.snapshots = SnapshotSink(self.options.snapshot_dir).__enter__()
             with self.interrupts.hold():
-                path = self.snapshots.write(annotated, frame, detections, numbers)
+                path = self.snapshots.write(result, annotated)
             self._say(f"realtime-digits: snapshot saved to {path}")
         except UserError as error:  # a failed snapshot must not end a live session
             self._say(f"realtime-digits: snapshot not saved: {error}")

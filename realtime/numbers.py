@@ -1,36 +1,22 @@
 """Numbers, not lone digits: group a frame's digits into lines and the digits of a line into numbers.
 
 Digits of one number sit close together; numbers on a line are separated by a gap wider than
-NUMBER_GAP_RATIO digit heights and several times the line's tightest gap. Runs after the model (and the smoother), before annotate.
+NUMBER_GAP_RATIO digit heights and several times the line's tightest gap. Runs after the model
+(and the smoother), before annotate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from realtime.detect import reading_lines
-from realtime.types import Detection
+from realtime.types import Detection, Number
 
 # Handwritten digits of one number are usually less than half a digit height apart; the space
 # between two numbers is a digit height or more. Some people space every digit widely (the real
 # desk photo: 0.5-1 heights), so a space must also be several times the line's tightest gap.
 NUMBER_GAP_RATIO = 0.75
 NUMBER_GAP_TO_TIGHTEST = 3.0
-
-
-@dataclass(frozen=True)
-class Number:
-    """text: the digits read left to right ('?' where unsure); box: (x, y, w, h) around them;
-    digits: their indices in the frame's detection list."""
-
-    text: str
-    box: tuple[int, int, int, int]
-    digits: tuple[int, ...]
-
-    def to_json(self) -> dict:
-        return {"text": self.text, "box": [int(v) for v in self.box], "digits": list(self.digits)}
 
 
 def group_numbers(detections: list[Detection], min_confidence: float = 0.0) -> list[Number]:
@@ -55,8 +41,7 @@ def group_numbers(detections: list[Detection], min_confidence: float = 0.0) -> l
 
 def _number(indices: list[int], detections: list[Detection], boxes: np.ndarray,
             min_confidence: float) -> Number:
-    text = "".join(str(detections[i].shown_label) if detections[i].confidence >= min_confidence else "?"
-                   for i in indices)
+    text = "".join(detections[i].shown_text(min_confidence) for i in indices)
     chosen = boxes[indices]
     x0, y0 = chosen[:, 0].min(), chosen[:, 1].min()
     x1, y1 = (chosen[:, 0] + chosen[:, 2]).max(), (chosen[:, 1] + chosen[:, 3]).max()

@@ -1,11 +1,13 @@
-"""The Recognizer: a frame in, its digits out (detect -> normalize -> one batch -> model).
+"""The Recognizer: a frame in, its digits out (detect -> normalize -> one batch -> model), and
+the frame loop that adds steady labels and numbers.
 
-`Recognizer(model_dir).recognize(frame_bgr)` is the stable Python API; `stream(source)` is the
-loop the CLI wraps with windows, keys and sinks.
+`Recognizer(model_dir).recognize(frame_bgr)` is the stable Python API for one picture;
+`stream(frames)` yields one FrameResult a frame (what the CLI wraps with windows, keys and sinks).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Iterator
 
@@ -15,9 +17,10 @@ import numpy as np
 from realtime.detect import find_digits
 from realtime.model import DigitModel
 from realtime.normalize import normalize_regions, to_mnist
+from realtime.numbers import group_numbers
 from realtime.settings import Settings
 from realtime.track import LabelSmoother
-from realtime.types import Detection, Frame
+from realtime.types import Detection, Frame, FrameResult
 
 
 class Recognizer:
@@ -25,22 +28,28 @@ class Recognizer:
 
     model_dir: a SavedModel folder or a name under models/ (None: the shipped softmax model);
     backend: "tensorflow" (the SavedModel) or "litert" (model.tflite, no TensorFlow at all).
+    settings is a frozen value; replacing it (`recognizer.settings = dataclasses.replace(...)`)
+    takes effect from the next frame, also in a running stream (the window's mirror key).
     """
 
     def __init__(self, model_dir=None, settings: Settings | None = None, backend: str = "tensorflow"):
         self.settings = settings or Settings()
         self.model = DigitModel(model_dir, backend=backend)
-        self.mirror = self.settings.mirror
-        self.last_ink_mask: np.ndarray | None = None  # for the window's threshold view
         self._to_28x28 = functools.partial(to_mnist, deskewed=self.model.deskew)
 
     def recognize(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Digits of one (H, W, 3) uint8 BGR frame in reading order, boxes in its pixels."""
-        regions = find_digits(frame_bgr, self.settings)
-        self.last_ink_mask = regions.ink_mask
+        return self._detections(find_digits(frame_bgr, self.settings))
+
+    def digits_28x28(self, regions) -> np.ndarray:
+        """The normalize stage: (N, 28, 28) float32 in [0, 1] of find_digits' regions, laid out
+        (and deskewed) as this model was trained."""
+        return normalize_regions(regions.ink_work, regions.boxes_work, self._to_28x28)
+
+    def _detections(self, regions) -> list[Detection]:
         if len(regions) == 0:
             return []
-        digits = normalize_regions(regions.ink_work, regions.boxes_work, self._to_28x28)
+        digits = self.digits_28x28(regions)
         probabilities = self.model.predict(digits)
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
@@ -48,12 +57,22 @@ class Recognizer:
                 for box, label, confidence, digit, row
                 in zip(regions.boxes_src, labels, confidences, digits, probabilities)]
 
-    def stream(self, frames: Iterable[Frame]) -> Iterator[tuple[Frame, list[Detection]]]:
-        """(frame, detections) for every frame of a source, mirrored first when asked, with
-        steady labels (track, steady_label) when settings.smooth > 0."""
+    def recognize_frame(self, frame: Frame, smoother: LabelSmoother | None = None) -> FrameResult:
+        """One frame through the whole pipeline: mirrored first when settings.mirror, its
+        detections (steadied by `smoother` when given), its numbers and its ink mask."""
+        settings = self.settings
+        if settings.mirror:
+            frame = dataclasses.replace(frame, image_bgr=cv2.flip(frame.image_bgr, 1))
+        regions = find_digits(frame.image_bgr, settings)
+        detections = self._detections(regions)
+        if smoother is not None:
+            detections = smoother.update(detections)
+        numbers = group_numbers(detections, settings.min_confidence)
+        return FrameResult(frame, tuple(detections), tuple(numbers), regions.ink_mask)
+
+    def stream(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
+        """One FrameResult for every frame of a source, with steady labels (track,
+        steady_label) when settings.smooth > 0 (its value when the stream starts)."""
         smoother = LabelSmoother(self.settings.smooth) if self.settings.smooth else None
         for frame in frames:
-            if self.mirror:
-                frame = Frame(frame.index, frame.time_s, cv2.flip(frame.image_bgr, 1))
-            detections = self.recognize(frame.image_bgr)
-            yield frame, smoother.update(detections) if smoother else detections
+            yield self.recognize_frame(frame, smoother)

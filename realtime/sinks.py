@@ -1,9 +1,12 @@
-"""Stage 6 of the pipeline: where annotated frames and detections go (video, JSON lines, snapshots).
+"""Stage 6 of the pipeline: where annotated frames and detections go (video, JSON lines,
+annotated images, snapshots).
 
+Every sink has one interface, `write(result, annotated_bgr)` (a FrameResult and its annotated
+(H, W, 3) uint8 picture), so the loop writes to a list of sinks without knowing their kinds.
 Every sink checks its output in its constructor without touching it, and creates or opens it in
 `__enter__`: the CLI checks every output before opening any, so a typo in one cannot truncate
-another, and all of it happens before the first frame. Each is a context manager that always
-closes its file: what was written stays valid after errors and Ctrl-C.
+another, and all of it happens before the first frame. Each closes its file in `__exit__`:
+what was written stays valid after errors and Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,17 +15,28 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from realtime.errors import UserError
-from realtime.types import Detection, Frame
+from realtime.types import FrameResult
 
 # Codec per container: mp4v plays everywhere OpenCV's bundled FFmpeg can write; MJPG is the one
 # codec every OpenCV build can put in an .avi, hence the advice to fall back to .avi.
 VIDEO_FOURCC = {".mp4": "mp4v", ".mov": "mp4v", ".m4v": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
 IMAGE_OUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+class Sink(Protocol):
+    """What every sink is: opened by `with`, then one `write` per frame, closed on leaving."""
+
+    def __enter__(self): ...
+
+    def write(self, result: FrameResult, annotated_bgr: np.ndarray): ...
+
+    def __exit__(self, *exc): ...
 
 
 def check_folder_writable(folder: Path, what: str, target: Path | None = None) -> None:
@@ -51,14 +65,6 @@ def check_writable(path: Path, what: str) -> None:
         raise UserError(f"cannot write {what} {path}: the file is read-only (choose another name)")
 
 
-def frame_record(frame: Frame, detections: list[Detection], numbers=()) -> dict:
-    """The stable JSON form of one frame: {"frame", "time_s", "detections": [{box, label,
-    confidence[, track, steady_label]}], "numbers": [{text, box, digits}]}."""
-    return {"frame": frame.index, "time_s": round(frame.time_s, 4),
-            "detections": [d.to_json() for d in detections],
-            "numbers": [n.to_json() for n in numbers]}
-
-
 class JsonLinesSink:
     """One JSON line per processed frame, flushed as it goes so a crash loses nothing before it."""
 
@@ -68,28 +74,23 @@ class JsonLinesSink:
         self._file = None
         self.lines_written = 0
 
-    def open(self) -> None:
+    def __enter__(self):
         try:
-            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
+            self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (closed in __exit__)
         except OSError as error:
             raise UserError(f"cannot write JSON lines {self.path}: {error.strerror}") from None
+        return self
 
-    def write(self, frame: Frame, detections: list[Detection], numbers=()) -> None:
+    def write(self, result: FrameResult, annotated_bgr: np.ndarray) -> None:
+        """The frame's line (result.to_json()); the picture is not used."""
         # One write call per line: a line is either all in the file or not at all.
-        self._file.write(json.dumps(frame_record(frame, detections, numbers)) + "\n")
+        self._file.write(json.dumps(result.to_json()) + "\n")
         self._file.flush()
         self.lines_written += 1
 
-    def close(self) -> None:
+    def __exit__(self, *exc):
         if self._file is not None and not self._file.closed:
             self._file.close()
-
-    def __enter__(self):
-        self.open()
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
         return False
 
 
@@ -123,34 +124,33 @@ class VideoSink:
                             f"try an .avi name")
         self._writer, self._size = writer, size
 
-    def write(self, image_bgr: np.ndarray) -> None:
-        if self._writer is None:
-            self._open((image_bgr.shape[1], image_bgr.shape[0]))
-        if (image_bgr.shape[1], image_bgr.shape[0]) != self._size:
-            image_bgr = cv2.resize(image_bgr, self._size)  # a source that changed size mid-run
-        self._writer.write(image_bgr)
-        self.frames_written += 1
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.release()  # writes the container index: the file plays after this
-            self._writer = None
-
     def __enter__(self):
         if self.size is not None:
             self._open(self.size)
         return self
 
+    def write(self, result: FrameResult, annotated_bgr: np.ndarray) -> None:
+        """The annotated picture as the next video frame."""
+        if self._writer is None:
+            self._open((annotated_bgr.shape[1], annotated_bgr.shape[0]))
+        if (annotated_bgr.shape[1], annotated_bgr.shape[0]) != self._size:
+            annotated_bgr = cv2.resize(annotated_bgr, self._size)  # a source that changed size mid-run
+        self._writer.write(annotated_bgr)
+        self.frames_written += 1
+
     def __exit__(self, *exc):
-        self.close()
+        if self._writer is not None:
+            self._writer.release()  # writes the container index: the file plays after this
+            self._writer = None
         return False
 
 
 class ImageFolderSink:
     """Annotated images for image sources.
 
-    `--save DIR` gets `<name>_digits.png` per input image (DIR is created if its parent exists);
-    for a single input image `--save out.png` names the one output file.
+    `--save DIR` gets `<name>_digits.png` per input image (the frame's name; `frame_<index>`
+    for a frame without one; DIR is created if its parent exists); for a single input image
+    `--save out.png` names the one output file.
     """
 
     def __init__(self, target: str | os.PathLike, single_image: bool = False):
@@ -167,20 +167,17 @@ class ImageFolderSink:
         check_folder_writable(target if target.exists() else target.parent, "annotated images", target)
         self.folder = target
 
-    def open(self) -> None:
-        self.folder.mkdir(exist_ok=True)
-
-    def write(self, image_bgr: np.ndarray, name: str) -> Path:
-        path = self.file or self.folder / f"{Path(name).stem}_digits.png"
-        write_image_atomically(path, image_bgr)
-        return path
-
-    def close(self) -> None:
-        pass
-
     def __enter__(self):
-        self.open()
+        self.folder.mkdir(exist_ok=True)
         return self
+
+    def write(self, result: FrameResult, annotated_bgr: np.ndarray) -> Path:
+        """The annotated picture, whole or not at all; returns where it went."""
+        frame = result.frame
+        stem = Path(frame.name).stem if frame.name else f"frame_{frame.index:06d}"
+        path = self.file or self.folder / f"{stem}_digits.png"
+        write_image_atomically(path, annotated_bgr)
+        return path
 
     def __exit__(self, *exc):
         return False
@@ -201,25 +198,42 @@ class SnapshotSink:
                               "snapshots", self.folder)
         self.count = 0
 
-    def open(self) -> SnapshotSink:
+    def __enter__(self):
         self.folder.mkdir(exist_ok=True)
         return self
 
-    def __enter__(self):
-        return self.open()
+    def write(self, result: FrameResult, annotated_bgr: np.ndarray) -> Path:
+        """snapshot_<frame>.png and .json; returns the PNG's path."""
+        stem = self.folder / f"snapshot_{result.frame.index:06d}"
+        # PNG first, JSON last: a JSON file means its picture is complete too.
+        write_image_atomically(stem.with_suffix(".png"), annotated_bgr)
+        write_text_atomically(stem.with_suffix(".json"), json.dumps(result.to_json(), indent=1))
+        self.count += 1
+        return stem.with_suffix(".png")
 
     def __exit__(self, *exc):
         return False
 
-    def write(self, annotated_bgr: np.ndarray, frame: Frame, detections: list[Detection],
-              numbers=()) -> Path:
-        stem = self.folder / f"snapshot_{frame.index:06d}"
-        # PNG first, JSON last: a JSON file means its picture is complete too.
-        write_image_atomically(stem.with_suffix(".png"), annotated_bgr)
-        write_text_atomically(stem.with_suffix(".json"),
-                              json.dumps(frame_record(frame, detections, numbers), indent=1))
-        self.count += 1
-        return stem.with_suffix(".png")
+
+class EveryNthFrame:
+    """A sink that passes every `every`-th frame (by frame index: 0, N, 2N, ...) to `sink`:
+    `--snapshot-every N`. Enters and exits with it."""
+
+    def __init__(self, sink, every: int):
+        if every < 1:
+            raise ValueError("every must be at least 1")
+        self.sink, self.every = sink, every
+
+    def __enter__(self):
+        self.sink.__enter__()
+        return self
+
+    def write(self, result: FrameResult, annotated_bgr: np.ndarray) -> None:
+        if result.frame.index % self.every == 0:
+            self.sink.write(result, annotated_bgr)
+
+    def __exit__(self, *exc):
+        return self.sink.__exit__(*exc)
 
 
 def write_image_atomically(path: Path, image_bgr: np.ndarray) -> None:

@@ -258,7 +258,7 @@ def mp4_index_missing(path: Path) -> bool:
 
 
 class ImageSource(Source):
-    """One image, a folder of images or a glob: one Frame each, in name order."""
+    """One image, a folder of images or a glob: one Frame each, in name order, named by its path."""
 
     kind = "images"
 
@@ -267,7 +267,6 @@ class ImageSource(Source):
         self.name = name
         self.total = len(paths)
         self.fps = 1.0
-        self.current_path: str | None = None
         self._first: np.ndarray | None = None
 
     def __enter__(self):
@@ -299,8 +298,7 @@ class ImageSource(Source):
         for index, path in enumerate(self.paths):
             image = self._first if index == 0 and self._first is not None else self._read(path)
             self._first = None
-            self.current_path = path
-            yield Frame(index, float(index), image)
+            yield Frame(index, float(index), image, name=path)
 
 
 def screen_grabber():

@@ -2,7 +2,7 @@
 
 A live session runs for hours; a leak of a few KB per frame (a growing cache, a retraced
 function, a list that is never cleared) only shows after tens of thousands of frames. This
-pre-generates a pool of scenes (MNIST test digits on paper, see realtime.synth) and cycles
+pre-generates a pool of scenes (MNIST test digits on paper, see tools.synth) and cycles
 through them with small random shifts, so the recognizer, not scene generation, is what runs.
 RSS is sampled every --sample-every frames; the growth reported is between the first sample
 after warm-up (TensorFlow and OpenCV allocate their pools during the first frames) and the last.
@@ -41,7 +41,7 @@ def rss_mb() -> float:
 
 def scene_pool(mnist_path: Path, count: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
     """`count` camera-tier scenes, half with a desk around the sheet, as (H, W, 3) uint8 BGR."""
-    from realtime.synth import make_scene
+    from tools.synth import make_scene
 
     with np.load(mnist_path) as mnist:
         images, labels = mnist["x_test"], mnist["y_test"]

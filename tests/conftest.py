@@ -84,7 +84,7 @@ def recognizer(softmax_model_dir):
 
 def scenes(mnist_test, tier: str, count: int, seed: int = 0, **options):
     """`count` generated scenes of one tier from MNIST test digits, reproducibly."""
-    from realtime.synth import make_scene
+    from tools.synth import make_scene
 
     images, labels = mnist_test
     rng = np.random.default_rng(seed)
@@ -93,7 +93,7 @@ def scenes(mnist_test, tier: str, count: int, seed: int = 0, **options):
 
 def detection_figures(found_boxes_per_scene, scenes_list, found_labels_per_scene=None):
     """(recall, precision, end-to-end accuracy) of found boxes (and labels) against the truth."""
-    from realtime.synth import match
+    from tools.scoring import match
 
     true_total = found_total = matched = right = 0
     for index, scene in enumerate(scenes_list):
@@ -118,7 +118,7 @@ CLI_TIMEOUT_S = 180  # a hang guard, not a speed test: a loaded 2-core CI machin
 def clip(mnist_test, tmp_path_factory):
     """A 24-frame 640x480 clip (camera tier: uneven light, shadow, noise, shake) of ten MNIST test
     digits on paper, with its truth: (path, list of synth.Scene, fps)."""
-    from realtime.synth import make_video
+    from tools.synth import make_video
 
     images, labels = mnist_test
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"

@@ -12,7 +12,7 @@ import cv2
 import pytest
 from conftest import cli, messages, read_json_lines, read_video
 
-from realtime.synth import match
+from tools.scoring import match
 
 SUMMARY = re.compile(r"^realtime-digits: (\d+) frames, (\d+) digits, [\d.]+ fps mean")
 

@@ -239,7 +239,7 @@ def _write_digits(mnist_test, paper_bgr, ink_bgr, count=6, height_px=48, stroke_
 ])
 def test_papers_and_pens(mnist_test, case, paper_bgr, ink_bgr, stroke_change_px):
     image, truth = _write_digits(mnist_test, paper_bgr, ink_bgr, stroke_change_px=stroke_change_px)
-    from realtime.synth import match
+    from tools.scoring import match
     found = boxes_of(image)
     pairs = match([box for box, _ in truth], found, 0.5)
     assert len(pairs) == len(truth) == len(found), (case, found)
@@ -252,7 +252,7 @@ def test_a_sticky_note_on_a_desk(mnist_test):
     desk = np.random.default_rng(2).normal(60, 18, (480, 640, 3)).clip(0, 255).astype(np.uint8)
     desk[160:320, 190:450] = note
     found = boxes_of(desk)
-    from realtime.synth import match
+    from tools.scoring import match
     moved = [(x + 190, y + 160, w, h) for (x, y, w, h), _ in truth]
     assert len(match(moved, found, 0.5)) == len(truth) == len(found), found
 
@@ -272,7 +272,7 @@ def test_a_page_of_words_gives_few_digits():
     16.6 with it; on these 5 pages 44.8 without and 15.0 with it (6 to 32)."""
     import dataclasses
 
-    from realtime.synth import make_text_page
+    from tools.synth import make_text_page
 
     pages = [make_text_page(np.random.default_rng(7 + k), tier="camera") for k in range(5)]
     with_rule = np.mean([len(boxes_of(page)) for page in pages])
@@ -291,7 +291,7 @@ def test_digits_strung_together_by_a_stretch_of_rule_are_cut_apart(mnist_test):
     x0 = truth[0][0][0] - 10
     x1 = truth[-1][0][0] + truth[-1][0][2] + 10
     cv2.line(image, (x0, y), (x1, y), (90, 90, 90), 2)
-    from realtime.synth import match
+    from tools.scoring import match
     found = boxes_of(image)
     assert len(match([box for box, _ in truth], found, 0.5)) == 3 and len(found) == 3, found
 

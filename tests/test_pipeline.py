@@ -1,5 +1,6 @@
 """pipeline: the Recognizer end to end on real pixels: generated scenes, the seed digits, a real photo."""
 
+import dataclasses
 import json
 
 import cv2
@@ -10,7 +11,8 @@ from benchmarks.accuracy import levenshtein
 from conftest import detection_figures, scenes
 from realtime.detect import find_digits
 from realtime.normalize import naive_resize, normalize_regions
-from realtime.types import Detection
+from realtime.sources import open_source
+from realtime.types import Detection, Frame, FrameResult
 
 
 def _labels_text(detections):
@@ -36,10 +38,10 @@ def test_mnist_normalization_beats_the_naive_resize(recognizer, mnist_test):
     for scene in batch:
         regions = find_digits(scene.image_bgr, recognizer.settings)
         truth = {tuple(d.box): d.label for d in scene.digits}
-        from realtime.synth import match
+        from tools.scoring import match
         pairs = match(list(truth), regions.boxes_src.tolist(), 0.5)
         labels = list(truth.values())
-        ours_p = recognizer.model.predict(normalize_regions(regions.ink_work, regions.boxes_work, recognizer._to_28x28))
+        ours_p = recognizer.model.predict(recognizer.digits_28x28(regions))
         naive_p = recognizer.model.predict(normalize_regions(regions.ink_work, regions.boxes_work, naive_resize))
         ours += sum(ours_p[j].argmax() == labels[i] for i, j in pairs)
         naive += sum(naive_p[j].argmax() == labels[i] for i, j in pairs)
@@ -135,3 +137,70 @@ def test_photo_sizes_from_webcam_to_15_megapixels(recognizer, real_photos_dir, w
     for d in detections:
         x, y, w, h = d.box
         assert 0 <= x and 0 <= y and x + w <= width and y + h <= height
+
+
+def _photo_frames(real_photos_dir, count=1):
+    image = cv2.imread(str(real_photos_dir / "sheet_on_desk.png"))
+    return [Frame(i, i / 15, image) for i in range(count)]
+
+
+def test_stream_yields_frame_results_with_numbers_and_the_ink_mask(cnn_recognizer, real_photos_dir):
+    """What a Python user of stream gets: the frame, its digits, its numbers (the photo's two
+    written lines, each one number), and the ink mask detection saw."""
+    lines = json.loads((real_photos_dir / "labels.json").read_text())["sheet_on_desk.png"]["lines"]
+    frames = _photo_frames(real_photos_dir, 2)
+    results = list(cnn_recognizer.stream(frames))
+    assert len(results) == 2 and all(isinstance(r, FrameResult) for r in results)
+    result = results[0]
+    assert result.frame is frames[0]
+    assert [d.box for d in result.detections] == [d.box for d in cnn_recognizer.recognize(frames[0].image_bgr)]
+    assert [n.text for n in result.numbers] == lines
+    assert sorted(i for n in result.numbers for i in n.digits) == list(range(len(result.detections)))
+    mask = result.ink_mask
+    assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    height, width = frames[0].image_bgr.shape[:2]
+    scale = mask.shape[1] / width
+    assert mask.shape[0] == pytest.approx(height * scale, abs=1)
+    for detection in result.detections:  # every digit is ink in the mask, the sheet mostly not
+        x, y, w, h = (round(v * scale) for v in detection.box)
+        assert (mask[y:y + h, x:x + w] == 255).mean() > 0.05, detection.box
+    assert (mask == 255).mean() < 0.1
+
+
+def test_stream_numbers_use_the_steady_labels(recognizer, real_photos_dir, monkeypatch):
+    monkeypatch.setattr(recognizer, "settings", dataclasses.replace(recognizer.settings, smooth=3))
+    results = list(recognizer.stream(_photo_frames(real_photos_dir, 3)))
+    last = results[-1]
+    assert all(d.track is not None for d in last.detections)
+    assert "".join(n.text for n in last.numbers) == "".join(
+        d.shown_text(recognizer.settings.min_confidence) for d in last.detections)
+
+
+def test_mirroring_is_a_setting_that_can_change_mid_stream(recognizer, real_photos_dir, monkeypatch):
+    """settings.mirror flips frames before recognition; replacing the settings between frames
+    (the window's m key) takes effect from the next frame of a running stream."""
+    frames = _photo_frames(real_photos_dir, 3)
+    width = frames[0].image_bgr.shape[1]
+    plain = sorted(d.box for d in recognizer.recognize(frames[0].image_bgr))
+    monkeypatch.setattr(recognizer, "settings", recognizer.settings)  # restored after the test
+    seen = []
+    for result in recognizer.stream(frames):
+        seen.append(result)
+        recognizer.settings = dataclasses.replace(recognizer.settings, mirror=not recognizer.settings.mirror)
+    plain_frame, mirrored_frame, again = seen
+    assert np.array_equal(plain_frame.frame.image_bgr, frames[0].image_bgr)
+    assert np.array_equal(mirrored_frame.frame.image_bgr, frames[1].image_bgr[:, ::-1])
+    mirrored_back = sorted((width - x - w, y, w, h) for x, y, w, h in (d.box for d in mirrored_frame.detections))
+    assert len(mirrored_back) == len(plain)
+    assert all(abs(a[0] - b[0]) <= 2 and abs(a[1] - b[1]) <= 2 for a, b in zip(mirrored_back, plain))
+    assert sorted(d.box for d in again.detections) == plain
+
+
+def test_image_frames_carry_their_file_name(recognizer, seed_digits_dir):
+    with open_source(str(seed_digits_dir)) as source:
+        results = list(recognizer.stream(source))
+    names = [r.frame.name for r in results]
+    assert names == sorted(str(p) for p in seed_digits_dir.glob("*.png"))
+    for result in results:
+        index = int(result.frame.name.rsplit("_", 1)[1].split(".")[0])
+        assert [d.label for d in result.detections] == [index]

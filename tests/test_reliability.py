@@ -152,9 +152,11 @@ def test_read_only_as_root(tmp_path):
     folder.mkdir()
     folder.chmod(0o555)
     from realtime.sinks import JsonLinesSink
+    from realtime.types import Frame, FrameResult
 
     with JsonLinesSink(folder / "x.jsonl") as sink:
-        sink.write(__import__("realtime.types").types.Frame(0, 0.0, np.zeros((1, 1, 3), np.uint8)), [])
+        frame = Frame(0, 0.0, np.zeros((1, 1, 3), np.uint8))
+        sink.write(FrameResult(frame, (), ()), frame.image_bgr)
     assert read_json_lines(folder / "x.jsonl") == [{"frame": 0, "time_s": 0.0, "detections": [], "numbers": []}]
 
 
@@ -169,7 +171,6 @@ def shared_model(monkeypatch, recognizer):
         # Steady labels (on by default for cameras) change nothing these tests look at.
         assert dataclasses.replace(settings, smooth=0) == recognizer.settings and backend == "tensorflow", \
             "this shortcut only serves default settings"
-        recognizer.mirror = settings.mirror
         return recognizer
 
     monkeypatch.setattr(cli_module, "load_recognizer", load)

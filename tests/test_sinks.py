@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -12,14 +13,14 @@ from conftest import read_json_lines, read_video
 
 from realtime.errors import UserError
 from realtime.sinks import (
+    EveryNthFrame,
     ImageFolderSink,
     JsonLinesSink,
     SnapshotSink,
     VideoSink,
     check_writable,
-    frame_record,
 )
-from realtime.types import Detection, Frame
+from realtime.types import Detection, Frame, FrameResult, Number
 
 DIGIT = np.zeros((28, 28), np.float32)
 
@@ -30,12 +31,22 @@ def _frame(index: int, fps: float = 15.0, size=(320, 240)) -> Frame:
     return Frame(index, index / fps, image)
 
 
+def _result(frame: Frame, detections=(), numbers=()) -> FrameResult:
+    return FrameResult(frame, tuple(detections), tuple(numbers))
+
+
+def _drawn(frame: Frame) -> np.ndarray:
+    """Stands in for the annotated picture: visibly not the frame itself."""
+    return 255 - frame.image_bgr
+
+
 def test_json_lines_exact_format(tmp_path):
     path = tmp_path / "out.jsonl"
     detections = [Detection((10, 20, 30, 40), 7, 0.934567, DIGIT), Detection((1, 2, 3, 4), 0, 1.0, DIGIT)]
     with JsonLinesSink(path) as sink:
-        sink.write(Frame(0, 0.0, np.zeros((4, 4, 3), np.uint8)), detections)
-        sink.write(Frame(1, 1 / 15, np.zeros((4, 4, 3), np.uint8)), [])
+        blank = np.zeros((4, 4, 3), np.uint8)
+        sink.write(_result(Frame(0, 0.0, blank), detections), blank)
+        sink.write(_result(Frame(1, 1 / 15, blank)), blank)
     lines = path.read_text().splitlines()
     assert lines == [
         ('{"frame": 0, "time_s": 0.0, "detections": [{"box": [10, 20, 30, 40], "label": 7, '
@@ -46,7 +57,7 @@ def test_json_lines_exact_format(tmp_path):
 
 def test_numpy_values_become_plain_json(tmp_path):
     detection = Detection(tuple(np.int64(v) for v in (1, 2, 3, 4)), np.int64(3), np.float32(0.5), DIGIT)
-    record = frame_record(Frame(2, np.float64(0.25), np.zeros((1, 1, 3), np.uint8)), [detection])
+    record = _result(Frame(2, np.float64(0.25), np.zeros((1, 1, 3), np.uint8)), [detection]).to_json()
     assert json.loads(json.dumps(record)) == {"frame": 2, "time_s": 0.25, "detections": [
         {"box": [1, 2, 3, 4], "label": 3, "confidence": 0.5}], "numbers": []}
 
@@ -57,8 +68,10 @@ def test_video_opens_before_the_first_frame_and_plays_back(tmp_path, name):
     with VideoSink(path, fps=15.0, size=(320, 240)) as sink:
         assert path.exists()  # opened up front: a codec problem shows before any work
         for index in range(12):
-            sink.write(_frame(index).image_bgr)
-        sink.write(cv2.resize(_frame(12).image_bgr, (640, 480)))  # a source that changed size
+            frame = _frame(index)
+            sink.write(_result(frame), frame.image_bgr)
+        bigger = _frame(12, size=(640, 480))  # a source that changed size
+        sink.write(_result(bigger), bigger.image_bgr)
     frames, size, fps = read_video(path)
     assert (frames, size) == (13, (320, 240))
     assert fps == pytest.approx(15.0, abs=0.01)
@@ -68,7 +81,8 @@ def test_video_size_from_the_first_frame_when_unknown(tmp_path):
     path = tmp_path / "out.mp4"
     with VideoSink(path, fps=10.0) as sink:
         for index in range(3):
-            sink.write(_frame(index, size=(200, 100)).image_bgr)
+            frame = _frame(index, size=(200, 100))
+            sink.write(_result(frame), frame.image_bgr)
     assert read_video(path)[:2] == (3, (200, 100))
 
 
@@ -130,24 +144,27 @@ def test_wrong_video_name_and_folder_given_as_file(tmp_path):
 def test_image_folder_created_and_filled(tmp_path):
     sink = ImageFolderSink(tmp_path / "annotated")
     assert not (tmp_path / "annotated").exists()  # checked, not yet created
+    frame = dataclasses.replace(_frame(0), name="/somewhere/photo 1.jpg")  # as ImageSource names it
     with sink:
-        written = sink.write(_frame(0).image_bgr, "/somewhere/photo 1.jpg")
+        written = sink.write(_result(frame), _drawn(frame))
+        unnamed = sink.write(_result(_frame(3)), _drawn(_frame(3)))
     assert written == tmp_path / "annotated" / "photo 1_digits.png"
-    assert cv2.imread(str(written)).shape == (240, 320, 3)
+    assert np.array_equal(cv2.imread(str(written)), _drawn(frame))  # the annotated picture, lossless
+    assert unnamed == tmp_path / "annotated" / "frame_000003_digits.png"
     with ImageFolderSink(tmp_path / "one.jpg", single_image=True) as single:
-        assert single.write(_frame(1).image_bgr, "x.png") == tmp_path / "one.jpg"
+        assert single.write(_result(_frame(1)), _drawn(_frame(1))) == tmp_path / "one.jpg"
     assert cv2.imread(str(tmp_path / "one.jpg")).shape == (240, 320, 3)
     assert not list(tmp_path.glob("**/*.part"))
 
 
 def test_snapshot_png_and_json(tmp_path):
-    snapshots = SnapshotSink(tmp_path / "snaps").open()  # the default ./snapshots needs no mkdir
     frame = _frame(42)
-    detections = [Detection((5, 6, 7, 8), 4, 0.75, DIGIT)]
-    png = snapshots.write(frame.image_bgr, frame, detections)
+    result = _result(frame, [Detection((5, 6, 7, 8), 4, 0.75, DIGIT)])
+    with SnapshotSink(tmp_path / "snaps") as snapshots:  # the default ./snapshots needs no mkdir
+        png = snapshots.write(result, _drawn(frame))
     assert png == tmp_path / "snaps" / "snapshot_000042.png"
-    assert np.array_equal(cv2.imread(str(png)), frame.image_bgr)  # PNG: lossless
-    assert json.loads(png.with_suffix(".json").read_text()) == frame_record(frame, detections)
+    assert np.array_equal(cv2.imread(str(png)), _drawn(frame))  # PNG: lossless
+    assert json.loads(png.with_suffix(".json").read_text()) == result.to_json()
     assert sorted(p.name for p in (tmp_path / "snaps").iterdir()) == [
         "snapshot_000042.json", "snapshot_000042.png"]
 
@@ -155,6 +172,64 @@ def test_snapshot_png_and_json(tmp_path):
 def test_json_lines_valid_after_an_error_mid_run(tmp_path):
     path = tmp_path / "out.jsonl"
     with pytest.raises(RuntimeError), JsonLinesSink(path) as sink:
-        sink.write(_frame(0), [])
+        sink.write(_result(_frame(0)), _frame(0).image_bgr)
         raise RuntimeError("a bug downstream")
     assert read_json_lines(path) == [{"frame": 0, "time_s": 0.0, "detections": [], "numbers": []}]
+
+
+def _every_kind(folder):
+    """One sink of every kind, constructed (checked) but not entered, and how to read back what
+    it wrote: a list of (frame index, picture or record) per kind."""
+    def video_frames(path):
+        capture = cv2.VideoCapture(str(path))
+        frames = []
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                break
+            frames.append(image)
+        capture.release()
+        return frames
+
+    return {
+        "video": (VideoSink(folder / "out.avi", fps=10.0, size=(320, 240)),
+                  lambda: video_frames(folder / "out.avi")),
+        "json": (JsonLinesSink(folder / "out.jsonl"), lambda: read_json_lines(folder / "out.jsonl")),
+        "images": (ImageFolderSink(folder / "annotated"),
+                   lambda: [cv2.imread(str(p)) for p in sorted((folder / "annotated").glob("*.png"))]),
+        "snapshots": (SnapshotSink(folder / "snaps"),
+                      lambda: [json.loads(p.read_text()) for p in sorted((folder / "snaps").glob("*.json"))]),
+        "every 2nd snapshot": (EveryNthFrame(SnapshotSink(folder / "half"), 2),
+                               lambda: [json.loads(p.read_text()) for p in sorted((folder / "half").glob("*.json"))]),
+    }
+
+
+@pytest.mark.parametrize("kind", ["video", "json", "images", "snapshots", "every 2nd snapshot"])
+def test_every_sink_is_write_result_and_annotated_in_a_context_manager(tmp_path, kind):
+    """The loop's one interface: constructing touches nothing, `with` opens, write(result,
+    annotated_bgr) takes each frame, leaving closes; what comes back is what was written."""
+    sink, read_back = _every_kind(tmp_path)[kind]
+    assert list(tmp_path.iterdir()) == []  # checked, nothing created yet
+    frames = [dataclasses.replace(_frame(i), name=f"/in/photo_{i}.png") for i in range(4)]
+    results = [_result(f, [Detection((10 * i, 5, 8, 9), i, 0.4 + 0.1 * i, DIGIT)],
+                       [Number(str(i), (10 * i, 5, 8, 9), (0,))]) for i, f in enumerate(frames)]
+    with sink as entered:
+        assert entered is sink
+        for result in results:
+            sink.write(result, _drawn(result.frame))
+    written = read_back()
+    if kind == "json":
+        assert written == [r.to_json() for r in results]
+    elif kind == "snapshots":
+        assert written == [json.loads(json.dumps(r.to_json())) for r in results]
+    elif kind == "every 2nd snapshot":
+        assert [w["frame"] for w in written] == [0, 2]
+    elif kind == "images":  # the annotated pictures, not the frames, losslessly
+        assert len(written) == 4
+        assert all(np.array_equal(w, _drawn(f)) for w, f in zip(written, frames))
+    else:  # video: MJPG is lossy, so the annotated picture is the closer of the two
+        assert len(written) == 4
+        for image, frame in zip(written, frames):
+            to_drawn = np.abs(image.astype(int) - _drawn(frame)).mean()
+            to_frame = np.abs(image.astype(int) - frame.image_bgr).mean()
+            assert to_drawn < 10 < to_frame, (to_drawn, to_frame)

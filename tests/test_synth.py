@@ -1,4 +1,4 @@
-"""realtime.synth: generated frames must say the truth about their digits, every time."""
+"""tools.synth: generated frames must say the truth about their digits, every time."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from conftest import decode_frames
 
-from realtime import synth
+from tools import synth
 from realtime.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,21 +154,8 @@ def test_make_video_fails_loudly_when_it_cannot_write(mnist_test, tmp_path):
         synth.make_video(x_test, y_test, tmp_path / "no" / "such" / "folder.mp4", n_frames=2)
 
 
-def test_match_pairs_greedily_by_iou():
-    true_boxes = [(0, 0, 10, 10), (20, 0, 10, 10), (40, 0, 10, 10)]
-    found_boxes = [(21, 1, 10, 10),   # true 1, IoU ~0.68
-                   (100, 100, 5, 5),  # nothing
-                   (0, 0, 10, 10),    # true 0 exactly
-                   (2, 0, 10, 10),    # also true 0 but worse: left unmatched
-                   (45, 0, 10, 10)]   # true 2 at IoU 1/3: above 0.3, below 0.5
-    assert synth.match(true_boxes, found_boxes) == [(0, 2), (1, 0), (2, 4)]
-    assert synth.match(true_boxes, found_boxes, min_iou=0.5) == [(0, 2), (1, 0)]
-    assert synth.match([], found_boxes) == [] and synth.match(true_boxes, []) == []
-    assert synth.iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
-
-
 def test_command_line_help_answers_without_data():
-    done = subprocess.run([sys.executable, "-m", "realtime.synth", "--help"], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "tools.synth", "--help"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "make-demo" in done.stdout and "make-video" in done.stdout
 
@@ -191,7 +178,7 @@ def test_command_line_reports_missing_data_in_one_line(tmp_path, capsys):
 
 def test_shipped_demo_clip_matches_its_truth():
     if not DEMO_CLIP.exists():
-        pytest.fail(f"{DEMO_CLIP} is missing: run `python -m realtime.synth make-demo`")
+        pytest.fail(f"{DEMO_CLIP} is missing: run `python -m tools.synth make-demo`")
     fps, frames = synth.load_truth(DEMO_CLIP.with_suffix(".json"))
     capture = cv2.VideoCapture(str(DEMO_CLIP))
     try:

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 
 from conftest import scenes
-from realtime.synth import match
+from tools.scoring import match
 from realtime.track import LabelSmoother, box_iou
 from realtime.types import Detection
 

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from conftest import CLI_TIMEOUT_S, cli, decode_frames, messages, read_json_lines, write_video
 
-from realtime.synth import make_scene, match
+from tools.scoring import match
+from tools.synth import make_scene
 
 SCREEN_W, SCREEN_H = 1280, 800
 # Where the picture of digits is put on the virtual screen, and read back from.

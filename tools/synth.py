@@ -7,8 +7,8 @@ frames whose true digit boxes and labels are known. A scene is built in two step
 the camera over it. make_text_page draws handwriting-like words and no digits with the same
 paper and camera: a frame whose every detection is false.
 
-    python -m realtime.synth make-demo --data mnist.npz --out realtime/data/demo.mp4
-    python -m realtime.synth make-video --data mnist.npz --out clip.mp4 --tier hard
+    python -m tools.synth make-demo --data mnist.npz --out realtime/data/demo.mp4
+    python -m tools.synth make-video --data mnist.npz --out clip.mp4 --tier hard
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import cv2
 import numpy as np
 
 from realtime.errors import UserError, whole_number
-from realtime.track import box_iou, greedy_pairs
 
 TIERS = ("clean", "camera", "hard")
 
@@ -359,20 +358,6 @@ def make_text_page(rng: np.random.Generator, size: tuple[int, int] = (640, 480),
             x += alpha.shape[1] + text_height_px * rng.uniform(*TEXT_WORD_GAP)
         baseline += line_step
     return _shoot(reflectance, _draw_look(style, rng), rng)
-
-
-def match(true_boxes: Sequence[Sequence[int]], found_boxes: Sequence[Sequence[int]],
-          min_iou: float = 0.3) -> list[tuple[int, int]]:
-    """Greedy one-to-one matching by IoU: pairs (true_i, found_j), best IoU first, each box used
-    once, pairs below `min_iou` dropped. Boxes are (x, y, w, h); result sorted by true_i."""
-    if len(true_boxes) == 0 or len(found_boxes) == 0:
-        return []
-    return greedy_pairs(box_iou(true_boxes, found_boxes), min_iou)
-
-
-def iou(box_a: Sequence[int], box_b: Sequence[int]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes; 0.0 when either is empty."""
-    return float(box_iou([box_a], [box_b])[0, 0])
 
 
 def truth_to_json(scenes: Sequence[Scene], fps: float, **about) -> dict:
@@ -809,7 +794,7 @@ def _write_clip(args, **settings) -> None:
     scenes = make_video(mnist.x_test, mnist.y_test, out, seed=args.seed, **settings)
     truth_path = out.with_suffix(".json")
     about = {"seed": args.seed, "tier": settings["tier"], "size": list(settings["size"]),
-             "shake_px": settings["shake_px"], "made_by": "python -m realtime.synth"}
+             "shake_px": settings["shake_px"], "made_by": "python -m tools.synth"}
     truth_path.write_text(json.dumps(truth_to_json(scenes, settings["fps"], **about)) + "\n",
                           encoding="utf-8")
     capture = cv2.VideoCapture(str(out))
@@ -827,9 +812,9 @@ def _write_clip(args, **settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m realtime.synth make-demo|make-video ...`; returns the exit status."""
+    """`python -m tools.synth make-demo|make-video ...`; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m realtime.synth",
+        prog="python -m tools.synth",
         description="Make videos of MNIST test digits on generated paper, with their true "
                     "boxes and labels in a .json beside the .mp4.")
     commands = parser.add_subparsers(dest="command", required=True)
