@@ -1,20 +1,17 @@
 """Accuracy: finding and reading digits on generated scenes with known boxes and labels (per tier,
 per model, MNIST layout vs the original example's plain resize), what a page of handwritten text
-without digits gives (false digits), and the real desk photos.
+without digits gives (false digits). The real photos are in benchmarks.real_photos.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
-import cv2
 import numpy as np
 
+from realtime.detect import find_digits
 from tools import scoring, synth
-from realtime.detect import find_digits, reading_lines
 from realtime.normalize import deskew, naive_resize, normalize_regions
 
 # Fixed so every run scores the same scenes; tier k draws from default_rng([SCENE_SEED, k]), so a
@@ -26,8 +23,6 @@ SCENE_DIGITS = 10
 # scoring.match's own default of 0.3 is for tests that only ask "was it found at all").
 MATCH_MIN_IOU = 0.5
 NORMALIZATIONS = ("ours", "naive")
-# Real photos are also read scaled to this width: what a 640x480 webcam would see.
-PHOTO_WIDTH_PX = 640
 # Text pages (synth.make_text_page) have their own seed; tier k draws from
 # default_rng([TEXT_PAGE_SEED, k]) as the scenes do.
 TEXT_PAGE_SEED = 2025
@@ -200,86 +195,3 @@ def score_text_pages(tier: str, pages: list[np.ndarray], recognizers: dict,
                                     int(false.max(initial=0)),
                                     int((found >= settings.max_regions).sum())))
     return scores
-
-
-# ---------------------------------------------------------------------------------------------
-# Real photos (issue #8).
-
-@dataclass(frozen=True)
-class PhotoReading:
-    """What one model read on one photo at one size.
-
-    truth / read: digits in reading order, a space between lines; cer: Levenshtein distance
-    between the digit strings (spaces ignored) / true digits, None when the photo has no digits;
-    false_digits: for a photo without digits, how many were reported (all false).
-    """
-
-    file: str
-    size: tuple[int, int]
-    scaled: bool
-    model: str
-    truth: str
-    read: str
-    cer: float | None
-    false_digits: int | None
-
-    def to_json(self) -> dict:
-        return {"file": self.file, "size": list(self.size), "scaled": self.scaled,
-                "model": self.model, "truth": self.truth, "read": self.read,
-                "cer": None if self.cer is None else round(self.cer, 4),
-                "false_digits": self.false_digits}
-
-
-def read_photos(real_dir: Path, recognizers: dict) -> tuple[list[PhotoReading], list[str]]:
-    """Every labelled photo at full size and scaled to PHOTO_WIDTH_PX wide, by every model;
-    and the reasons for whatever had to be skipped."""
-    real_dir = Path(real_dir)
-    labels_path = real_dir / "labels.json"
-    if not labels_path.is_file():
-        return [], [f"real photos skipped: no labels.json in {real_dir}"]
-    labels = json.loads(labels_path.read_text(encoding="utf-8"))
-    readings, skipped = [], []
-    for file, about in labels.items():
-        image = cv2.imread(str(real_dir / file), cv2.IMREAD_COLOR)
-        if image is None:
-            skipped.append(f"{file} skipped: cannot read {real_dir / file}")
-            continue
-        truth = " ".join(about.get("lines", []))
-        versions = [(image, False)]
-        height, width = image.shape[:2]
-        if width != PHOTO_WIDTH_PX:
-            scale = PHOTO_WIDTH_PX / width
-            interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-            versions.append((cv2.resize(image, (PHOTO_WIDTH_PX, round(height * scale)),
-                                        interpolation=interpolation), True))
-        for version, scaled in versions:
-            for name, recognizer in recognizers.items():
-                read = text_in_lines(recognizer.recognize(version))
-                true_digits = truth.replace(" ", "")
-                read_digits = read.replace(" ", "")
-                cer = (levenshtein(read_digits, true_digits) / len(true_digits)
-                       if true_digits else None)
-                readings.append(PhotoReading(file, (version.shape[1], version.shape[0]), scaled,
-                                             name, truth, read, cer,
-                                             None if true_digits else len(read_digits)))
-    return readings, skipped
-
-
-def text_in_lines(detections) -> str:
-    """Labels of detections as text in reading order, lines as the pipeline groups them
-    (realtime.detect.reading_lines), a space where a line ends."""
-    boxes = np.array([detection.box for detection in detections], np.int64).reshape(-1, 4)
-    return " ".join("".join(str(detections[i].label) for i in line)
-                    for line in reading_lines(boxes))
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions each cost 1)."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (char_a != char_b)))
-        previous = current
-    return previous[-1]

@@ -425,17 +425,53 @@ def text_pages_text(text_pages: dict, text_scores: list) -> str:
     return "\n".join(lines)
 
 
-def photos_text(readings: list, skipped: list[str]) -> str:
-    lines = ["REAL PHOTOS (issue #8): text in reading order, a space between lines; CER = edit "
-             "distance / true digits (spaces ignored)."]
-    if readings:
-        body = [[r.file, f"{r.size[0]}x{r.size[1]}" + (" (scaled)" if r.scaled else ""), r.model,
-                 r.truth or "(none)", r.read or "(none)",
-                 _percent(r.cer) if r.cer is not None else "-",
-                 "-" if r.false_digits is None else str(r.false_digits)] for r in readings]
-        lines += ["", table(["photo", "size", "model", "truth", "read", "CER", "false digits"],
-                            body, left_columns=5)]
-    lines += [f"  {reason}" for reason in skipped]
+def real_photos_text(real: dict) -> str:
+    """Per image (one table per size) and in total: recall, precision, CER (digits read on the
+    negatives instead), ms per image, for every reader."""
+    from benchmarks.real_photos import MIN_FOUND_PER_IMAGE, SCALED_SIDE_PX, short_name
+
+    lines = [(f"REAL PHOTOS (issue 13): {real['folder']}, at full size and with the longer "
+              f"side at {SCALED_SIDE_PX} px. Digits read in reading order, lines concatenated, "
+              f"aligned with the true digits: recall = matched / true, precision = matched / "
+              f"read, CER = edit distance / true digits; on a negative (no digit) the cell "
+              f"shows the digits read, all false.")]
+    readers = list(dict.fromkeys(row["reader"] for row in real["images"]))
+    for size_name in dict.fromkeys(row["size_name"] for row in real["images"]):
+        by_image: dict[str, dict] = {}
+        for row in real["images"]:
+            if row["size_name"] == size_name:
+                by_image.setdefault(row["file"], {})[row["reader"]] = row
+        body = []
+        for file, rows in by_image.items():
+            first = next(iter(rows.values()))
+            cells = [short_name(file), f"{first['size'][0]}x{first['size'][1]}",
+                     str(first["true_digits"])]
+            for reader in readers:
+                row = rows.get(reader)
+                if row is None:
+                    cells += ["", "", "", ""]
+                elif "false_digits" in row:
+                    cells += [f"neg {row['false_digits']}", "", "", f"{row['ms']:.0f}"]
+                else:
+                    cells += [_percent(row["recall"]), _percent(row["precision"]),
+                              _number(row["cer"], 3), f"{row['ms']:.0f}"]
+            body.append(cells)
+        headers = ["image", "size", "true"]
+        for reader in readers:
+            headers += [f"{reader} rec", "prec", "CER", "ms"]
+        lines += ["", f"{size_name}:", table(headers, body, left_columns=2)]
+    body = [[row["reader"], row["size_name"], str(row["true_digits"]), _percent(row["recall"]),
+             _percent(row["precision"]), _percent(row["found"]), _number(row["cer"], 3),
+             f"{row['digits_on_negatives']} on {row['negatives']}",
+             f"{row['images_under_goal']}", f"{row['median_ms']:.0f}"]
+            for row in real["totals"]]
+    lines += ["", "totals (sums over the images):",
+              table(["reader", "size", "true", "recall", "precision", "found", "CER",
+                     "negatives", f"found<{MIN_FOUND_PER_IMAGE:.0%}", "median ms"], body,
+                    left_columns=2),
+              ("  found = matched + substituted (read there, perhaps the wrong label) / true: "
+               "detection recall without boxes.")]
+    lines += [f"  {note}" for note in real["skipped"]]
     return "\n".join(lines)
 
 
@@ -459,12 +495,14 @@ def targets_text(found: list[Target]) -> str:
 # ---------------------------------------------------------------------------------------------
 # The JSON file.
 
-def write_results(results: dict, out_dir: Path, quick: bool) -> list[Path]:
-    """latest.json plus a dated copy (quick.json only, for --quick); written whole or not at all."""
+def write_results(results: dict, out_dir: Path, quick: bool, real_only: bool = False) -> list[Path]:
+    """latest.json plus a dated copy (quick.json only, for --quick; real.json only, for
+    --real-only); written whole or not at all."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "").replace("+0000", "Z")
-    names = ["quick.json"] if quick else ["latest.json", f"bench-{stamp}.json"]
+    names = (["real.json"] if real_only else ["quick.json"] if quick
+             else ["latest.json", f"bench-{stamp}.json"])
     text = json.dumps(results, indent=1) + "\n"
     paths = []
     for name in names:

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import accuracy, profiling, report, speed
+from benchmarks import accuracy, profiling, real_photos, report, speed
 from realtime.errors import whole_number
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--real", default=str(DEFAULT_REAL_DIR),
                         help="folder of the real photos and labels.json "
                              "(default ../shared/data/real)")
+    parser.add_argument("--real-only", action="store_true",
+                        help="only the real photos (every model and RapidOCR, full size and "
+                             "640 px), in seconds: the check after a detection change; writes "
+                             "real.json, never latest.json")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="real photos without the RapidOCR reference row")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI process rows")
     parser.add_argument("--out", default=str(report.RESULTS_DIR),
                         help="folder for the JSON results (default benchmarks/results)")
@@ -110,6 +116,8 @@ def run(args, argv: list[str]) -> int:
     backend_models = (_names(args.backend_models) if args.backend_models is not None
                       else default_backend_models())
     model_dirs = {name: resolve_model_dir(name) for name in models}  # fail before any work
+    if args.real_only:
+        return _run_real_only(args, argv, models, model_dirs, started)
     for name in backend_models:
         resolve_model_dir(name)
     mnist = load_mnist(args.data or os.environ.get("MNIST_NPZ") or DEFAULT_MNIST)
@@ -132,10 +140,7 @@ def run(args, argv: list[str]) -> int:
         cli_rows, cases, cold_cases, cases_skipped)
     scores = _accuracy(results, mnist, recognizers, sizes["scenes"])
     text_scores = _text_pages(results, recognizers, sizes["text_pages"])
-    readings, skipped = accuracy.read_photos(Path(args.real), recognizers)
-    results["real_photos"] = {"folder": str(Path(args.real).resolve()),
-                              "readings": [reading.to_json() for reading in readings],
-                              "skipped": skipped}
+    _real_photos(results, Path(args.real), recognizers, args.quick, args.no_reference)
     found_targets = report.targets({row.key: row for row in rows}, scores, text_scores)
     results["targets"] = [target.to_json() for target in found_targets]
     results["run_seconds"] = round(time.perf_counter() - started, 1)
@@ -145,7 +150,7 @@ def run(args, argv: list[str]) -> int:
                 report.backends_text(results["backends"], backend_rows, cold_rows),
                 report.accuracy_text(results["accuracy"], scores),
                 report.text_pages_text(results["text_pages"], text_scores),
-                report.photos_text(readings, skipped),
+                report.real_photos_text(results["real_photos"]),
                 report.profile_text(results["profile"], profile_lines),
                 report.targets_text(found_targets)]
     print("\n\n".join(section for section in sections if section))
@@ -278,3 +283,51 @@ def _text_pages(results: dict, recognizers: dict, pages_per_tier: int) -> list:
                              "size": list(accuracy.SCENE_SIZE),
                              "scores": [score.to_json() for score in scores]}
     return scores
+
+
+def _run_real_only(args, argv: list[str], models: list[str], model_dirs: dict,
+                   started: float) -> int:
+    """`--real-only`: the real photos section alone, printed and written to real.json."""
+    from realtime.pipeline import Recognizer
+
+    results = {"schema": 1, "date": report.now_utc().isoformat(), "quick": False,
+               "real_only": True, "command": " ".join(["python -m benchmarks", *argv]),
+               "machine": report.machine(), "versions": report.versions(),
+               "git": report.git_state(), "settings": {"models": models}}
+    recognizers = {name: Recognizer(str(model_dirs[name])) for name in models}
+    _real_photos(results, Path(args.real), recognizers, False, args.no_reference)
+    results["run_seconds"] = round(time.perf_counter() - started, 1)
+    results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    print(report.header_text(results) + "\n\n" + report.real_photos_text(results["real_photos"]))
+    paths = report.write_results(results, Path(args.out), quick=False, real_only=True)
+    print(f"\nbenchmarks: {results['run_seconds']:.0f} s; wrote "
+          f"{', '.join(str(path) for path in paths)}")
+    return 0
+
+
+def _real_photos(results: dict, real_dir: Path, recognizers: dict, quick: bool,
+                 no_reference: bool) -> None:
+    """Every real image by every model (and RapidOCR, the reference) at full size and 640 px;
+    fills results["real_photos"]. --quick reads them at 640 px only, without the reference (each
+    RapidOCR call costs most of a second)."""
+    from tqdm import tqdm
+
+    notes = []
+    reference = None
+    if quick or no_reference:
+        notes.append("RapidOCR row skipped: " + ("--quick" if quick else "--no-reference"))
+    else:
+        reference, why_not = real_photos.rapidocr_reader()
+        notes += [why_not] if why_not else []
+    sizes = ("640",) if quick else real_photos.SIZES
+    labels, _ = real_photos.load_labels(real_dir)
+    with tqdm(total=len(labels) * len(sizes), desc="real photos", unit="image",
+              file=sys.stderr, leave=False) as bar:
+        scores, skipped = real_photos.read_photos(real_dir, recognizers, reference, sizes,
+                                                  progress=bar)
+    results["real_photos"] = {
+        "folder": str(real_dir.resolve()), "sizes": list(sizes),
+        "scaled_side_px": real_photos.SCALED_SIDE_PX,
+        "images": [score.to_json() for score in scores],
+        "totals": [total.to_json() for total in real_photos.totals(scores)] if scores else [],
+        "skipped": skipped + notes}

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.accuracy import levenshtein
+from benchmarks.real_photos import levenshtein
 from conftest import detection_figures, scenes
 from realtime.detect import find_digits
 from realtime.normalize import naive_resize, normalize_regions
