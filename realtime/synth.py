@@ -390,7 +390,8 @@ class _Look:
     the dimmest spot; light_angle_rad, vignette_weight: shape of that falloff; shadow_*: a soft
     band (depth as a fraction of light, offset and width in frame fractions); channel_gain_bgr:
     colour cast; noise_sigma in levels; blur_ksize 0 = none; jpeg_quality 0 = none;
-    shadow_edge: the shadow is a half-plane whose soft edge is shadow_width wide, not a band.
+    shadow_edge: the shadow is a half-plane (edge softness SHADOW_EDGE_SOFTNESS x
+    shadow_width), not a band.
     """
 
     paper_level: float
@@ -645,9 +646,12 @@ def _make_page(digits_28, labels, rng, style: TierStyle, size, n_digits, indices
 
     shrink = 1.0
     while True:
-        patches = [_ink_patch(digits_28[i], h * shrink, rot, stroke,
-                              None if stroke_fraction is None else stroke_fraction * h * shrink)
-                   for i, h, rot, stroke in zip(indices, heights_px, rotations_deg, stroke_changes)]
+        # Wild pages shrink harder (columns, boxes, tilted rows): no digit below the floor.
+        shrunk_px = (heights_px * shrink if wild is None
+                     else np.maximum(heights_px * shrink, MIN_DIGIT_HEIGHT_PX))
+        patches = [_ink_patch(digits_28[i], h, rot, stroke,
+                              None if stroke_fraction is None else stroke_fraction * h)
+                   for i, h, rot, stroke in zip(indices, shrunk_px, rotations_deg, stroke_changes)]
         sizes = [p.box[2:] for p in patches]
         cells: list[tuple[int, int, int, int]] = []
         if layout == "rows":
@@ -866,7 +870,8 @@ def _restroke(up: np.ndarray, stroke_width_px: float) -> np.ndarray:
     if change > 0:
         return cv2.dilate(np.pad(up, radius), kernel)
     thinner = cv2.erode(up, kernel)
-    return thinner if (thinner >= 128).sum() >= 0.3 * (up >= 128).sum() else up
+    kept = (thinner >= 128).sum()
+    return thinner if kept and kept >= 0.3 * (up >= 128).sum() else up
 
 
 def _layout(box_sizes: Sequence[tuple[int, int]], content: tuple[float, float, float, float],
@@ -1171,6 +1176,9 @@ _SHADOW_WIDTH = (0.05, 0.14)
 # (phones and webcams denoise beyond it).
 MAX_DIM_GAIN = 1.8
 MIN_LIT_SHARE = 0.45
+# Wild shadows cross the frame within this (frame fraction) of its centre, not in a corner.
+WILD_SHADOW_OFFSET = 0.15
+SHADOW_EDGE_SOFTNESS = 0.25
 
 
 def _draw_look(style: TierStyle, rng: np.random.Generator) -> _Look:
@@ -1199,7 +1207,10 @@ def _draw_look(style: TierStyle, rng: np.random.Generator) -> _Look:
         noise_sigma *= min(MAX_DIM_GAIN, max(1.0, _NOMINAL_PAPER_LEVEL / look.paper_level))
     # However strong the gradient, the dimmest paper keeps MIN_LIT_SHARE of the brightest.
     light_span = min(look.light_span, (1.0 - MIN_LIT_SHARE) * look.paper_level)
-    return replace(look, shadow_edge=edge, noise_sigma=noise_sigma, light_span=light_span)
+    # The shadow falls across the middle of the frame, where the writing is.
+    offset = rng.uniform(-1, 1) * WILD_SHADOW_OFFSET
+    return replace(look, shadow_edge=edge, noise_sigma=noise_sigma, light_span=light_span,
+                   shadow_offset=offset)
 
 
 def _light_map(width: int, height: int, look: _Look, level_shift: float,
@@ -1217,8 +1228,9 @@ def _light_map(width: int, height: int, look: _Look, level_shift: float,
     across = (math.cos(look.shadow_angle_rad) * u + math.sin(look.shadow_angle_rad) * v
               - (look.shadow_offset + shadow_shift))
     if look.shadow_edge:
-        # A half-plane in shade, its edge softened over about shadow_width.
-        shade = 1.0 / (1.0 + np.exp(-across / look.shadow_width))
+        # A half-plane in shade: the band's width is its size, a quarter of it the edge's
+        # softness (a hand a few centimetres above the sheet under a desk lamp).
+        shade = 1.0 / (1.0 + np.exp(-across / (SHADOW_EDGE_SOFTNESS * look.shadow_width)))
     else:
         shade = np.exp(-0.5 * (across / look.shadow_width) ** 2)
     light = light * (1.0 - look.shadow_depth * shade)
