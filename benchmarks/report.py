@@ -409,11 +409,12 @@ def conditions_text(conditions: dict, scores: list) -> str:
     """One row per one-factor condition (synth.CONDITIONS), the models side by side."""
     if not scores:
         return ""
-    lines = [f"CONDITIONS: one hard factor each on a camera-tier scene (synth.CONDITIONS), "
-             f"{conditions['scenes_per_condition']} scenes each (seed {conditions['seed']}, "
-             f"{conditions['digits_per_scene']} digits, {conditions['size'][0]}x"
-             f"{conditions['size'][1]}); Recognizer.recognize; recall / precision / end-to-end.",
-             ""]
+    heading = (f"CONDITIONS: one hard factor each on a camera-tier scene (synth.CONDITIONS), "
+               f"{conditions['scenes_per_condition']} scenes each (seed {conditions['seed']}, "
+               f"{conditions['digits_per_scene']} digits, {conditions['size'][0]}x"
+               f"{conditions['size'][1]}); Recognizer.recognize; recall / precision / "
+               f"end-to-end.")
+    lines = [heading, ""]
     by_key = {(score.tier, score.model): score for score in scores}
     models = list(dict.fromkeys(score.model for score in scores))
     names = list(dict.fromkeys(score.tier for score in scores))

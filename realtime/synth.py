@@ -449,7 +449,8 @@ def make_scene(digits_28: np.ndarray, labels: np.ndarray, rng: np.random.Generat
 
 
 def make_video(digits_28: np.ndarray, labels: np.ndarray, path: str | Path, *,
-               tier: str | None = None, condition: str | None = None, n_frames: int = 60, fps: float = 15,
+               tier: str | None = None, condition: str | None = None, n_frames: int = 60,
+               fps: float = 15,
                size: tuple[int, int] = (640, 480), n_digits: int = 10, seed: int = 0,
                shake_px: int = 3, sheet: bool | None = None,
                indices: np.ndarray | None = None) -> list[Scene]:

@@ -291,8 +291,10 @@ def _ring(gray, box, gap=1, width=3):
     """Pixels in strips `width` wide, `gap` pixels outside the box on each side."""
     x, y, w, h = box
     a, b = gap, gap + width
-    return np.concatenate([gray[y - b:y - a, x:x + w].ravel(), gray[y + h + a:y + h + b, x:x + w].ravel(),
-                           gray[y:y + h, x - b:x - a].ravel(), gray[y:y + h, x + w + a:x + w + b].ravel()])
+    return np.concatenate([gray[y - b:y - a, x:x + w].ravel(),
+                           gray[y + h + a:y + h + b, x:x + w].ravel(),
+                           gray[y:y + h, x - b:x - a].ravel(),
+                           gray[y:y + h, x + w + a:x + w + b].ravel()])
 
 
 @pytest.mark.parametrize("kind, name", ALL_STYLES)
@@ -300,7 +302,7 @@ def test_every_style_is_reproducible_and_draws_the_digits_it_names(mnist_test, k
     first, again, other = (_scene(mnist_test, kind, name, seed) for seed in (11, 11, 12))
     assert np.array_equal(first.image_bgr, again.image_bgr) and first.digits == again.digits
     assert not np.array_equal(first.image_bgr, other.image_bgr)
-    x_test, y_test = mnist_test
+    y_test = mnist_test[1]
     assert len(first.digits) == 10 and first.image_bgr.shape == (480, 640, 3)
     assert all(d.label == y_test[d.mnist_index] for d in first.digits)
 
@@ -364,7 +366,9 @@ def test_shadow_condition_darkens_a_large_part_of_the_paper(mnist_test):
         plain = cv2.medianBlur(_gray(_scene(mnist_test, "tier", "camera", seed, sheet=False))
                                .astype(np.uint8), 31)
         # Brightest over darkest paper: 1.2-1.7 for the camera tier's light and shade.
-        ratio = lambda image: np.percentile(image, 99) / np.percentile(image, 1)  # noqa: E731
+        def ratio(image):
+            return np.percentile(image, 99) / np.percentile(image, 1)
+
         assert ratio(shaded) > 1.8 and ratio(plain) < 1.7, (seed, ratio(shaded), ratio(plain))
 
 
