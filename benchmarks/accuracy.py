@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from realtime.detect import find_digits
-from tools import scoring, synth
 from realtime.normalize import deskew, naive_resize, normalize_regions
+from tools import scoring, synth
 
 # Fixed so every run scores the same scenes; tier k draws from default_rng([SCENE_SEED, k]), so a
 # tier's scenes do not change when another tier's count does.
@@ -23,6 +23,9 @@ SCENE_DIGITS = 10
 # scoring.match's own default of 0.3 is for tests that only ask "was it found at all").
 MATCH_MIN_IOU = 0.5
 NORMALIZATIONS = ("ours", "naive")
+# The one-factor conditions (synth.CONDITIONS): condition k draws from
+# default_rng([CONDITION_SEED, k]).
+CONDITION_SEED = 2026
 # Text pages (synth.make_text_page) have their own seed; tier k draws from
 # default_rng([TEXT_PAGE_SEED, k]) as the scenes do.
 TEXT_PAGE_SEED = 2025
@@ -30,7 +33,7 @@ TEXT_PAGE_SEED = 2025
 
 @dataclass(frozen=True)
 class Score:
-    """Counts for one tier, model and normalization over all its scenes.
+    """Counts for one tier (or condition), model and normalization over all its scenes.
 
     true_digits: drawn; found: detections; matched: found boxes paired with a true one at
     IoU >= MATCH_MIN_IOU; correct: matched with the right label.
@@ -74,6 +77,14 @@ def make_scenes(x_test: np.ndarray, y_test: np.ndarray, tier: str, count: int) -
     """`count` synth.Scenes of one tier, the same every run (MNIST *test* digits only)."""
     rng = np.random.default_rng([SCENE_SEED, synth.TIERS.index(tier)])
     return [synth.make_scene(x_test, y_test, rng, tier=tier, size=SCENE_SIZE,
+                             n_digits=SCENE_DIGITS) for _ in range(count)]
+
+
+def make_condition_scenes(x_test: np.ndarray, y_test: np.ndarray, condition: str,
+                          count: int) -> list:
+    """`count` synth.Scenes of one condition (one hard factor each), the same every run."""
+    rng = np.random.default_rng([CONDITION_SEED, synth.CONDITIONS.index(condition)])
+    return [synth.make_scene(x_test, y_test, rng, condition=condition, size=SCENE_SIZE,
                              n_digits=SCENE_DIGITS) for _ in range(count)]
 
 
@@ -195,3 +206,6 @@ def score_text_pages(tier: str, pages: list[np.ndarray], recognizers: dict,
                                     int(false.max(initial=0)),
                                     int((found >= settings.max_regions).sum())))
     return scores
+# The one-factor conditions (synth.CONDITIONS): condition k draws from
+# default_rng([CONDITION_SEED, k]).
+CONDITION_SEED = 2026

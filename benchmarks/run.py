@@ -20,11 +20,13 @@ DEFAULT_REAL_DIR = REPO.parent / "shared" / "data" / "real"
 # machine; the Keras row gets 10 frames a run (100 calls of 30-50 ms, ~5 s) instead of 300.
 # Cold starts run `repeats` times per model and backend. 20 text pages a tier put each model's
 # false digits per page within about +-2 of the mean at the ~50 detections a page gives today.
+# 50 scenes (500 digits) a condition give its recall within about +-2% at the 90% seen today.
 FULL = dict(frames=300, repeats=3, keras_frames=10, scenes=100, profile_frames=100,
-            text_pages=20)
+            text_pages=20, condition_scenes=50)
 # --quick: enough to run every code path once (the smoke test), in seconds. Its cold starts are
 # only the first backend model's (each TensorFlow one costs seconds).
-QUICK = dict(frames=8, repeats=1, keras_frames=2, scenes=2, profile_frames=4, text_pages=1)
+QUICK = dict(frames=8, repeats=1, keras_frames=2, scenes=2, profile_frames=4, text_pages=1,
+             condition_scenes=1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                              f"(default {FULL['keras_frames']})")
     parser.add_argument("--scenes", type=whole_number(1),
                         help=f"generated scenes per tier (default {FULL['scenes']})")
+    parser.add_argument("--condition-scenes", type=whole_number(0),
+                        help=f"generated scenes per one-factor condition (bright_desk, shadow, "
+                             f"... chalkboard), 0 = none (default {FULL['condition_scenes']})")
     parser.add_argument("--text-pages", type=whole_number(0),
                         help=f"generated text pages (no digits) per tier, 0 = none "
                              f"(default {FULL['text_pages']})")
@@ -139,6 +144,7 @@ def run(args, argv: list[str]) -> int:
         results, mnist, models[0], model_dirs[models[0]], recognizers[models[0]], sizes,
         cli_rows, cases, cold_cases, cases_skipped)
     scores = _accuracy(results, mnist, recognizers, sizes["scenes"])
+    condition_scores = _conditions(results, mnist, recognizers, sizes["condition_scenes"])
     text_scores = _text_pages(results, recognizers, sizes["text_pages"])
     _real_photos(results, Path(args.real), recognizers, args.quick, args.no_reference)
     found_targets = report.targets({row.key: row for row in rows}, scores, text_scores)
@@ -149,6 +155,7 @@ def run(args, argv: list[str]) -> int:
     sections = [report.header_text(results), report.speed_text(results["speed"], rows),
                 report.backends_text(results["backends"], backend_rows, cold_rows),
                 report.accuracy_text(results["accuracy"], scores),
+                report.conditions_text(results["conditions"], condition_scores),
                 report.text_pages_text(results["text_pages"], text_scores),
                 report.real_photos_text(results["real_photos"]),
                 report.profile_text(results["profile"], profile_lines),
@@ -262,6 +269,31 @@ def _accuracy(results: dict, mnist, recognizers: dict, scenes_per_tier: int) -> 
                            "digits_per_scene": accuracy.SCENE_DIGITS,
                            "size": list(accuracy.SCENE_SIZE), "min_iou": accuracy.MATCH_MIN_IOU,
                            "scores": [score.to_json() for score in scores]}
+    return scores
+
+
+def _conditions(results: dict, mnist, recognizers: dict, scenes_per_condition: int) -> list:
+    """Scores of every one-factor condition and model; fills results["conditions"]."""
+    from tqdm import tqdm
+
+    from tools.synth import CONDITIONS
+
+    scores = []
+    if scenes_per_condition:
+        with tqdm(total=len(CONDITIONS) * scenes_per_condition, desc="conditions",
+                  unit="scene", file=sys.stderr, leave=False) as bar:
+            for condition in CONDITIONS:
+                scenes = accuracy.make_condition_scenes(mnist.x_test, mnist.y_test, condition,
+                                                        scenes_per_condition)
+                scores += [score for score in accuracy.score_tier(condition, scenes, recognizers,
+                                                                  progress=bar)
+                           if score.normalization == "ours"]
+    results["conditions"] = {"seed": accuracy.CONDITION_SEED,
+                             "scenes_per_condition": scenes_per_condition,
+                             "digits_per_scene": accuracy.SCENE_DIGITS,
+                             "size": list(accuracy.SCENE_SIZE),
+                             "min_iou": accuracy.MATCH_MIN_IOU,
+                             "scores": [score.to_json() for score in scores]}
     return scores
 
 

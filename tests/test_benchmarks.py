@@ -13,10 +13,11 @@ import pytest
 
 from benchmarks import accuracy, real_photos, run, speed
 from realtime.types import Detection
+from tools import synth
 
 REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
 
-TIERS = ("clean", "camera", "hard")
+TIERS = synth.TIERS
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,8 @@ def test_quick_run_scores_every_tier_and_normalization(quick_results):
         assert score["true_digits"] == 2 * accuracy.SCENE_DIGITS
         for name in ("recall", "precision", "accuracy_found", "end_to_end"):
             assert 0.0 <= score[name] <= 1.0, score
-    assert len(quick_results["targets"]) == 9
+    # End-to-end and precision for each of the four tiers, and the text-page figure.
+    assert len(quick_results["targets"]) == 9 + 2
     assert all(target["passed"] in (True, False, None) for target in quick_results["targets"])
     report_only = [target for target in quick_results["targets"] if target["report_only"]]
     assert [target["name"] for target in report_only] == [
@@ -98,6 +100,23 @@ def test_quick_run_times_both_backends_in_process_and_cold(quick_results):
     assert ratios["softmax"]["peak_rss_mb"] < 1 and ratios["softmax"]["cold_start_s"] < 1
     assert ratios["cnn"]["mean_ms"] > 0 and ratios["cnn"]["cold_start_s"] is None
     assert all(value < 1e-4 for value in backends["max_probability_difference"].values())
+
+
+def test_quick_run_scores_every_condition(quick_results):
+    conditions = quick_results["conditions"]
+    assert conditions["scenes_per_condition"] == 1
+    assert [s["tier"] for s in conditions["scores"]] == list(synth.CONDITIONS)
+    for score in conditions["scores"]:
+        assert score["model"] == "softmax" and score["normalization"] == "ours"
+        assert score["true_digits"] == accuracy.SCENE_DIGITS
+        assert 0 <= score["correct"] <= score["matched"] <= min(score["found"], 10), score
+
+
+def test_condition_scenes_are_the_same_every_run(mnist_test):
+    x_test, y_test = mnist_test
+    first, again = (accuracy.make_condition_scenes(x_test, y_test, "boxes", 2) for _ in range(2))
+    assert all(np.array_equal(a.image_bgr, b.image_bgr) and a.digits == b.digits
+               for a, b in zip(first, again))
 
 
 def test_quick_run_counts_false_digits_on_text_pages(quick_results):
