@@ -31,7 +31,7 @@ const KEEP_RECORDS = 60;
 const state = window.realtimeDigits = {
   connected: false, server: null, mode: "camera", paused: false, mirror: false,
   thresholdView: false, minConfidence: 0.5, cameraError: null, cameraSize: null,
-  captureClock: null, sent: 0, results: 0, errors: [], last: null, size: null,
+  captureClock: null, inkMaskShown: false, sent: 0, results: 0, errors: [], last: null, size: null,
   history: [], latenciesMs: [], resultTimesMs: [], snapshots: 0,
 };
 
@@ -176,7 +176,8 @@ function redraw() {
   if (!state.last) return;
   const [width, height] = state.size;
   if (view.width !== width || view.height !== height) { view.width = width; view.height = height; }
-  if (state.thresholdView && shownMask) {
+  state.inkMaskShown = Boolean(state.thresholdView && shownMask);
+  if (state.inkMaskShown) {
     viewContext.drawImage(shownMask, 0, 0, width, height);  // the window's threshold view: the mask alone
     return;
   }
@@ -244,6 +245,7 @@ async function onResult(message) {
     try { await mask.decode(); shownMask = mask; } catch { shownMask = null; }
   }
   state.last = message.record;
+  state.lastKind = frame ? frame.kind : null;  // "camera" or "image": what the shown result read
   state.size = message.size;
   state.results += 1;
   state.history.push(message.record);
