@@ -320,7 +320,7 @@ def test_snapshot_downloads_the_annotated_png_and_its_json(browser, downloads):
         time.sleep(0.5)  # the download is renamed into place once written
         png = cv2.imread(str(downloads / f"{stem}.png"))
         assert png is not None and png.shape == (480, 640, 3)
-        x, y, w, h = record["detections"][0]["box"]
+        x, y, _, h = record["detections"][0]["box"]
         assert all(abs(int(a) - b) <= 12 for a, b in zip(png[y + h // 2, x][::-1], (40, 200, 40)))
         assert json.loads((downloads / f"{stem}.json").read_text()) == record
     finally:
