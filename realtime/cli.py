@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Box and label handwritten digits live from a camera, a video, images or the screen.",
         epilog="Keys in the window: q/Esc quit, s snapshot, space pause, t threshold view, m mirror. "
                "Exit status: 0 done, 2 bad input, 3 source ended early (truncated video, lost "
-               "camera), 130 interrupted.")
+               "camera), 130 interrupted. `realtime-digits serve` serves the same as a web page "
+               "(see serve --help; a file named serve is read as ./serve).")
     parser.add_argument("source", nargs="?", default="0", metavar="SOURCE",
                         help="camera index (default 0), video file, image, folder, glob, 'demo', "
                              "'screen', 'screen:MONITOR' or 'screen:LEFT,TOP,WIDTH,HEIGHT'")
@@ -78,6 +79,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-frames", metavar="N", type=int, default=None,
                         help="stop after N frames")
     return parser
+
+
+def build_serve_parser() -> argparse.ArgumentParser:
+    """`realtime-digits serve`: options of the web page's server (realtime/serve.py)."""
+    from realtime.errors import whole_number
+
+    parser = _OneLineParser(
+        prog="realtime-digits serve",
+        description="Serve a web page that reads digits from the browser's camera (or a dropped "
+                    "image) with the same boxes, labels and numbers as the window.",
+        epilog="Page keys as in the window: space pause, m mirror, t threshold view, s snapshot. "
+               "Ctrl-C stops the server. Exit status: 0 stopped, 2 bad input (busy port, bad model).")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only; "
+                             "browsers give the camera only to https or localhost pages)")
+    parser.add_argument("--port", type=whole_number(0), default=8000,
+                        help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--model", default=None, metavar="DIR",
+                        help="SavedModel folder or a name under models/ (default: softmax)")
+    parser.add_argument("--backend", default="tensorflow", metavar="{tensorflow,litert}",
+                        help="TensorFlow (default) or LiteRT (pip install -e .[lite])")
+    parser.add_argument("--min-confidence", metavar="P", type=float, default=0.5,
+                        help="the page's starting min confidence: below it a digit shows '?' (default 0.5)")
+    parser.add_argument("--smooth", metavar="N", type=int, default=DEFAULT_LIVE_SMOOTH,
+                        help=f"steady labels over each digit's last N frames (default {DEFAULT_LIVE_SMOOTH}; 0: off)")
+    parser.add_argument("--certfile", metavar="PEM", help="serve https with this certificate (with --keyfile)")
+    parser.add_argument("--keyfile", metavar="PEM", help="the certificate's private key")
+    return parser
+
+
+def serve_main(argv: list[str]) -> int:
+    """`realtime-digits serve ...`: every check and the port before the model loads."""
+    args = build_serve_parser().parse_args(argv)
+    from realtime.serve import serve
+
+    try:
+        return serve(args)
+    except UserError as error:
+        print(f"realtime-digits: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("realtime-digits: interrupted before the server started", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def settings_from(args):
@@ -187,6 +231,9 @@ class Interrupts:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        return serve_main(argv[1:])
     args = build_parser().parse_args(argv)
     interrupts = Interrupts()
     with interrupts.installed():
