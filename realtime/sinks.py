@@ -136,7 +136,7 @@ class StreamingVideoWriter:
         width, height = size[0] + self._pad[0], size[1] + self._pad[1]
         try:
             self._container = av.open(str(path), "w", format=container_format, options=options)
-        except (av.FFmpegError, OSError) as error:
+        except (av.error.FFmpegError, OSError) as error:
             raise UserError(f"cannot open a video writer for {path}: {error}") from None
         try:
             stream = self._container.add_stream(
@@ -146,7 +146,7 @@ class StreamingVideoWriter:
             if self.codec != "libx264":
                 stream.codec_context.bit_rate = int(fps * width * height)  # OpenCV's mp4v rate
             self._container.start_encoding()  # opens the encoder: a codec problem shows now
-        except (av.FFmpegError, ValueError) as error:
+        except (av.error.FFmpegError, ValueError) as error:
             self._container.close()
             raise UserError(f"cannot open a video writer for {path} ({size[0]}x{size[1]}, "
                             f"{self.codec}): {error}; try an .avi name") from None

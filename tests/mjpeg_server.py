@@ -29,28 +29,43 @@ def free_port() -> int:
 
 
 class MjpegServer:
-    """frames_bgr served at `fps`; stall_at: after this many frames sent, nothing for stall_s
-    seconds; drop_at: after this many frames sent, the server goes away. A context manager."""
+    """frames_bgr served at `fps` (looped) on 127.0.0.1. A context manager.
 
-    def __init__(self, frames_bgr: list[np.ndarray], fps: float = 15.0, *, loop: bool = True,
-                 stall_at: int | None = None, stall_s: float = 0.0, drop_at: int | None = None):
+    events: (after this many frames sent in all, what, seconds), in order:
+    - "stall": nothing is sent for `seconds` (connections stay open, as on a weak Wi-Fi);
+    - "drop": every connection is closed and the port stops listening for `seconds`, then the
+      server listens on the same port again (a phone app restarted);
+    - "end": the server goes away for good.
+    """
+
+    def __init__(self, frames_bgr: list[np.ndarray], fps: float = 15.0,
+                 events: list[tuple[int, str, float]] = ()):
         self.jpegs = [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1].tobytes()
                       for f in frames_bgr]
         self.fps = fps
-        self.loop = loop
-        self.stall_at, self.stall_s, self.drop_at = stall_at, stall_s, drop_at
+        self.events = sorted(events)
+        assert all(kind in ("stall", "drop", "end") for _, kind, _ in self.events)
         self.sent = 0  # frames sent over every connection
         self.connections = 0  # /video requests served
-        self.dropped = threading.Event()
+        self.ended = threading.Event()
+        self.port: int | None = None
         self._lock = threading.Lock()
-        self._stalled_until = 0.0
+        self._held_until = 0.0  # no frame is sent before this (monotonic s)
+        self._generation = 0  # bumped by a drop: streams of an older one end
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     def url(self, path: str = "/video") -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+        return f"http://127.0.0.1:{self.port}{path}"
 
     def __enter__(self):
+        self._listen()
+        return self
+
+    def __exit__(self, *exc):
+        self.end()
+        return False
+
+    def _listen(self) -> None:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,51 +85,60 @@ class MjpegServer:
                 else:
                     self.send_error(404)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mjpeg-server",
-                                        daemon=True)
-        self._thread.start()
-        return self
+        http_server = ThreadingHTTPServer(("127.0.0.1", self.port or 0), Handler)
+        http_server.daemon_threads = True
+        self.port = http_server.server_address[1]
+        self._server = http_server
+        threading.Thread(target=http_server.serve_forever, name="mjpeg-server", daemon=True).start()
 
-    def __exit__(self, *exc):
-        self.drop()
-        return False
-
-    def drop(self) -> None:
-        """Go away: stop listening (new connections are refused) and end every stream."""
-        self.dropped.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def _next_frame(self) -> bytes | None:
-        """The frame to send now (waiting out a stall), or None when the stream is over."""
+    def _stop_listening(self) -> None:
         with self._lock:
-            if self.drop_at is not None and self.sent >= self.drop_at:
-                threading.Thread(target=self.drop, daemon=True).start()  # not from a handler
+            http_server, self._server = self._server, None
+            self._generation += 1
+        if http_server is not None:
+            http_server.shutdown()
+            http_server.server_close()
+
+    def end(self) -> None:
+        """Go away for good: new connections are refused and every stream ends."""
+        self.ended.set()
+        self._stop_listening()
+
+    def _drop(self, seconds: float) -> None:
+        self._stop_listening()
+        time.sleep(seconds)
+        if not self.ended.is_set():
+            self._listen()
+
+    def _next_frame(self, generation: int) -> bytes | None:
+        """The frame to send now (waiting out a stall), or None when this stream is over."""
+        with self._lock:
+            while self.events and self.sent >= self.events[0][0]:
+                _, kind, seconds = self.events.pop(0)
+                if kind == "stall":
+                    self._held_until = time.monotonic() + seconds
+                else:  # not from this handler's thread: shutdown() waits for serve_forever
+                    action = self.end if kind == "end" else lambda s=seconds: self._drop(s)
+                    threading.Thread(target=action, daemon=True).start()
+                    self._generation += 1
+            if self._generation != generation or self.ended.is_set():
                 return None
-            if not self.loop and self.sent >= len(self.jpegs):
-                return None
-            if self.stall_at is not None and self.sent == self.stall_at:
-                self._stalled_until = time.monotonic() + self.stall_s
-                self.stall_at = None
             jpeg = self.jpegs[self.sent % len(self.jpegs)]
             self.sent += 1
-        while time.monotonic() < self._stalled_until and not self.dropped.is_set():
+        while time.monotonic() < self._held_until and self._generation == generation:
             time.sleep(0.02)
-        return None if self.dropped.is_set() else jpeg
+        return jpeg if self._generation == generation else None
 
     def _serve_stream(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
             self.connections += 1
+            generation = self._generation
         handler.send_response(200)
         handler.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
         handler.send_header("Cache-Control", "no-cache")
         handler.end_headers()
         try:
-            while (jpeg := self._next_frame()) is not None:
+            while (jpeg := self._next_frame(generation)) is not None:
                 handler.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                                     f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
                 handler.wfile.flush()
