@@ -43,8 +43,9 @@ VIDEO_SUFFIXES_OUT = (*STREAMING_CONTAINERS, *OPENCV_FOURCC)
 # 39.4 dB on the demo clip, a third smaller), and no frames held inside the encoder (no B-frames,
 # no lookahead), so what is written is on disk one fragment later.
 H264_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency"}
-# One keyframe, so one fragment on disk, per second of video: a hard kill loses at most that.
-KEYFRAMES_PER_S = 1.0
+# A hard kill loses the frames of the fragment being filled (those since the last keyframe) and
+# the frame being written. With a keyframe every fps-1 frames that is at most one second.
+MAX_LOST_S = 1.0
 IMAGE_OUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -120,7 +121,8 @@ class StreamingVideoWriter:
     """A video written so that it plays up to its last second whatever ends the process.
 
     PyAV (FFmpeg) with fragmented MP4 or Matroska (STREAMING_CONTAINERS), H.264 (or MPEG-4)
-    with a keyframe every second; FFmpeg hands each finished fragment to the file at once. The
+    with a keyframe just under every second (MAX_LOST_S); FFmpeg hands each finished fragment
+    to the file at once. The
     same two calls as cv2.VideoWriter (write, release). size: (width, height) of the frames
     given; the video is that size rounded up to even numbers (4:2:0 colour needs even sizes),
     the extra row or column copied from the edge.
@@ -142,7 +144,7 @@ class StreamingVideoWriter:
             stream = self._container.add_stream(
                 self.codec, rate=rate, options=H264_OPTIONS if self.codec == "libx264" else {})
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.codec_context.gop_size = max(1, round(float(rate) / KEYFRAMES_PER_S))
+            stream.codec_context.gop_size = max(1, int(float(rate) * MAX_LOST_S) - 1)
             if self.codec != "libx264":
                 stream.codec_context.bit_rate = int(fps * width * height)  # OpenCV's mp4v rate
             self._container.start_encoding()  # opens the encoder: a codec problem shows now
