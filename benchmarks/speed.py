@@ -728,8 +728,9 @@ def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats:
         for case in backend_cases:
             if case.row_key != "full":
                 rows[case.row_key] = recognizer_row(case.recognizer, frames)
-        writers = video_writers(Path(workdir), CLIP_FPS, CLIP_SIZE)
-        for key, writer in writers.__enter__().items():
+        writers = contextlib.ExitStack()  # open through the run, closed after it
+        for key, writer in writers.enter_context(video_writers(Path(workdir), CLIP_FPS,
+                                                               CLIP_SIZE)).items():
             rows[key] = video_write_row(writer, frames)
         for row in rows.values():
             row.warm_up()
