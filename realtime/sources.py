@@ -253,6 +253,10 @@ class NetworkSource(Source):
 
     def __init__(self, url: str, reconnect_s: float = DEFAULT_RECONNECT_S, say=None):
         self.url = url
+        # What messages show: the URL without a password in it (rtsp://user:pass@camera/...).
+        parts = urllib.parse.urlsplit(url)
+        self.shown_url = (parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+                          if "@" in parts.netloc else url)
         self.reconnect_s = reconnect_s
         self.say = say or _say_on_stderr
         self.reconnects = 0
@@ -285,18 +289,18 @@ class NetworkSource(Source):
         try:
             socket.create_connection((host, port), timeout=STREAM_OPEN_TIMEOUT_S).close()
         except socket.gaierror:
-            raise UserError(f"cannot find host {host!r} of {self.url}: check the address (the "
+            raise UserError(f"cannot find host {host!r} of {self.shown_url}: check the address (the "
                             f"phone's IP as its camera app shows it)") from None
         except TimeoutError:
             raise UserError(f"{host}:{port} does not answer within {STREAM_OPEN_TIMEOUT_S:g} s: "
                             f"check the address and that this computer is on the same network") from None
         except OSError as error:
-            raise UserError(f"cannot connect to {host}:{port} for {self.url} "
+            raise UserError(f"cannot connect to {host}:{port} for {self.shown_url} "
                             f"({error.strerror or error}): check the address and that the camera "
                             f"app is running and serving") from None
         reader = self._open_reader(STREAM_OPEN_TIMEOUT_S)
         if reader is None:
-            raise UserError(f"{self.url} does not serve a video stream{self._served_instead()}: "
+            raise UserError(f"{self.shown_url} does not serve a video stream{self._served_instead()}: "
                             f"check the path (IP Webcam: /video; DroidCam: /video or /mjpegfeed)")
         self.fps = usable_fps(reader.capture.get(cv2.CAP_PROP_FPS))
         first = reader.read()
@@ -355,7 +359,7 @@ class NetworkSource(Source):
                 continue
             why = (f"stalled (no frame for {STREAM_STALLED_AFTER_S:g} s)" if stalled
                    else "dropped (the connection ended)")
-            what = f"stream {self.url} {why} after {index} frames"
+            what = f"stream {self.shown_url} {why} after {index} frames"
             if not self._reconnect(what):
                 self.incomplete = (f"{what} and did not come back within {self.reconnect_s:g} s"
                                    if self.reconnect_s > 0 else f"{what} (--reconnect 0: not retried)")
@@ -379,7 +383,7 @@ class NetworkSource(Source):
             if self._reader is not None:
                 self._reader.start()
                 self.reconnects += 1
-                self.say(f"stream {self.url} back after {time.monotonic() - started:.1f} s "
+                self.say(f"stream {self.shown_url} back after {time.monotonic() - started:.1f} s "
                          f"(attempt {attempt}); the run goes on")
                 return True
             pause = RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S)) - 1]

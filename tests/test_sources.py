@@ -213,6 +213,15 @@ def test_screen_without_a_display(monkeypatch):
         pass
 
 
+def test_stream_password_stays_out_of_messages():
+    port = free_port()
+    source = open_source(f"rtsp://admin:secret@127.0.0.1:{port}/stream1")
+    assert source.shown_url == f"rtsp://127.0.0.1:{port}/stream1"
+    with pytest.raises(UserError) as refused, source:
+        pass
+    assert "secret" not in str(refused.value) and f"127.0.0.1:{port}" in str(refused.value)
+
+
 def test_reconnect_only_for_network_sources():
     assert open_source("rtsp://cam/x", reconnect_s=0).reconnect_s == 0
     assert open_source("http://cam/x", reconnect_s=2.5).reconnect_s == 2.5
