@@ -106,6 +106,8 @@ ROW_LABELS = {
     "cli_save_json": "CLI --no-display --save --json",
     "usual_signature": "usual: per-digit SavedModel call",
     "usual_keras": "usual: per-digit Keras predict",
+    "video_opencv": "decode + video write: OpenCV mp4v (before)",
+    "video_streaming": "decode + video write: --save .mp4 now",
 }
 ROW_NOTES = {
     "decode": "cv2.VideoCapture.read of the clip, frame by frame; included in every row below",
@@ -126,6 +128,12 @@ ROW_NOTES = {
                        "per digit",
     "usual_keras": "same detection and normalization, then one tf.keras Sequential "
                    "Dense(10, softmax) .predict() per digit (W, b read from the SavedModel)",
+    "video_opencv": "cv2.VideoWriter(mp4v) .write of each frame: how --save .mp4 wrote before "
+                    "(index at the end: a killed run left nothing playable); closing not timed",
+    "video_streaming": "realtime.sinks.StreamingVideoWriter (VideoSink's for .mp4) .write of each "
+                       "frame: PyAV, fragmented "
+                       "MP4, H.264 (libx264 ultrafast, zerolatency; mpeg4 without it), a "
+                       "keyframe a second; closing not timed",
 }
 BACKEND_ROW_NOTE = ("Recognizer(model, backend=...).recognize per in-memory frame, timed in the "
                     "same runs and chunks as the rows above; model time is its one batched call")
@@ -410,6 +418,38 @@ def recognizer_row(recognizer, frames) -> TimedRow:
         return FrameClocks(tuple(timed.seconds), digits=digits)
 
     return TimedRow(step, frames, around=model_timed)
+
+
+def video_write_row(writer, frames) -> TimedRow:
+    """Each frame handed to an open video writer (cv2.VideoWriter or VideoSink's own
+    StreamingVideoWriter, both write(image_bgr)): what --save
+    adds per frame. The writer is opened and closed around the run by the caller."""
+
+    def step(frame_bgr):
+        writer.write(frame_bgr)
+
+    return TimedRow(step, frames)
+
+
+@contextlib.contextmanager
+def video_writers(workdir: Path, fps: float, size: tuple[int, int]):
+    """{row key: open writer} for the video rows, closed (and their files removed) after."""
+    from realtime.sinks import StreamingVideoWriter
+
+    opencv = cv2.VideoWriter(str(workdir / "bench_opencv.mp4"), cv2.VideoWriter_fourcc(*"mp4v"),
+                             fps, size)
+    if not opencv.isOpened():
+        raise RuntimeError("OpenCV cannot write mp4v here")
+    try:
+        streaming = StreamingVideoWriter(workdir / "bench_streaming.mp4", fps, size)
+        try:
+            yield {"video_opencv": opencv, "video_streaming": streaming}
+        finally:
+            streaming.release()
+    finally:
+        opencv.release()
+        for name in ("bench_opencv.mp4", "bench_streaming.mp4"):
+            (workdir / name).unlink(missing_ok=True)
 
 
 def per_digit_row(recognizer, predict_one, frames, warmup_frames: int = WARMUP_FRAMES) -> TimedRow:
@@ -698,10 +738,14 @@ def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats:
         for case in backend_cases:
             if case.row_key != "full":
                 rows[case.row_key] = recognizer_row(case.recognizer, frames)
+        writers = contextlib.ExitStack()  # open through the run, closed after it
+        for key, writer in writers.enter_context(video_writers(Path(workdir), CLIP_FPS,
+                                                               CLIP_SIZE)).items():
+            rows[key] = video_write_row(writer, frames)
         for row in rows.values():
             row.warm_up()
         order = list(rows)
-        with DecodeRow(clip.path, len(frames)) as decode:
+        with writers, DecodeRow(clip.path, len(frames)) as decode:
             for k, chunk in enumerate(chunks):
                 if progress is not None:
                     progress.set_postfix_str(f"run {repeat + 1}/{repeats}: in-process rows")

@@ -48,11 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Box and label handwritten digits live from a camera, a video, images or the screen.",
         epilog="Keys in the window: q/Esc quit, s snapshot, space pause, t threshold view, m mirror. "
                "Exit status: 0 done, 2 bad input, 3 source ended early (truncated video, lost "
-               "camera), 130 interrupted. `realtime-digits serve` serves the same as a web page "
+               "camera or stream), 130 interrupted. `realtime-digits serve` serves the same as a web page "
                "(see serve --help; a file named serve is read as ./serve).")
     parser.add_argument("source", nargs="?", default="0", metavar="SOURCE",
                         help="camera index (default 0), video file, image, folder, glob, 'demo', "
-                             "'screen', 'screen:MONITOR' or 'screen:LEFT,TOP,WIDTH,HEIGHT'")
+                             "'screen', 'screen:MONITOR', 'screen:LEFT,TOP,WIDTH,HEIGHT', or a "
+                             "stream URL: http://PHONE:8080/video, rtsp://CAMERA:554/PATH")
     parser.add_argument("--model", default=None, metavar="DIR",
                         help="SavedModel folder or a name under models/ (default: softmax)")
     parser.add_argument("--no-display", action="store_true", help="run without a window")
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "LiteRT (pip install -e .[lite]; starts in 0.1 s)")
     parser.add_argument("--max-frames", metavar="N", type=int, default=None,
                         help="stop after N frames")
+    parser.add_argument("--reconnect", metavar="S", type=float, default=None,
+                        help="a stream URL that stalls or drops is retried for S seconds before "
+                             "the run ends (default 10; 0: not retried)")
     return parser
 
 
@@ -285,7 +289,7 @@ def run(args, interrupts: Interrupts | None = None) -> int:
     check_backend(args.backend)
     # cheap: a wrong --model (or a folder without model.tflite for litert) fails before outputs
     model_dir = resolve_model_dir(args.model, backend=args.backend)
-    source = open_source(args.source)
+    source = open_source(args.source, reconnect_s=args.reconnect)
     loop = None
     try:
         with ExitStack() as stack:

@@ -8,9 +8,15 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
+import socket
+import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +37,20 @@ DEMO_CLIP = Path(__file__).resolve().parent / "data" / "demo.mp4"
 CAMERA_LOST_AFTER_S = 2.0
 # The first frame may take longer: many webcams adjust exposure for a second after opening.
 CAMERA_OPEN_TIMEOUT_S = 3.0
+# Network streams (a phone app, an IP camera). A stream that sends no frame for this long has
+# stalled; FFmpeg's own read gives up a second later (so the stall is seen first, and closing
+# the reader never waits on a read for long). Opening (connect, headers, first frame) may take
+# longer: a phone on Wi-Fi can take a few seconds to answer.
+STREAM_STALLED_AFTER_S = 2.0
+STREAM_READ_TIMEOUT_S = STREAM_STALLED_AFTER_S + 1.0
+STREAM_OPEN_TIMEOUT_S = 5.0
+# How long a stalled or dropped stream is retried before the run ends (--reconnect S).
+DEFAULT_RECONNECT_S = 10.0
+# Waits between reconnection attempts: quick at first (a Wi-Fi blip), then every 2 s so a
+# phone that went to sleep is not hammered.
+RECONNECT_BACKOFF_S = (0.25, 0.5, 1.0, 2.0)
+NETWORK_SCHEMES = ("http", "https", "rtsp", "rtsps")
+DEFAULT_PORTS = {"http": 80, "https": 443, "rtsp": 554, "rtsps": 322}
 # A frame count read from a container can be an estimate (duration x fps in mkv/webm), so a
 # video counts as truncated only when more than this many promised frames are missing.
 FRAME_COUNT_SLACK = 1
@@ -63,9 +83,18 @@ class Source:
         raise NotImplementedError
 
 
-def open_source(spec: str | int | None) -> Source:
-    """Parse a source string: camera index, `demo`, `screen[:N|:L,T,W,H]`, video, image, folder, glob."""
+def open_source(spec: str | int | None, reconnect_s: float | None = None) -> Source:
+    """Parse a source string: camera index, `http(s)://` or `rtsp://` stream, `demo`,
+    `screen[:N|:L,T,W,H]`, video, image, folder, glob. reconnect_s: how long a network stream
+    that stalls or drops is retried (None: DEFAULT_RECONNECT_S; 0: not at all)."""
     spec = "0" if spec is None else str(spec).strip()
+    if reconnect_s is not None and not reconnect_s >= 0:
+        raise UserError(f"--reconnect {reconnect_s:g} must be 0 (off) or more seconds")
+    if "://" in spec:
+        return NetworkSource.parse(spec, DEFAULT_RECONNECT_S if reconnect_s is None else reconnect_s)
+    if reconnect_s is not None:
+        raise UserError(f"--reconnect is for network sources (http://, rtsp://), not {spec!r}: "
+                        f"leave it out")
     if spec.isdigit():
         return CameraSource(int(spec))
     if spec == "demo":
@@ -103,18 +132,34 @@ def usable_fps(reported: float) -> float:
     return reported if reported and 1 <= reported <= 240 else 30.0
 
 
-class _CameraThread:
-    """imutils' WebcamVideoStream, keeping its thread so it can be joined before the release.
+def _newest_frame_stream(capture, name: str):
+    """imutils' WebcamVideoStream over a capture opened here (it opens cv2.VideoCapture(src)
+    itself, with no way to give a network stream its timeouts)."""
+    from imutils.video import WebcamVideoStream
 
-    imutils' stop() only sets a flag and does not release the device; releasing while its thread
-    is inside read() is a use-after-free in OpenCV, so we wait for the thread first.
+    class OpenedStream(WebcamVideoStream):
+        def __init__(self):  # WebcamVideoStream.__init__ minus the opening
+            self.stream = capture
+            self.grabbed, self.frame = capture.read()  # the first frame, as imutils reads it
+            self.name = name
+            self.stopped = False
+
+    return OpenedStream()
+
+
+class _NewestFrameReader:
+    """A capture read in its own thread by imutils' loop: read() is always the newest frame, so a
+    slow frame costs dropped frames, never a queue that grows. Shared by cameras and streams.
+
+    Keeps the thread so it can be joined before the release: imutils' stop() only sets a flag and
+    does not release the device, and releasing while its thread is inside read() is a
+    use-after-free in OpenCV. join_timeout_s: longer than one read can take.
     """
 
-    def __init__(self, index: int):
-        from imutils.video import WebcamVideoStream
-
-        self.stream = WebcamVideoStream(src=index, name=f"camera-{index}")  # opens, reads once
-        self.capture = self.stream.stream
+    def __init__(self, capture, name: str, join_timeout_s: float = 2.0):
+        self.capture = capture
+        self.stream = _newest_frame_stream(capture, name)
+        self.join_timeout_s = join_timeout_s
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -124,10 +169,15 @@ class _CameraThread:
     def read(self) -> np.ndarray | None:
         return self.stream.read()
 
+    @property
+    def failed(self) -> bool:
+        """The last read failed: the device or the connection is gone (or timed out)."""
+        return not self.stream.grabbed
+
     def close(self) -> None:
         self.stream.stop()
         if self._thread is not None:
-            self._thread.join(timeout=2.0)  # one read at most; a hung driver must not hang us
+            self._thread.join(timeout=self.join_timeout_s)  # one read at most; a hung driver must not hang us
             self._thread = None
         self.capture.release()
 
@@ -140,10 +190,10 @@ class CameraSource(Source):
 
     def __init__(self, index: int):
         self.index = index
-        self._camera: _CameraThread | None = None
+        self._camera: _NewestFrameReader | None = None
 
     def __enter__(self):
-        camera = _CameraThread(self.index)
+        camera = _NewestFrameReader(cv2.VideoCapture(self.index), name=f"camera-{self.index}")
         if not camera.capture.isOpened():
             camera.capture.release()
             raise UserError(f"camera {self.index} cannot be opened: check it is plugged in and not "
@@ -181,6 +231,164 @@ class CameraSource(Source):
             deadline = time.monotonic() + CAMERA_LOST_AFTER_S
             yield Frame(index, time.monotonic() - start, image)
             index += 1
+
+
+def _say_on_stderr(message: str) -> None:
+    print(f"realtime-digits: {message}", file=sys.stderr, flush=True)
+
+
+class NetworkSource(Source):
+    """A video stream over the network: a phone app (IP Webcam, DroidCam) or an IP camera,
+    MJPEG over http(s):// or rtsp://. Read in its own thread like a camera (newest frame wins).
+
+    When the stream stalls (no frame for STREAM_STALLED_AFTER_S) or drops (the connection ends),
+    it says so in one line and reconnects with back-off for up to `reconnect_s` seconds; the
+    frames go on with the next index in the same run, so every output continues in the same
+    files. If it does not come back, the iteration ends with `incomplete` set (as a lost camera).
+    say: where those lines go (stderr by default).
+    """
+
+    kind = "stream"
+    live = True
+
+    def __init__(self, url: str, reconnect_s: float = DEFAULT_RECONNECT_S, say=None):
+        self.url = url
+        # What messages show: the URL without a password in it (rtsp://user:pass@camera/...).
+        parts = urllib.parse.urlsplit(url)
+        self.shown_url = (parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+                          if "@" in parts.netloc else url)
+        self.reconnect_s = reconnect_s
+        self.say = say or _say_on_stderr
+        self.reconnects = 0
+        self._reader: _NewestFrameReader | None = None
+
+    @classmethod
+    def parse(cls, spec: str, reconnect_s: float = DEFAULT_RECONNECT_S) -> NetworkSource:
+        usage = "give it as http://HOST:PORT/PATH or rtsp://HOST:PORT/PATH"
+        try:
+            parts = urllib.parse.urlsplit(spec)
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError as error:
+            raise UserError(f"bad stream URL {spec!r} ({error}): {usage}") from None
+        if parts.scheme.lower() not in NETWORK_SCHEMES:
+            raise UserError(f"unsupported stream URL {spec!r}: use http://, https:// or "
+                            f"rtsp:// ({usage})")
+        if not parts.hostname:
+            raise UserError(f"bad stream URL {spec!r}: no host in it; {usage}")
+        return cls(spec, reconnect_s)
+
+    @property
+    def _where(self) -> tuple[str, int]:
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.hostname, parts.port or DEFAULT_PORTS[parts.scheme.lower()]
+
+    def __enter__(self):
+        host, port = self._where
+        # Connect once ourselves first: FFmpeg says only that it failed, and "nothing listens
+        # there" needs another fix than "that is not a video".
+        try:
+            socket.create_connection((host, port), timeout=STREAM_OPEN_TIMEOUT_S).close()
+        except socket.gaierror:
+            raise UserError(f"cannot find host {host!r} of {self.shown_url}: check the address (the "
+                            f"phone's IP as its camera app shows it)") from None
+        except TimeoutError:
+            raise UserError(f"{host}:{port} does not answer within {STREAM_OPEN_TIMEOUT_S:g} s: "
+                            f"check the address and that this computer is on the same network") from None
+        except OSError as error:
+            raise UserError(f"cannot connect to {host}:{port} for {self.shown_url} "
+                            f"({error.strerror or error}): check the address and that the camera "
+                            f"app is running and serving") from None
+        reader = self._open_reader(STREAM_OPEN_TIMEOUT_S)
+        if reader is None:
+            raise UserError(f"{self.shown_url} does not serve a video stream{self._served_instead()}: "
+                            f"check the path (IP Webcam: /video; DroidCam: /video or /mjpegfeed)")
+        self.fps = usable_fps(reader.capture.get(cv2.CAP_PROP_FPS))
+        first = reader.read()
+        self.size = (first.shape[1], first.shape[0])
+        reader.start()
+        self._reader = reader
+        return self
+
+    def _open_reader(self, timeout_s: float) -> _NewestFrameReader | None:
+        """The stream opened and its first frame read, or None when it cannot be."""
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(1, int(timeout_s * 1000)),
+                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(STREAM_READ_TIMEOUT_S * 1000)]
+        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
+        if not capture.isOpened():
+            capture.release()
+            return None
+        reader = _NewestFrameReader(capture, name="stream", join_timeout_s=STREAM_READ_TIMEOUT_S + 1.0)
+        if reader.failed or reader.read() is None:
+            reader.close()
+            return None
+        return reader
+
+    def _served_instead(self) -> str:
+        """For an http URL that is not a video: what it serves, as the server says."""
+        if not self.url.lower().startswith("http"):
+            return ""
+        try:
+            with urllib.request.urlopen(self.url, timeout=STREAM_OPEN_TIMEOUT_S) as response:
+                kind = response.headers.get_content_type()
+        except urllib.error.HTTPError as error:
+            return f" (the server answers HTTP {error.code} {error.reason})"
+        except (OSError, ValueError):
+            return ""
+        return f" (it serves {kind})"
+
+    def __exit__(self, *exc):
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        return False
+
+    def __iter__(self) -> Iterator[Frame]:
+        start = time.monotonic()
+        index, previous = 0, None
+        last_frame = start
+        while True:
+            image = self._reader.read()
+            if image is not None and image is not previous:
+                previous, last_frame = image, time.monotonic()
+                yield Frame(index, last_frame - start, image)
+                index += 1
+                continue
+            stalled = time.monotonic() - last_frame > STREAM_STALLED_AFTER_S
+            if not (stalled or self._reader.failed):
+                time.sleep(0.002)
+                continue
+            why = (f"stalled (no frame for {STREAM_STALLED_AFTER_S:g} s)" if stalled
+                   else "dropped (the connection ended)")
+            what = f"stream {self.shown_url} {why} after {index} frames"
+            if not self._reconnect(what):
+                self.incomplete = (f"{what} and did not come back within {self.reconnect_s:g} s"
+                                   if self.reconnect_s > 0 else f"{what} (--reconnect 0: not retried)")
+                return  # finish cleanly: the caller closes every output
+            previous, last_frame = None, time.monotonic()
+
+    def _reconnect(self, what: str) -> bool:
+        """Close the reader and open the stream again, with back-off, for up to reconnect_s."""
+        self._reader.close()
+        self._reader = None
+        if self.reconnect_s <= 0:
+            return False
+        self.say(f"{what}; reconnecting for up to {self.reconnect_s:g} s")
+        started = time.monotonic()
+        deadline = started + self.reconnect_s
+        for attempt in itertools.count(1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._reader = self._open_reader(min(STREAM_OPEN_TIMEOUT_S, remaining))
+            if self._reader is not None:
+                self._reader.start()
+                self.reconnects += 1
+                self.say(f"stream {self.shown_url} back after {time.monotonic() - started:.1f} s "
+                         f"(attempt {attempt}); the run goes on")
+                return True
+            pause = RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S)) - 1]
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+        return False
 
 
 class VideoFileSource(Source):

@@ -40,7 +40,8 @@ def test_quick_run_records_where_and_on_what(quick_results):
 def test_quick_run_times_every_row(quick_results):
     rows = {row["key"]: row for row in quick_results["speed"]["rows"]}
     assert set(rows) == {"decode", "floor", "floor_realtime", "full", "usual_signature",
-                         "usual_keras", "cli_save_json"}, quick_results["speed"]["rows_skipped"]
+                         "usual_keras", "cli_save_json", "video_opencv", "video_streaming"}, \
+        quick_results["speed"]["rows_skipped"]
     for row in rows.values():
         assert row["mean_ms"] > 0 and row["fps"] > 0 and row["runs"] == 1, row
         assert row["p50_ms"] <= row["p99_ms"], row

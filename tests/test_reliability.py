@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,8 +21,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import (CLI_TIMEOUT_S, FakeCamera, cli, decode_frames, install_fake_cameras, messages,
-                      read_json_lines, read_video, write_video)
+from conftest import (
+    CLI_TIMEOUT_S,
+    FakeCamera,
+    cli,
+    decode_frames,
+    install_fake_cameras,
+    messages,
+    read_json_lines,
+    read_video,
+    write_video,
+)
+from mjpeg_server import MjpegServer, free_port
 
 from realtime import cli as cli_module
 from realtime import sources
@@ -103,6 +114,15 @@ EARLY_ERRORS = [
     ("invert_unknown", lambda p: [p["clip"], "--invert", "maybe"], r"unknown invert mode 'maybe': use one of auto, yes, no"),
     ("max_frames_zero", lambda p: [p["clip"], "--max-frames", "0"], r"--max-frames 0 must be at least 1"),
     ("bad_screen_region", lambda p: ["screen:0,0,-5,10"], r"bad screen source 'screen:0,0,-5,10'"),
+    # network sources (a local MJPEG server stands in for a phone)
+    ("stream_connection_refused", lambda p: [p["refused_url"]],
+     r"cannot connect to 127.0.0.1:\d+ for http://127.0.0.1:\d+/video \(Connection refused\): check"),
+    ("stream_url_serves_a_page", lambda p: [p["page_url"]],
+     r"http://127.0.0.1:\d+/page does not serve a video stream \(it serves text/html\): check the path"),
+    ("stream_url_without_host", lambda p: ["http://:8080/video"], r"bad stream URL 'http://:8080/video': no host"),
+    ("reconnect_for_a_file", lambda p: [p["clip"], "--reconnect", "5"], r"--reconnect is for network sources"),
+    ("reconnect_negative", lambda p: ["http://127.0.0.1:9/video", "--reconnect", "-2"],
+     r"--reconnect -2 must be 0 \(off\) or more seconds"),
 ]
 if not ROOT:  # for root a chmod 555 folder is writable: nothing to refuse (see test_read_only_as_root)
     EARLY_ERRORS.append(("json_in_read_only_folder", lambda p: [p["clip"], "--json", p["locked"] / "x.jsonl"],
@@ -114,7 +134,8 @@ def early_error_runs(tmp_path_factory, clip, seed_digits_dir):
     """Every EARLY_ERRORS case run once, four at a time, headless, with TensorFlow blocked."""
     folder = tmp_path_factory.mktemp("broken")
     paths = _inputs(folder, clip[0], seed_digits_dir)
-    paths.update(dir=folder, clip=clip[0], seed=seed_digits_dir / "digit_0.png")
+    paths.update(dir=folder, clip=clip[0], seed=seed_digits_dir / "digit_0.png",
+                 refused_url=f"http://127.0.0.1:{free_port()}/video")
     clip_digest = hashlib.sha256(clip[0].read_bytes()).hexdigest()
 
     def run(case):
@@ -123,7 +144,8 @@ def early_error_runs(tmp_path_factory, clip, seed_digits_dir):
         result = cli(*arguments(paths), "--no-display", cwd=folder, block_tensorflow=True)
         return name, (result, time.monotonic() - started)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with MjpegServer(decode_frames(clip[0])[:2]) as server, ThreadPoolExecutor(max_workers=4) as pool:
+        paths["page_url"] = server.url("/page")
         runs = dict(pool.map(run, EARLY_ERRORS))
     assert hashlib.sha256(clip[0].read_bytes()).hexdigest() == clip_digest, "the source was damaged"
     return runs, folder
@@ -137,7 +159,7 @@ def test_error_before_the_model_loads(early_error_runs, name, arguments, message
     assert result.returncode == 2, result.stderr
     assert len(lines) == 1, lines  # one line: no usage, no OpenCV/FFmpeg log, no traceback
     assert lines[0].startswith("realtime-digits: error: ")
-    assert __import__("re").search(message, lines[0]), lines[0]
+    assert re.search(message, lines[0]), lines[0]
     assert result.stdout == ""
     # TensorFlow was unimportable, so no frame can have been processed; nothing was written.
     assert not list(folder.glob("**/*.jsonl")) and not (folder / "kept.mp4").exists()
@@ -322,6 +344,82 @@ def test_interrupted_mid_video_keeps_valid_outputs(interrupted_runs, long_clip, 
     assert "Traceback" not in stderr
     assert _summary(stderr).startswith(f"realtime-digits: {len(records)} frames")
     assert _summary(stderr).endswith(f"(interrupted by {signum.name}; outputs closed)")
+
+
+def test_hard_kill_mid_video_leaves_a_video_that_plays(long_clip, tmp_path):
+    """SIGKILL (the OOM killer, a power cut): nothing can close the outputs. The JSON lines are
+    all whole, and the video opens in OpenCV and PyAV with every frame but the last second's."""
+    import av
+
+    path, total = long_clip
+    fps = read_video(path)[2]
+    json_path, video_path = tmp_path / "killed.jsonl", tmp_path / "killed.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen([sys.executable, "-m", "realtime", str(path), "--no-display",
+                                "--save", str(video_path), "--json", str(json_path)],
+                               env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + CLI_TIMEOUT_S
+    # Killed once 4 s of video are in: past the first fragments, well before the end.
+    while (json_path.read_text().count("\n") if json_path.exists() else 0) < 4 * fps:
+        assert process.poll() is None and time.monotonic() < deadline, "it ended before the kill"
+        time.sleep(0.01)
+    process.kill()
+    assert process.wait(timeout=CLI_TIMEOUT_S) == -signal.SIGKILL
+    records = read_json_lines(json_path)
+    assert [r["frame"] for r in records] == list(range(len(records))) and len(records) < total
+    frames, size, saved_fps = read_video(video_path)  # OpenCV
+    with av.open(str(video_path)) as container:
+        pyav_frames = sum(1 for _ in container.decode(video=0))
+    assert len(records) - fps <= frames <= len(records), (frames, len(records))
+    assert pyav_frames == frames and size == (640, 480) and saved_fps == pytest.approx(fps)
+
+
+# ---------------------------------------------------------------------------------------------
+# A phone or IP camera whose stream stalls or drops mid-run: reconnect, the same files go on.
+
+@pytest.fixture
+def short_stream_timeouts(monkeypatch):
+    """A stall is seen after 0.5 s instead of 2 (FFmpeg's read gives up at 1 s)."""
+    monkeypatch.setattr(sources, "STREAM_STALLED_AFTER_S", 0.5)
+    monkeypatch.setattr(sources, "STREAM_READ_TIMEOUT_S", 1.0)
+
+
+@pytest.mark.parametrize("outage, said", [
+    ((15, "stall", 1.5), "stalled (no frame for 0.5 s)"),
+    ((15, "drop", 1.0), "dropped (the connection ended)"),
+], ids=["stalled_stream", "dropped_stream"])
+def test_stream_outage_mid_run_reconnects_and_keeps_every_output(
+        clip, tmp_path, shared_model, short_stream_timeouts, capsys, outage, said):
+    """The stream stalls (or the phone app restarts), comes back, then goes away for good: a
+    line for each, every frame received is in the JSON and the video (same files throughout),
+    then a clean end with exit 3."""
+    frames = decode_frames(clip[0])
+    json_path, video_path = tmp_path / "phone.jsonl", tmp_path / "phone.mp4"
+    with MjpegServer(frames, fps=20, events=[outage, (35, "end", 0)]) as server:
+        started = time.monotonic()
+        status = cli_module.main([server.url(), "--no-display", "--reconnect", "2",
+                                  "--json", str(json_path), "--save", str(video_path)])
+        assert time.monotonic() - started < 60  # a hang guard: about 5 s
+    lines = messages(capsys.readouterr().err)
+    records = read_json_lines(json_path)
+    assert status == 3
+    assert server.connections == 2
+    url = server.url()
+    # Newest frame wins: on a loaded machine some of the 15 frames sent may have been skipped.
+    before = re.fullmatch(f"realtime-digits: stream {re.escape(url)} {re.escape(said)} after "
+                          r"(\d+) frames; reconnecting for up to 2 s", lines[0])
+    assert before and 1 <= int(before[1]) <= 15, lines[0]
+    assert lines[1].startswith(f"realtime-digits: stream {url} back after ")
+    assert lines[2].startswith(f"realtime-digits: stream {url} dropped (the connection ended) after "
+                               f"{len(records)} frames; reconnecting for up to 2 s")
+    assert lines[3] == _summary("\n".join(lines)) and len(lines) == 4
+    assert lines[3].endswith(f"(stream {url} dropped (the connection ended) after {len(records)} "
+                             f"frames and did not come back within 2 s; outputs closed)")
+    # Frames from before and after the reconnect, numbered as one run, each recognized.
+    assert int(before[1]) < len(records) <= 35
+    assert [r["frame"] for r in records] == list(range(len(records)))
+    assert all(len(r["detections"]) >= 8 for r in records)
+    assert read_video(video_path)[:2] == (len(records), (640, 480))  # one frame per JSON line
 
 
 def test_a_signal_while_a_frame_is_written_waits_for_the_frame():

@@ -5,11 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import read_json_lines, read_video
+from conftest import decode_frames, read_json_lines, read_video
 
 from realtime.errors import UserError
 from realtime.sinks import (
@@ -17,6 +21,7 @@ from realtime.sinks import (
     ImageFolderSink,
     JsonLinesSink,
     SnapshotSink,
+    StreamingVideoWriter,
     VideoSink,
     check_writable,
 )
@@ -62,7 +67,7 @@ def test_numpy_values_become_plain_json(tmp_path):
         {"box": [1, 2, 3, 4], "label": 3, "confidence": 0.5}], "numbers": []}
 
 
-@pytest.mark.parametrize("name", ["out.mp4", "out.avi"])
+@pytest.mark.parametrize("name", ["out.mp4", "out.mov", "out.mkv", "out.avi"])
 def test_video_opens_before_the_first_frame_and_plays_back(tmp_path, name):
     path = tmp_path / name
     with VideoSink(path, fps=15.0, size=(320, 240)) as sink:
@@ -233,3 +238,79 @@ def test_every_sink_is_write_result_and_annotated_in_a_context_manager(tmp_path,
             to_drawn = np.abs(image.astype(int) - _drawn(frame)).mean()
             to_frame = np.abs(image.astype(int) - frame.image_bgr).mean()
             assert to_drawn < 10 < to_frame, (to_drawn, to_frame)
+
+
+def _decoded_with_pyav(path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
+# A process that writes KILLED_AFTER frames of _frame(i) to a VideoSink, never closes it and
+# kills itself: what SIGKILL, the OOM killer or a power cut leave behind.
+KILLED_AFTER = 100
+WRITE_THEN_DIE = f"""
+import os, signal, sys
+sys.path[:0] = ["tests", "."]
+from test_sinks import _frame, _result
+from realtime.sinks import VideoSink
+sink = VideoSink(sys.argv[1], 15.0, (320, 240)).__enter__()
+for index in range({KILLED_AFTER}):
+    sink.write(_result(_frame(index)), _frame(index).image_bgr)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.mkv"])
+def test_video_killed_without_closing_plays_all_but_the_last_second(tmp_path, name):
+    path = tmp_path / name
+    done = subprocess.run([sys.executable, "-c", WRITE_THEN_DIE, str(path)], capture_output=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    opencv_frames = decode_frames(path)
+    pyav_frames = _decoded_with_pyav(path)
+    # A keyframe (and so a fragment or cluster on disk) every 14 frames at 15 fps.
+    assert KILLED_AFTER - 15 <= len(opencv_frames) < KILLED_AFTER
+    assert len(pyav_frames) == len(opencv_frames)
+    for index, (image, same) in enumerate(zip(opencv_frames, pyav_frames)):
+        assert image.shape == (240, 320, 3)
+        assert cv2.PSNR(image, _frame(index).image_bgr) > 30, index  # that frame, in order
+        assert cv2.PSNR(image, same) > 40
+
+
+def test_video_odd_size_is_padded_to_even(tmp_path):
+    """4:2:0 colour needs even sizes: a 201x101 screen region gets one copied row and column."""
+    path = tmp_path / "odd.mp4"
+    image = _frame(3, size=(201, 101)).image_bgr
+    with VideoSink(path, fps=10.0, size=(201, 101)) as sink:
+        for _ in range(3):
+            sink.write(_result(_frame(3, size=(201, 101))), image)
+    frames = decode_frames(path)
+    assert len(frames) == 3 and frames[0].shape == (102, 202, 3)
+    assert cv2.PSNR(frames[0][:101, :201], image) > 30
+
+
+def test_mpeg4_when_the_wheel_has_no_h264(tmp_path):
+    path = tmp_path / "mpeg4.mp4"
+    writer = StreamingVideoWriter(path, 15.0, (320, 240), codec="mpeg4")
+    for index in range(20):
+        writer.write(_frame(index).image_bgr)
+    writer.release()
+    frames, size, fps = read_video(path)
+    assert (frames, size) == (20, (320, 240)) and fps == pytest.approx(15.0, abs=0.01)
+    assert cv2.PSNR(decode_frames(path)[19], _frame(19).image_bgr) > 28
+
+
+def test_h264_by_default_and_a_keyframe_a_second(tmp_path):
+    import av
+
+    path = tmp_path / "out.mp4"
+    with VideoSink(path, fps=15.0, size=(320, 240)) as sink:
+        for index in range(46):
+            sink.write(_result(_frame(index)), _frame(index).image_bgr)
+        assert sink._writer.codec == "libx264"  # the PyAV wheel ships it
+    with av.open(str(path)) as container:
+        keyframes = [i for i, packet in enumerate(container.demux(video=0))
+                     if packet.size and packet.is_keyframe]
+    assert keyframes[:4] == [0, 14, 28, 42]  # fps - 1 apart: a kill loses at most 1 s (see below)

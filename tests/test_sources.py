@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
 import time
 from pathlib import Path
@@ -9,13 +11,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import FakeCamera, install_fake_cameras
+from conftest import FakeCamera, decode_frames, install_fake_cameras
+from mjpeg_server import MjpegServer, free_port
 
 from realtime import sources
 from realtime.errors import UserError
 from realtime.sources import (
     CameraSource,
     ImageSource,
+    NetworkSource,
     ScreenSource,
     VideoFileSource,
     mp4_index_missing,
@@ -42,6 +46,10 @@ def image_folder(tmp_path, seed_digits_dir):
     ("screen:2", ScreenSource, {"monitor": 2, "region": None}),
     ("screen:10,20,300,200", ScreenSource, {"monitor": None, "region": (10, 20, 300, 200)}),
     ("screen:-5,0,300,200", ScreenSource, {"region": (-5, 0, 300, 200)}),  # left of a 2nd monitor
+    ("http://192.168.1.20:8080/video", NetworkSource,  # IP Webcam
+     {"url": "http://192.168.1.20:8080/video", "reconnect_s": sources.DEFAULT_RECONNECT_S}),
+    ("rtsp://cam.local:554/stream1", NetworkSource, {"url": "rtsp://cam.local:554/stream1"}),
+    ("HTTPS://phone/mjpegfeed", NetworkSource, {"url": "HTTPS://phone/mjpegfeed"}),
 ])
 def test_source_strings(spec, kind, attributes):
     source = open_source(spec)
@@ -68,6 +76,9 @@ def test_files_folders_and_globs(image_folder, clip):
     ("screen:-1", "bad screen source"),
     ("no/such/file.mp4", "not found"),
     ("nothing-matches-*.png", "no files match"),
+    ("ftp://phone/video", "unsupported stream URL 'ftp://phone/video': use http://, https:// or rtsp://"),
+    ("http://:8080/video", "no host in it"),
+    ("http://phone:eighty/video", "bad stream URL"),
 ])
 def test_bad_source_strings(spec, words):
     with pytest.raises(UserError, match=words):
@@ -199,4 +210,102 @@ def test_screen_without_a_display(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(UserError, match="screen capture needs a display"), open_source("screen"):
+        pass
+
+
+def test_stream_password_stays_out_of_messages():
+    port = free_port()
+    source = open_source(f"rtsp://admin:secret@127.0.0.1:{port}/stream1")
+    assert source.shown_url == f"rtsp://127.0.0.1:{port}/stream1"
+    with pytest.raises(UserError) as refused, source:
+        pass
+    assert "secret" not in str(refused.value) and f"127.0.0.1:{port}" in str(refused.value)
+
+
+def test_reconnect_only_for_network_sources():
+    assert open_source("rtsp://cam/x", reconnect_s=0).reconnect_s == 0
+    assert open_source("http://cam/x", reconnect_s=2.5).reconnect_s == 2.5
+    with pytest.raises(UserError, match="--reconnect is for network sources"):
+        open_source("0", reconnect_s=5)
+    with pytest.raises(UserError, match="--reconnect -1 must be 0 .off. or more seconds"):
+        open_source("http://cam/x", reconnect_s=-1)
+
+
+@pytest.fixture(scope="module")
+def demo_frames():
+    return decode_frames(sources.DEMO_CLIP)
+
+
+@pytest.fixture
+def short_stream_timeouts(monkeypatch):
+    """A stall is seen after 0.5 s instead of 2 (FFmpeg's read gives up at 1 s)."""
+    monkeypatch.setattr(sources, "STREAM_STALLED_AFTER_S", 0.5)
+    monkeypatch.setattr(sources, "STREAM_READ_TIMEOUT_S", 1.0)
+
+
+def test_mjpeg_stream_frames_in_order_and_released(demo_frames):
+    threads_before = set(threading.enumerate())
+    with MjpegServer(demo_frames[:20], fps=30) as server, open_source(server.url()) as source:
+        assert source.live and source.size == (640, 480) and source.fps > 0
+        frames = []
+        for frame in source:
+            frames.append(frame)
+            if len(frames) == 15:
+                break
+    assert [f.index for f in frames] == list(range(15))
+    assert all(b.time_s >= a.time_s for a, b in itertools.pairwise(frames))
+    # Newest frame wins: what comes out is what the server sent (JPEG-compressed), in order.
+    served = [int(np.argmax([cv2.PSNR(frame.image_bgr, d) for d in demo_frames[:20]])) for frame in frames]
+    assert served == sorted(served) and served[0] == 0
+    assert source._reader is None
+    assert set(threading.enumerate()) <= threads_before  # the reader thread was joined
+
+
+def test_stream_that_stalls_and_drops_reconnects_then_ends(demo_frames, short_stream_timeouts):
+    said = []
+    events = [(10, "stall", 1.2), (20, "drop", 0.8), (30, "end", 0)]
+    with MjpegServer(demo_frames[:30], fps=30, events=events) as server:
+        source = open_source(server.url(), reconnect_s=2)
+        source.say = said.append
+        started = time.monotonic()
+        with source:
+            frames = list(source)
+    assert time.monotonic() - started < 60  # a hang guard
+    assert [f.index for f in frames] == list(range(len(frames)))  # one run, nothing renumbered
+    assert 20 < len(frames) <= 30 and source.reconnects == 2  # frames from three connections
+    assert server.connections == 3
+    url = server.url()
+    assert said[0] == f"stream {url} stalled (no frame for 0.5 s) after 10 frames; reconnecting for up to 2 s"
+    assert said[1].startswith(f"stream {url} back after ") and said[1].endswith("the run goes on")
+    assert said[2].startswith(f"stream {url} dropped (the connection ended) after ")
+    assert said[3].startswith(f"stream {url} back after ")
+    assert said[4].startswith(f"stream {url} dropped (the connection ended) after {len(frames)} frames")
+    assert len(said) == 5
+    assert source.incomplete == (f"stream {url} dropped (the connection ended) after {len(frames)} "
+                                 f"frames and did not come back within 2 s")
+
+
+def test_stream_not_retried_with_reconnect_0(demo_frames):
+    with (MjpegServer(demo_frames[:10], fps=30, events=[(10, "end", 0)]) as server,
+          open_source(server.url(), reconnect_s=0) as source):
+        frames = list(source)
+    assert len(frames) == 10
+    assert source.incomplete == (f"stream {server.url()} dropped (the connection ended) after 10 "
+                                 f"frames (--reconnect 0: not retried)")
+
+
+@pytest.mark.parametrize("path, words", [
+    ("/page", "does not serve a video stream (it serves text/html): check the path"),
+    ("/nothing", "does not serve a video stream (the server answers HTTP 404 Not Found)"),
+])
+def test_stream_url_that_is_not_a_video(demo_frames, path, words):
+    with (MjpegServer(demo_frames[:2]) as server, pytest.raises(UserError, match=re.escape(words)),
+          open_source(server.url(path))):
+        pass
+
+
+def test_stream_connection_refused():
+    port = free_port()
+    refused = f"cannot connect to 127.0.0.1:{port} for http://127.0.0.1:{port}/video .Connection refused."
+    with pytest.raises(UserError, match=refused), open_source(f"http://127.0.0.1:{port}/video"):
         pass
