@@ -6,6 +6,7 @@ By hand, not in CI (each mutation is one pytest run; all of them take a while on
     python scripts/mutation_check.py                     # every mutation, a table at the end
     python scripts/mutation_check.py rules strokes       # only these steps' configs
     python scripts/mutation_check.py --list              # what would run
+    python scripts/mutation_check.py --fields rules.same_line_px strokes.merge_rounds
 
 One at a time, each field of each step config in realtime.detect.config.DetectConfig is changed by a
 meaningful amount (booleans flipped, which switches a step off; small integers +-1, odd kernel
@@ -81,9 +82,10 @@ def run(name: str, mutated) -> tuple[bool, str, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("steps", nargs="*", help="only these steps (fields of DetectConfig)")
+    parser.add_argument("--fields", nargs="+", metavar="STEP.FIELD", help="only these fields (e.g. rules.same_line_px)")
     parser.add_argument("--list", action="store_true", help="print the mutations and stop")
     args = parser.parse_args(argv)
-    todo = mutations(args.steps)
+    todo = [m for m in mutations(args.steps) if not args.fields or m[0] in args.fields]
     if args.list:
         for name, value, mutated in todo:
             print(f"{name}: {value!r} -> {mutated!r}")

@@ -1,8 +1,11 @@
 """filters: size, aspect and fill; ink contrast against the ground's own noise; written words."""
 
+import dataclasses
+
 import numpy as np
 
 from conftest import make_settings
+from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
 from realtime.detect.filters import has_ink_contrast, in_words, plausible_digits, too_wide
@@ -97,8 +100,8 @@ def test_a_frame_of_texture_raises_the_bar_for_all():
     ink_bright, mask, components, candidates = _page(20, levels, noise=10, seed=3)
     kept = has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST)
     assert kept.tolist() == [False] * 14 + [False, True, True]
-    few = candidates[np.arange(11, 17)]  # 3 faint, 3 strong: too few to be a texture frame
-    assert has_ink_contrast(ink_bright, mask, components, few, CONTRAST).tolist() == [False] * 3 + [True] * 3
+    few = candidates[np.arange(6, 17)]  # 8 faint, 3 strong: too few to be a texture frame
+    assert has_ink_contrast(ink_bright, mask, components, few, CONTRAST).tolist() == [False] * 8 + [True] * 3
 
 
 def test_a_candidate_without_ground_around_it_is_not_measured():
@@ -126,3 +129,85 @@ def test_three_nearly_touching_regions_are_a_word():
     assert in_words(_line([2, 3, 12, 2, 2, 2]), WORDS, READING).tolist() == [True] * 3 + [True] * 4
     assert in_words(_line([2, 12, 2, 12]), WORDS, READING).tolist() == [False] * 5
     assert in_words(_line([-3, -2]), WORDS, READING).tolist() == [True] * 3  # slanted letters overlap
+
+
+def test_ink_is_measured_by_its_darkest_strokes():
+    # A '1' whose stroke is mostly faint (+20) with its darkest tenth at +80: the 95th
+    # percentile of its ink is what counts.
+    ink_bright = np.full((200, 200), 20, np.uint8)
+    mask = np.zeros((200, 200), np.uint8)
+    ink_bright[60:90, 100:104] = 40
+    ink_bright[60:63, 100:104] = 100
+    mask[60:90, 100:104] = 255
+    components = ink_components(mask)
+    candidates = Candidates.from_members(components.stats, [[1]])
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [True]
+
+
+def test_four_ground_pixels_are_enough_to_measure_three_are_not():
+    for ground_px, measured in ((4, True), (3, False)):
+        ink_bright = np.full((20, 20), 200, np.uint8)
+        mask = np.full((20, 20), 255, np.uint8)
+        ink_bright[0, :ground_px] = 20
+        mask[0, :ground_px] = 0
+        components = ink_components(mask)
+        candidates = Candidates(np.array([[0, 0, 20, 20]]), ((1,),), np.array([400 - ground_px]))
+        assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [measured]
+
+
+def _dotted(box_side, ink_offset):
+    """A dotted square 'digit' at (100, 100): ink on every other row and column, starting
+    ink_offset px in (200 levels above a ground of 20)."""
+    ink_bright = np.full((300, 300), 20, np.uint8)
+    mask = np.zeros((300, 300), np.uint8)
+    rows = slice(100 + ink_offset, 100 + box_side, 2)
+    mask[rows, rows] = 255
+    ink_bright[rows, rows] = 220
+    components = ink_components(mask)
+    candidates = Candidates(np.array([[100, 100, box_side, box_side]]), (tuple(range(1, components.count)),),
+                            np.array([int(mask.sum()) // 255]))
+    return has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist()
+
+
+def test_big_windows_are_read_at_every_other_pixel():
+    # 60 px box: pad 9, a 78 px window (6084 px, over 4096): rows 91, 93, ... are read, and
+    # ink on the even rows is never seen. 40 px box: pad 6, 52 px window (2704 px): every pixel.
+    assert _dotted(60, 0) == [False] and _dotted(60, 1) == [True]
+    assert _dotted(40, 1) == [True] and _dotted(40, 0) == [True]
+
+
+def _light_frame(faint, strong):
+    """Light ink on a black ground (no paper, so no core test): '0'-like rings 26 levels above
+    it (too faint) and '1'-like strokes 150 above, each in its own cell."""
+    gray = np.full((480, 640), 20, np.uint8)
+    cells = [(40 + 150 * (k % 4), 40 + 150 * (k // 4)) for k in range(faint + strong)]
+    for k, (x, y) in enumerate(cells):
+        if k < faint:
+            gray[y:y + 60, x:x + 40] = 46
+            gray[y + 6:y + 54, x + 6:x + 34] = 20
+        else:
+            gray[y:y + 30, x:x + 4] = 170
+    return np.repeat(gray[..., None], 3, axis=2)
+
+
+def test_pixel_checks_run_on_four_times_max_regions_candidates_the_largest():
+    one = dataclasses.replace(SETTINGS, max_regions=1, invert="yes")
+    assert len(find_digits(_light_frame(3, 1), one)) == 1  # the '1' is among the 4 largest
+    assert len(find_digits(_light_frame(4, 1), one)) == 0  # it is the 5th: never checked
+
+
+def test_the_ground_of_a_small_digit_is_two_pixels_around_it():
+    """A 6x12 px '1' (125 in ink-bright terms) in rings of ground: 20 at 1 px, 100 at 2 px, 20
+    beyond. Two pixels around it, the ground is mostly the 100 ring and the '1' stands only 25
+    above it: too faint."""
+    ink_bright = np.full((60, 60), 20, np.uint8)
+    ink_bright[17:43, 24:42] = 20
+    ink_bright[22:38, 27:37] = 100
+    ink_bright[23:37, 28:36] = 20
+    ink_bright[24:36, 29:35] = 125
+    mask = np.zeros((60, 60), np.uint8)
+    mask[24:36, 29:35] = 255
+    components = ink_components(mask)
+    candidates = Candidates.from_members(components.stats, [[1]])
+    assert candidates.boxes.tolist() == [[29, 24, 6, 12]]
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [False]

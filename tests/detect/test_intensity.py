@@ -14,7 +14,7 @@ def test_the_core_reaches_one_and_the_rim_keeps_its_grey():
     ink_bright = np.full((60, 60), 20, np.uint8)
     ink_bright[20:40, 28:32] = np.arange(100, 180, 4, dtype=np.uint8)[:, None]  # 100..176 down the stroke
     ink_bright[20:40, 27] = 60  # anti-aliased rim, not ink in the mask
-    ink_bright[20:40, 24] = 60  # a neighbour's grey, 4 px away
+    ink_bright[20:40, 24:27] = 60  # a neighbour's grey, 2 to 4 px away
     mask = np.zeros((60, 60), np.uint8)
     mask[20:40, 28:32] = 255
     components = ink_components(mask)

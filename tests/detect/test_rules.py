@@ -103,3 +103,48 @@ def test_a_rule_crossing_a_tall_stroke_is_still_a_rule():
     # it is tall, so the rule goes and the stroke stays.
     mask, kept = _removed(rule(200, 200, x0=100, x1=484), block(300, 140, 4, 120, 40))
     assert _px(kept, 195, 205, 100, 290) == 0 and _px(kept, 140, 190, 300, 304) == 200
+
+
+def _pale_dot_near_rules(offset_px):
+    """Three rules 40 px apart (100, 140, 180) and a dash of the lost fourth at 220, with a pale
+    2x4 px dot as pale as the rules offset_px below the lost rule's line and one below the found
+    rule at 180. Returns (px of the dot near the lost rule kept, px of the one near the found rule)."""
+    drawings = [rule(y, y) for y in (100, 140, 180)] + [rule(220, 220, x0=300, x1=340),
+                                                         block(400, 220 + offset_px, 4, 2, 170),
+                                                         block(500, 180 + offset_px, 4, 2, 170)]
+    _, kept = _removed(*drawings)
+    return _px(kept, 210, 232, 395, 410), _px(kept, 170, 192, 495, 510)
+
+
+def test_a_band_around_each_rule_is_removed_wider_around_lost_ones():
+    # Found rules: their thickness (3 px) plus 4; lost (inferred) rules: plus 6.
+    assert _pale_dot_near_rules(3) == (0, 0)
+    assert _pale_dot_near_rules(4) == (0, 4)
+    assert _pale_dot_near_rules(5) == (4, 8)
+    assert _pale_dot_near_rules(6) == (8, 8)
+
+
+def test_rule_positions_within_four_pixels_are_one_line():
+    from realtime.detect.rules import _same_lines
+
+    position = np.array([100.0, 103.0, 107.0, 112.0, 300.0])
+    eligible = np.array([True, True, True, True, False])
+    assert _same_lines(position, eligible, SETTINGS.detect.rules).tolist() == [0, 0, 0, 1, -1]
+
+
+def test_the_grid_of_a_ruled_sheet():
+    from realtime.detect.rules import _rule_grid
+
+    config = SETTINGS.detect.rules
+
+    def grid(rules):
+        found = _rule_grid(np.array(rules, float), config)
+        return None if found is None else tuple(round(v, 2) for v in found)
+
+    # One rule 10 px (a quarter spacing) off still lies on the grid and pulls the fit.
+    assert grid([100, 140, 180, 230]) == (43.0, 98.0)
+    # A stray line at 190 (a stroke chained into a line) and lost rules: spacing 40 still wins.
+    assert grid([100, 140, 180, 190, 260, 400]) == (40.23, 101.59)
+    # Two spacings, neither fitting three quarters of the rules: not a ruled sheet.
+    assert grid([100, 120, 140, 200, 260, 320]) is None
+    assert grid([100, 140]) is None

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 
 from conftest import make_settings
+from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
 from realtime.detect.strokes import belong_together, merge_broken_strokes, pieces_worth_merging, split_thin_lines
@@ -35,6 +36,7 @@ def test_pieces_overlapping_by_half_the_narrower_and_a_quarter_height_apart_join
 def test_a_small_piece_right_beside_a_big_one_joins_it():
     big = [100, 100, 30, 40]  # area 1200
     assert _merged([big, [132, 110, 10, 10]]) == ((1, 2),)  # area 100, 2 px beside (0.05 of 40)
+    assert _merged([big, [134, 110, 10, 10]]) == ((1, 2),)  # 4 px beside (0.1 of 40)
     assert _merged([big, [136, 110, 10, 10]]) == ((1,), (2,))  # 6 px beside (0.15 of 40)
     assert _merged([big, [132, 110, 20, 20]]) == ((1, 2),)  # area 400 (0.33)
     assert _merged([big, [132, 110, 22, 22]]) == ((1,), (2,))  # area 484 (0.40)
@@ -88,3 +90,25 @@ def test_a_line_four_pixels_thick_is_a_stroke_and_stays():
     components = ink_components(mask)
     _, pieces = split_thin_lines(mask, components, Candidates.from_members(components.stats, [[1]]), CONFIG)
     assert len(pieces) == 1 and pieces.boxes.tolist() == [[30, 30, 230, 50]]
+
+
+def test_at_most_400_pieces_are_considered():
+    mask = np.zeros((300, 400), np.uint8)
+    for k in range(401):
+        y, x = 4 * (k // 80), 4 * (k % 80)
+        mask[y:y + 2, x:x + 2] = 255
+    components = ink_components(mask)
+    assert components.count == 402 and len(pieces_worth_merging(components, CONFIG)) == 400
+
+
+def test_at_most_eight_too_wide_regions_a_frame_are_cut():
+    """Nine groups of three '1's, each strung together by a thin line along their feet (staggered, so no two lines
+    line up into a rule): eight groups are cut apart, the ninth stays one region too wide."""
+    gray = np.full((480, 640), 225, np.uint8)
+    for group in range(9):
+        x0, y0 = 20 + 210 * (group % 3), 30 + 150 * (group // 3) + 25 * (group % 3)
+        for k in range(3):
+            gray[y0:y0 + 50, x0 + 20 + 60 * k:x0 + 26 + 60 * k] = 40
+        gray[y0 + 47, x0 + 10:x0 + 170] = 40  # 1 px: about 3 px thick in the ink mask
+    frame = np.repeat(gray[..., None], 3, axis=2)
+    assert len(find_digits(frame, make_settings())) == 24

@@ -3,6 +3,7 @@
 import numpy as np
 
 from conftest import make_settings
+from realtime.detect import find_digits
 from realtime.detect.threshold import keep_ink_cores, local_contrast, paper_block, threshold_ink
 
 CONFIG = make_settings().detect.threshold
@@ -48,3 +49,11 @@ def test_only_ink_within_two_pixels_of_a_core_is_kept():
     contrast[50, 50] = 30  # one point of it is a core
     kept = keep_ink_cores(mask, contrast, CONFIG)
     assert np.flatnonzero(kept[50]).tolist() == [48, 49, 50, 51, 52]
+
+
+def test_on_paper_only_ink_with_a_dark_core_is_ink():
+    gray = np.full((480, 640), 230, np.uint8)
+    gray[100:120, 100:120] = 230 - 18  # a faint smudge: over the threshold, no core
+    gray[100:130, 300:304] = 230 - 60  # a pen stroke
+    mask = find_digits(np.repeat(gray[..., None], 3, axis=2), make_settings()).ink_mask
+    assert not mask[100:120, 100:120].any() and mask[100:130, 300:304].all()
