@@ -32,7 +32,7 @@ import numpy as np
 
 from realtime import synth
 from realtime.detect import find_digits, threshold_ink, to_working_gray
-from realtime.normalize import normalize_regions, to_mnist
+from realtime.normalize import normalize_regions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -410,14 +410,13 @@ def recognizer_row(recognizer, frames) -> TimedRow:
 def per_digit_row(recognizer, predict_one, frames, warmup_frames: int = WARMUP_FRAMES) -> TimedRow:
     """The usual approach: the same detection and normalization, then `predict_one((1, 28, 28))`
     once per digit. Also times detection and normalization on their own (the stage breakdown)."""
-    to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
     settings = recognizer.settings
 
     def step(frame_bgr):
         started = time.perf_counter()
         regions = find_digits(frame_bgr, settings)
         detected = time.perf_counter()
-        digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
+        digits = normalize_regions(regions.ink_work, regions.boxes_work)
         normalized = time.perf_counter()
         calls_s, labels = [], []
         for digit in digits:
@@ -464,8 +463,7 @@ def max_difference(recognizer, predict_other, frame_bgr: np.ndarray) -> float:
     """Largest |probability difference| between recognizer.model.predict and `predict_other`
     ((N, 28, 28) float32 -> (N, 10)) on the digits `recognizer` finds in one frame."""
     regions = find_digits(frame_bgr, recognizer.settings)
-    to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
-    digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
+    digits = normalize_regions(regions.ink_work, regions.boxes_work)
     if len(digits) == 0:
         return 0.0
     return float(np.abs(recognizer.model.predict(digits) - predict_other(digits)).max())

@@ -6,7 +6,6 @@ loop the CLI wraps with windows, keys and sinks.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 
 import cv2
@@ -14,7 +13,7 @@ import numpy as np
 
 from realtime.detect import find_digits
 from realtime.model import DigitModel
-from realtime.normalize import normalize_regions, to_mnist
+from realtime.normalize import normalize_regions
 from realtime.settings import Settings
 from realtime.track import LabelSmoother
 from realtime.types import Detection, Frame
@@ -32,7 +31,6 @@ class Recognizer:
         self.model = DigitModel(model_dir, backend=backend)
         self.mirror = self.settings.mirror
         self.last_ink_mask: np.ndarray | None = None  # for the window's threshold view
-        self._to_28x28 = functools.partial(to_mnist, deskewed=self.model.deskew)
 
     def recognize(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Digits of one (H, W, 3) uint8 BGR frame in reading order, boxes in its pixels."""
@@ -40,7 +38,7 @@ class Recognizer:
         self.last_ink_mask = regions.ink_mask
         if len(regions) == 0:
             return []
-        digits = normalize_regions(regions.ink_work, regions.boxes_work, self._to_28x28)
+        digits = normalize_regions(regions.ink_work, regions.boxes_work)
         probabilities = self.model.predict(digits)
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
