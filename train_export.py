@@ -28,10 +28,23 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from realtime.contract import (DESKEW_IN_GRAPH_KEY, DESKEW_KEY, DIGIT_PIXELS, DIGIT_SIDE,
-                               INPUT_DESCRIPTION, INPUT_NAME, METRICS_FILE, NUM_CLASSES,
-                               OUTPUT_DESCRIPTION, OUTPUT_NAME, SAVED_MODEL_FILE, SIGNATURE,
-                               TFLITE_FILE, model_folder, models_root)
+from realtime.contract import (
+    DESKEW_IN_GRAPH_KEY,
+    DESKEW_KEY,
+    DIGIT_PIXELS,
+    DIGIT_SIDE,
+    INPUT_DESCRIPTION,
+    INPUT_NAME,
+    METRICS_FILE,
+    NUM_CLASSES,
+    OUTPUT_DESCRIPTION,
+    OUTPUT_NAME,
+    SAVED_MODEL_FILE,
+    SIGNATURE,
+    TFLITE_FILE,
+    model_folder,
+    models_root,
+)
 from realtime.errors import UserError, whole_number
 from realtime.mnist import Mnist, file_sha256, load_mnist, resolve_path
 from realtime.model import native_stderr_silenced

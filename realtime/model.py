@@ -17,10 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.contract import (DEFAULT_MODEL, DESKEW_IN_GRAPH_KEY, DESKEW_KEY, DIGIT_PIXELS,
-                               INPUT_NAME, METRICS_FILE, NUM_CLASSES, OUTPUT_NAME,
-                               SAVED_MODEL_FILE, SIGNATURE, TFLITE_FILE, model_folder,
-                               models_root)
+from realtime.contract import (
+    DEFAULT_MODEL,
+    DESKEW_IN_GRAPH_KEY,
+    DESKEW_KEY,
+    DIGIT_PIXELS,
+    INPUT_NAME,
+    METRICS_FILE,
+    NUM_CLASSES,
+    OUTPUT_NAME,
+    SAVED_MODEL_FILE,
+    SIGNATURE,
+    TFLITE_FILE,
+    model_folder,
+    models_root,
+)
 from realtime.errors import UserError
 
 BACKENDS = ("tensorflow", "litert")
