@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from realtime import synth
+from realtime.contract import DESKEW_IN_GRAPH_KEY, METRICS_FILE
 from realtime.detect import find_digits, threshold_ink, to_working_gray
 from realtime.normalize import normalize_regions
 
@@ -441,10 +442,25 @@ def keras_replica(model_dir: Path):
     if len(loaded.variables) != 2 or len(weights) != 1 or len(biases) != 1:
         return None, (f"{model_dir.name} is not a single softmax layer (W 784x10, b 10): "
                       f"no Keras replica")
-    model = tf.keras.Sequential([tf.keras.Input((784,)),
-                                 tf.keras.layers.Dense(10, activation="softmax")])
-    model.layers[0].set_weights([weights[0], biases[0]])
+    layers = [tf.keras.Input((784,))]
+    metrics_path = model_dir / METRICS_FILE
+    if (metrics_path.is_file()
+            and json.loads(metrics_path.read_text()).get(DESKEW_IN_GRAPH_KEY)):
+        # The SavedModel deskews inside its graph; the replica must compute the same thing.
+        layers.append(tf.keras.layers.Lambda(_graph_deskew()))
+    dense = tf.keras.layers.Dense(10, activation="softmax")
+    model = tf.keras.Sequential([*layers, dense])
+    dense.set_weights([weights[0], biases[0]])
     return model, ""
+
+
+def _graph_deskew():
+    """train_export.deskew_in_graph (train_export.py is a script beside the package)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from train_export import deskew_in_graph
+
+    return deskew_in_graph
 
 
 def keras_predict_one(keras_model, digit: np.ndarray) -> np.ndarray:
