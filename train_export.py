@@ -4,7 +4,8 @@ The default is the original TensorFlow example's softmax regression, trained lon
 is a small convolutional network trained on lightly distorted digits. Both export the same way:
 the original example's tensor names (myInput:0 -> myOutput:0), so both its TF1-style loading code
 and TF2's `signatures["serving_default"]` work on the same folder, plus `model.tflite` beside the
-SavedModel for the light runtime (ai-edge-litert, no TensorFlow).
+SavedModel for the light runtime (ai-edge-litert, no TensorFlow). A model trained on deskewed
+digits (the default) is exported with the deskew inside its graph: it takes MNIST as it is.
 
     python train_export.py [--data PATH] [--out DIR] [--arch softmax|cnn] [--steps N | --epochs N]
                            [--seed S] [--no-deskew] [--quiet]
@@ -27,25 +28,29 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from realtime.contract import (
+    DESKEW_IN_GRAPH_KEY,
+    DESKEW_KEY,
+    DIGIT_PIXELS,
+    DIGIT_SIDE,
+    INPUT_DESCRIPTION,
+    INPUT_NAME,
+    METRICS_FILE,
+    NUM_CLASSES,
+    OUTPUT_DESCRIPTION,
+    OUTPUT_NAME,
+    SAVED_MODEL_FILE,
+    SIGNATURE,
+    TFLITE_FILE,
+    model_folder,
+    models_root,
+)
 from realtime.errors import UserError, whole_number
 from realtime.mnist import Mnist, file_sha256, load_mnist, resolve_path
 from realtime.model import native_stderr_silenced
-from realtime.normalize import deskew, deskew_batch
 
-REPO = Path(__file__).resolve().parent
-MODELS_DIR = REPO / "models"
-
-IMAGE_SIDE = 28
-IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE
-NUM_CLASSES = 10
-# The original example's tensor names; its loading code looks them up, so they are the interface.
-INPUT_NAME = "myInput"
-OUTPUT_NAME = "myOutput"
-SERVING_SIGNATURE = "serving_default"
-INPUT_DESCRIPTION = "float32 [N,784] in [0,1], white digit on black, MNIST-normalized"
-OUTPUT_DESCRIPTION = "float32 [N,10] probabilities"
-
-TFLITE_NAME = "model.tflite"
+IMAGE_SIDE = DIGIT_SIDE
+IMAGE_PIXELS = DIGIT_PIXELS
 
 # The original example's hyper-parameters, kept so the shipped model is that model, trained longer.
 LEARNING_RATE = 0.001
@@ -66,6 +71,86 @@ PROGRESS_EVERY_STEPS = 50
 PICTURE_DPI = 80
 WEIGHT_COLOUR_PERCENTILE = 98
 
+
+# --- deskew -----------------------------------------------------------------------------------
+# The classifiers train on deskewed digits (two points for the linear model), and the exported
+# graph deskews its own input, so every consumer (the recognizer, TF Serving, the TF1 code, a
+# phone running model.tflite) feeds MNIST as it is. `deskew` is the reference, OpenCV digits.py's
+# moment shear, used on the training digits; `deskew_in_graph` is the same in TensorFlow ops that
+# LiteRT's built-in set runs, for the export. They agree within ~4e-6 a pixel (float32 rounding
+# of the sample positions; measured on MNIST's test set).
+
+# Below this second moment (in pixel units of a [0, 1] image) a digit is a dot or a single row:
+# there is no slant to measure, and the digit is left as it is (digits.py's threshold).
+DESKEW_MIN_MU02 = 1e-2
+
+
+def deskew(digit_28x28: np.ndarray) -> np.ndarray:
+    """Undo the slant of a (28, 28) digit with its second moments (OpenCV's digits.py way).
+
+    Same dtype and shape in and out: x' = x + skew * (y - 14) sampled linearly, zero outside,
+    skew = mu11 / mu02.
+    """
+    moments = cv2.moments(digit_28x28)
+    if abs(moments["mu02"]) < DESKEW_MIN_MU02:
+        return digit_28x28.copy()
+    skew = moments["mu11"] / moments["mu02"]
+    shear = np.float32([[1, skew, -0.5 * IMAGE_SIDE * skew], [0, 1, 0]])
+    return cv2.warpAffine(digit_28x28, shear, (IMAGE_SIDE, IMAGE_SIDE),
+                          flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
+
+
+def deskew_batch(digits: np.ndarray) -> np.ndarray:
+    """deskew() over (N, 28, 28) images; returns a new array of the same dtype."""
+    return np.stack([deskew(d) for d in digits]) if len(digits) else digits.copy()
+
+
+# A row shifted by 29 px or more is all border; clamping the shift there keeps the gather's
+# indices inside the zero-padded rows whatever the skew (even a huge one).
+_MAX_SHIFT_PX = IMAGE_SIDE + 1
+_ROW_PAD = _MAX_SHIFT_PX + 1
+_PADDED_ROW = IMAGE_SIDE + 2 * _ROW_PAD
+
+
+def deskew_in_graph(x):
+    """deskew() in TensorFlow ops: (N, 784) float32 in [0, 1] -> (N, 784) float32.
+
+    Moments from row and column sums (central moments taken directly, which float32 keeps
+    accurate), then each row y shifted by d = skew * y - 14 * skew: one whole-pixel shift (a
+    gather from the zero-padded row) and one blend with the next pixel (the fraction of d is the
+    same along a row, since the shear leaves rows as rows). Only ops LiteRT runs natively (sums,
+    elementwise, floor, pad, gather); works eagerly and in a TF1 graph.
+    """
+    import tensorflow as tf
+
+    images = tf.reshape(x, [-1, IMAGE_SIDE, IMAGE_SIDE])
+    coordinates = tf.range(IMAGE_SIDE, dtype=tf.float32)
+    row_mass = tf.reduce_sum(images, axis=2)  # (N, 28), over x
+    column_mass = tf.reduce_sum(images, axis=1)  # (N, 28), over y
+    mass = tf.maximum(tf.reduce_sum(row_mass, axis=1, keepdims=True), 1e-12)
+    y_centre = tf.reduce_sum(row_mass * coordinates, axis=1, keepdims=True) / mass
+    x_centre = tf.reduce_sum(column_mass * coordinates, axis=1, keepdims=True) / mass
+    y_offsets = coordinates - y_centre  # (N, 28)
+    mu02 = tf.reduce_sum(row_mass * y_offsets * y_offsets, axis=1)
+    x_offsets = coordinates - x_centre  # (N, 28)
+    row_x_moment = tf.reduce_sum(images * x_offsets[:, None, :], axis=2)  # (N, 28)
+    mu11 = tf.reduce_sum(row_x_moment * y_offsets, axis=1)
+    slanted = mu02 >= DESKEW_MIN_MU02
+    skew = tf.where(slanted, mu11 / tf.maximum(mu02, DESKEW_MIN_MU02), tf.zeros_like(mu11))
+    # digits.py's matrix, [1, skew, -14 skew]: source x = x + (skew * y + (-14 skew)).
+    shift = skew[:, None] * coordinates + (-0.5 * IMAGE_SIDE) * skew[:, None]  # (N, 28)
+    shift = tf.clip_by_value(shift, -_MAX_SHIFT_PX, _MAX_SHIFT_PX)
+    whole = tf.floor(shift)
+    fraction = (shift - whole)[:, :, None]  # (N, 28, 1)
+    padded = tf.pad(images, [[0, 0], [0, 0], [_ROW_PAD, _ROW_PAD]])
+    flat_rows = tf.reshape(padded, [-1])
+    row_starts = tf.reshape(tf.range(tf.shape(images)[0] * IMAGE_SIDE) * _PADDED_ROW,
+                            [-1, IMAGE_SIDE, 1])
+    first = (row_starts + tf.cast(whole, tf.int32)[:, :, None] + _ROW_PAD
+             + tf.range(IMAGE_SIDE)[None, None, :])  # (N, 28, 28) indices of the left samples
+    left = tf.gather(flat_rows, first)
+    right = tf.gather(flat_rows, first + 1)
+    return tf.reshape(left + fraction * (right - left), [-1, IMAGE_PIXELS])
 
 # --- data -------------------------------------------------------------------------------------
 
@@ -91,7 +176,7 @@ def make_splits(mnist: Mnist, deskew: bool = False, train_limit: int | None = No
     """The original example's split: first 5,000 training images validate, the rest train.
 
     train_limit keeps only the first N training images (quick runs and tests); deskew applies
-    realtime.normalize.deskew to every image, as the pipeline does for a model that says so.
+    deskew() to every image (the exported graph then deskews its input the same way).
     """
     x_train, y_train = mnist.x_train[VALIDATION_SIZE:], mnist.y_train[VALIDATION_SIZE:]
     if train_limit is not None:
@@ -386,8 +471,20 @@ def parameter_count(model: Model) -> int:
 
 # --- export -----------------------------------------------------------------------------------
 
-def export_saved_model(model: Model, arch: str, folder: Path) -> None:
+def with_input_deskew(model: Model) -> Model:
+    """`model` behind deskew_in_graph: what an export with deskew_input=True computes, in memory.
+
+    Same variables; it takes MNIST as it is ((N, 784) float32 in [0, 1]).
+    """
+    return Model(model.variables,
+                 lambda x, training_seed=None: model.logits(deskew_in_graph(x), training_seed))
+
+
+def export_saved_model(model: Model, arch: str, folder: Path, deskew_input: bool = False) -> None:
     """Write `model` as a SavedModel at `folder` (which must not exist yet).
+
+    deskew_input: put deskew_in_graph between myInput and the classifier (for a model trained
+    on deskewed digits), so the SavedModel and its model.tflite take MNIST as it is.
 
     It is saved as a TF1 graph because only that gives the exact tensor names myInput:0 and
     myOutput:0 that the original example's loading code asks for; TF2's tf.saved_model.load
@@ -400,7 +497,8 @@ def export_saved_model(model: Model, arch: str, folder: Path) -> None:
         x = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_PIXELS], name=INPUT_NAME)
         # The initial values are replaced below, so the seed only has to be fixed, not the run's.
         graph_model = ARCHITECTURES[arch].build(DEFAULT_SEED)
-        probabilities = tf.nn.softmax(graph_model.logits(x), name=OUTPUT_NAME)
+        classifier_input = deskew_in_graph(x) if deskew_input else x
+        probabilities = tf.nn.softmax(graph_model.logits(classifier_input), name=OUTPUT_NAME)
         for variable, value in zip(graph_model.variables, trained_values, strict=True):
             # Feeding the initial value sets the trained weights without also storing them in the
             # graph as a constant (which would double the folder's size).
@@ -410,7 +508,7 @@ def export_saved_model(model: Model, arch: str, folder: Path) -> None:
         builder = tf.compat.v1.saved_model.Builder(str(folder))
         builder.add_meta_graph_and_variables(
             session, [tf.compat.v1.saved_model.tag_constants.SERVING],
-            signature_def_map={SERVING_SIGNATURE: signature}, strip_default_attrs=True)
+            signature_def_map={SIGNATURE: signature}, strip_default_attrs=True)
         builder.save()
 
 
@@ -426,10 +524,10 @@ def export_tflite(folder: Path) -> Path:
 
     with native_stderr_silenced():  # device probing and the MLIR converter's C++ notes
         converter = tf.lite.TFLiteConverter.from_saved_model(
-            str(folder), signature_keys=[SERVING_SIGNATURE])
+            str(folder), signature_keys=[SIGNATURE])
         flatbuffer = converter.convert()
-    target = folder / TFLITE_NAME
-    staged = folder / f".{TFLITE_NAME}.tmp-{os.getpid()}"
+    target = folder / TFLITE_FILE
+    staged = folder / f".{TFLITE_FILE}.tmp-{os.getpid()}"
     try:
         staged.write_bytes(flatbuffer)
         staged.replace(target)
@@ -442,8 +540,8 @@ def check_output_folder(out: Path) -> None:
     """Fail before training if `out` cannot be written or is not ours to replace."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a folder: pick a folder for the model")
-    if out.is_dir() and any(out.iterdir()) and not (out / "saved_model.pb").exists():
-        raise UserError(f"--out {out} holds files but no saved_model.pb; it is replaced as a "
+    if out.is_dir() and any(out.iterdir()) and not (out / SAVED_MODEL_FILE).exists():
+        raise UserError(f"--out {out} holds files but no {SAVED_MODEL_FILE}; it is replaced as a "
                         f"whole, so pick a new or empty folder")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -469,10 +567,12 @@ def replace_folder(staged: Path, out: Path) -> None:
 
 # --- pictures ---------------------------------------------------------------------------------
 
-def save_pictures(result: TrainResult, splits: Splits, folder: Path) -> None:
+def save_pictures(result: TrainResult, served: Model, x_test: np.ndarray, y_test: np.ndarray,
+                  folder: Path) -> None:
     """weights.png, confusion.png and training_curve.png, for people, not code.
 
-    weights.png: softmax's ten 28x28 templates, or the CNN's first-layer filters.
+    weights.png: softmax's ten 28x28 templates, or the CNN's first-layer filters; confusion.png:
+    `served` (the model as exported) on the test digits as they are.
     """
     import matplotlib
 
@@ -484,8 +584,8 @@ def save_pictures(result: TrainResult, splits: Splits, folder: Path) -> None:
         _plot_weight_templates(plt, first_weights, folder / "weights.png")
     elif first_weights.ndim == 4 and first_weights.shape[2] == 1:  # (k, k, 1, filters)
         _plot_filters(plt, first_weights[:, :, 0, :], folder / "weights.png")
-    predicted = np.argmax(predict_probabilities(result.model, splits.x_test), axis=1)
-    _plot_confusion(plt, splits.y_test, predicted, folder / "confusion.png")
+    predicted = np.argmax(predict_probabilities(served, x_test), axis=1)
+    _plot_confusion(plt, y_test, predicted, folder / "confusion.png")
     _plot_training_curve(plt, result, folder / "training_curve.png")
 
 
@@ -579,8 +679,9 @@ def _plot_training_curve(plt, result: TrainResult, path: Path) -> None:
 # --- command line -----------------------------------------------------------------------------
 
 def default_out(arch: str, deskew: bool) -> Path:
-    """models/<arch> (deskewed, the default) or models/<arch>_plain beside this script."""
-    return MODELS_DIR / (arch if deskew else f"{arch}_plain")
+    """<models>/<arch> (deskewed, the default) or <models>/<arch>_plain, where <models> is
+    realtime's models_root() ($REALTIME_DIGITS_MODELS, else models/ beside this script)."""
+    return models_root() / (arch if deskew else f"{arch}_plain")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -608,17 +709,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              f"same seed, same weights "
                              f"(default: {DEFAULT_SEED})")
     # Deskewing (OpenCV digits.py's moment shear) lifts the linear model from ~92.7% to ~94.8% on
-    # MNIST's test set and reads real handwriting better; metrics.json records it so the
-    # recognizer deskews its inputs the same way.
+    # MNIST's test set and reads real handwriting better; the exported graph then deskews its
+    # own input, so nobody who loads the model has to.
     parser.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=True,
-                        help="deskew every image before training, as the recognizer then does "
-                             "(default: on; --no-deskew trains on MNIST as it is)")
+                        help="train on deskewed digits and export the graph with the same deskew "
+                             "in front, so it takes MNIST as it is (default: on; --no-deskew "
+                             "trains and exports the plain recipe)")
     parser.add_argument("--train-limit", type=whole_number(1), metavar="N",
                         help="train on the first N training images only (quick tries, tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--tflite-only", metavar="DIR",
                         help=f"do not train: convert the SavedModel in DIR (a folder or a name "
-                             f"under models/) to DIR/{TFLITE_NAME} for the litert backend, "
+                             f"under models/) to DIR/{TFLITE_FILE} for the litert backend, "
                              f"leaving the SavedModel's files as they are")
     return parser.parse_args(argv)
 
@@ -650,8 +752,12 @@ def run(args: argparse.Namespace) -> int:
     steps_per_epoch = len(splits.x_train) // BATCH_SIZE
     steps = args.steps or (args.epochs or spec.epochs) * steps_per_epoch
     result = train(splits, arch=args.arch, steps=steps, seed=args.seed, quiet=args.quiet)
-    val_loss, val_accuracy = evaluate(result.model, splits.x_val, splits.y_val)
-    test_loss, test_accuracy = evaluate(result.model, splits.x_test, splits.y_test)
+    # Scored as exported: the served model (deskewing inside, if trained deskewed) on the
+    # validation and test digits as MNIST has them.
+    served = with_input_deskew(result.model) if args.deskew else result.model
+    plain = make_splits(mnist, deskew=False, train_limit=args.train_limit) if args.deskew else splits
+    val_loss, val_accuracy = evaluate(served, plain.x_val, plain.y_val)
+    test_loss, test_accuracy = evaluate(served, plain.x_test, plain.y_test)
     print(f"Validation loss: {val_loss:.4f}, Validation accuracy: {val_accuracy:.4f}")
     print(f"Test loss: {test_loss:.4f}, Test accuracy: {test_accuracy:.4f}")
 
@@ -661,7 +767,7 @@ def run(args: argparse.Namespace) -> int:
         "test_accuracy": round(test_accuracy, 4), "test_loss": round(test_loss, 4),
         "steps": steps, "epochs": round(steps / steps_per_epoch, 3),
         "batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE, "seed": args.seed,
-        "deskew": bool(args.deskew),
+        DESKEW_KEY: bool(args.deskew), DESKEW_IN_GRAPH_KEY: bool(args.deskew),
         "learning_rate_schedule": "cosine decay to 0" if spec.cosine_decay else "constant",
         "augmentation": AUGMENTATION_DESCRIPTION if spec.augment else "none",
         "parameters": parameter_count(result.model),
@@ -675,10 +781,10 @@ def run(args: argparse.Namespace) -> int:
     }
     staged = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        export_saved_model(result.model, args.arch, staged)
+        export_saved_model(result.model, args.arch, staged, deskew_input=args.deskew)
         export_tflite(staged)
-        (staged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        save_pictures(result, splits, staged)
+        (staged / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        save_pictures(result, served, plain.x_test, plain.y_test, staged)
         replace_folder(staged, out)
     except (OSError, tf.errors.OpError) as error:
         raise UserError(f"cannot write the model to {out} ({error})") from None
@@ -690,11 +796,9 @@ def run(args: argparse.Namespace) -> int:
 
 def add_tflite(model: str) -> int:
     """--tflite-only: write model.tflite into an existing model folder, train nothing."""
-    folder = Path(model)
-    if not folder.exists() and len(folder.parts) == 1:
-        folder = MODELS_DIR / folder
-    if not (folder / "saved_model.pb").is_file():
-        raise UserError(f"--tflite-only {model}: no SavedModel in {folder} (no saved_model.pb); "
+    folder = model_folder(model)
+    if not (folder / SAVED_MODEL_FILE).is_file():
+        raise UserError(f"--tflite-only {model}: no SavedModel in {folder} (no {SAVED_MODEL_FILE}); "
                         f"give a folder that train_export.py wrote, e.g. models/softmax")
     folder = folder.resolve()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -704,7 +808,7 @@ def add_tflite(model: str) -> int:
     try:
         target = export_tflite(folder)
     except OSError as error:
-        raise UserError(f"cannot write {folder / TFLITE_NAME} ({error.strerror})") from None
+        raise UserError(f"cannot write {folder / TFLITE_FILE} ({error.strerror})") from None
     except Exception as error:  # the converter's own errors have no common base
         raise UserError(f"cannot convert the SavedModel in {folder} to TFLite "
                         f"({type(error).__name__}): re-export it with train_export.py") from None

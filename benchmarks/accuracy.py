@@ -5,13 +5,12 @@ without digits gives (false digits). The real photos are in benchmarks.real_phot
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from realtime.detect import find_digits
-from realtime.normalize import deskew, naive_resize, normalize_regions
+from realtime.normalize import naive_resize, normalize_regions
 from tools import scoring, synth
 
 # Fixed so every run scores the same scenes; tier k draws from default_rng([SCENE_SEED, k]), so a
@@ -88,13 +87,6 @@ def make_condition_scenes(x_test: np.ndarray, y_test: np.ndarray, condition: str
                              n_digits=SCENE_DIGITS) for _ in range(count)]
 
 
-def _naive_28x28(ink: np.ndarray, deskewed: bool) -> np.ndarray:
-    """The original example's stretch to 28x28, deskewed when the model was trained deskewed
-    (so the comparison is about the layout, not about a deskew mismatch)."""
-    digit = naive_resize(ink)
-    return deskew(digit) if deskewed else digit
-
-
 def score_tier(tier: str, scenes: list, recognizers: dict, progress=None) -> list[Score]:
     """Scores of every model x normalization on one tier's scenes.
 
@@ -103,8 +95,6 @@ def score_tier(tier: str, scenes: list, recognizers: dict, progress=None) -> lis
     """
     counts = {(name, norm): np.zeros(3, int) for name in recognizers for norm in NORMALIZATIONS}
     settings = next(iter(recognizers.values())).settings
-    naive = {name: functools.partial(_naive_28x28, deskewed=recognizer.model.deskew)
-             for name, recognizer in recognizers.items()}
     true_digits = 0
     for scene in scenes:
         true_boxes = [digit.box for digit in scene.digits]
@@ -115,7 +105,7 @@ def score_tier(tier: str, scenes: list, recognizers: dict, progress=None) -> lis
             detections = recognizer.recognize(scene.image_bgr)
             counts[name, "ours"] += _count(true_boxes, true_labels, [d.box for d in detections],
                                            [d.label for d in detections])
-            digits = normalize_regions(regions.ink_work, regions.boxes_work, naive[name])
+            digits = normalize_regions(regions.ink_work, regions.boxes_work, naive_resize)
             labels = recognizer.model.predict(digits).argmax(axis=1)
             counts[name, "naive"] += _count(true_boxes, true_labels, regions.boxes_src, labels)
         if progress is not None:

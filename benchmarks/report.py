@@ -387,7 +387,7 @@ def accuracy_text(accuracy: dict, scores: list) -> str:
              f"{accuracy['size'][0]}x{accuracy['size'][1]}); a detection counts when IoU >= "
              f"{accuracy['min_iou']}.",
              "ours = Recognizer.recognize; naive = same detection, tight crop stretched to 28x28 "
-             "(deskewed for deskew-trained models).", ""]
+             "(a deskew-trained model still deskews it in its graph).", ""]
     body = [[score.tier, score.model, score.normalization, str(score.true_digits),
              str(score.found), _percent(score.recall), _percent(score.precision),
              _percent(score.accuracy_found), _percent(score.end_to_end)] for score in scores]

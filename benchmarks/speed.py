@@ -30,10 +30,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.contract import DESKEW_IN_GRAPH_KEY, METRICS_FILE
 from realtime.detect import find_digits, local_contrast, remove_rules, threshold_ink, to_working_gray
-from tools import synth
-from realtime.normalize import normalize_regions, to_mnist
+from realtime.normalize import normalize_regions
 from realtime.settings import Settings
+from tools import synth
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -455,14 +456,13 @@ def video_writers(workdir: Path, fps: float, size: tuple[int, int]):
 def per_digit_row(recognizer, predict_one, frames, warmup_frames: int = WARMUP_FRAMES) -> TimedRow:
     """The usual approach: the same detection and normalization, then `predict_one((1, 28, 28))`
     once per digit. Also times detection and normalization on their own (the stage breakdown)."""
-    to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
     settings = recognizer.settings
 
     def step(frame_bgr):
         started = time.perf_counter()
         regions = find_digits(frame_bgr, settings)
         detected = time.perf_counter()
-        digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
+        digits = normalize_regions(regions.ink_work, regions.boxes_work)
         normalized = time.perf_counter()
         calls_s, labels = [], []
         for digit in digits:
@@ -487,10 +487,25 @@ def keras_replica(model_dir: Path):
     if len(loaded.variables) != 2 or len(weights) != 1 or len(biases) != 1:
         return None, (f"{model_dir.name} is not a single softmax layer (W 784x10, b 10): "
                       f"no Keras replica")
-    model = tf.keras.Sequential([tf.keras.Input((784,)),
-                                 tf.keras.layers.Dense(10, activation="softmax")])
-    model.layers[0].set_weights([weights[0], biases[0]])
+    layers = [tf.keras.Input((784,))]
+    metrics_path = model_dir / METRICS_FILE
+    if (metrics_path.is_file()
+            and json.loads(metrics_path.read_text()).get(DESKEW_IN_GRAPH_KEY)):
+        # The SavedModel deskews inside its graph; the replica must compute the same thing.
+        layers.append(tf.keras.layers.Lambda(_graph_deskew()))
+    dense = tf.keras.layers.Dense(10, activation="softmax")
+    model = tf.keras.Sequential([*layers, dense])
+    dense.set_weights([weights[0], biases[0]])
     return model, ""
+
+
+def _graph_deskew():
+    """train_export.deskew_in_graph (train_export.py is a script beside the package)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from train_export import deskew_in_graph
+
+    return deskew_in_graph
 
 
 def keras_predict_one(keras_model, digit: np.ndarray) -> np.ndarray:
@@ -509,8 +524,7 @@ def max_difference(recognizer, predict_other, frame_bgr: np.ndarray) -> float:
     """Largest |probability difference| between recognizer.model.predict and `predict_other`
     ((N, 28, 28) float32 -> (N, 10)) on the digits `recognizer` finds in one frame."""
     regions = find_digits(frame_bgr, recognizer.settings)
-    to_28x28 = functools.partial(to_mnist, deskewed=recognizer.model.deskew)
-    digits = normalize_regions(regions.ink_work, regions.boxes_work, to_28x28)
+    digits = normalize_regions(regions.ink_work, regions.boxes_work)
     if len(digits) == 0:
         return 0.0
     return float(np.abs(recognizer.model.predict(digits) - predict_other(digits)).max())

@@ -17,20 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.contract import (
+    DEFAULT_MODEL,
+    DESKEW_IN_GRAPH_KEY,
+    DESKEW_KEY,
+    DIGIT_PIXELS,
+    INPUT_NAME,
+    METRICS_FILE,
+    NUM_CLASSES,
+    OUTPUT_NAME,
+    SAVED_MODEL_FILE,
+    SIGNATURE,
+    TFLITE_FILE,
+    model_folder,
+    models_root,
+)
 from realtime.errors import UserError
-
-INPUT_NAME = "myInput"
-OUTPUT_NAME = "myOutput"
-SIGNATURE = "serving_default"
-DEFAULT_MODEL = "softmax"
-MODELS_ENV_VAR = "REALTIME_DIGITS_MODELS"
-DIGIT_PIXELS = 784
-NUM_CLASSES = 10
 
 BACKENDS = ("tensorflow", "litert")
 DEFAULT_BACKEND = "tensorflow"
-SAVED_MODEL_FILE = "saved_model.pb"
-TFLITE_FILE = "model.tflite"
 # What each backend loads from a model folder.
 _BACKEND_FILE = {"tensorflow": SAVED_MODEL_FILE, "litert": TFLITE_FILE}
 # A LiteRT interpreter runs one fixed input shape; resizing it re-plans its memory and re-prepares
@@ -40,12 +45,6 @@ _BACKEND_FILE = {"tensorflow": SAVED_MODEL_FILE, "litert": TFLITE_FILE}
 # of digit counts, and this bound stops a stream whose count keeps changing from keeping one for
 # every count up to Settings.max_regions.
 LITERT_CACHED_BATCH_SIZES = 16
-
-
-def models_root() -> Path:
-    """Where named models live: $REALTIME_DIGITS_MODELS, else models/ beside the package."""
-    env = os.environ.get(MODELS_ENV_VAR)
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
 
 
 def check_backend(backend: str) -> str:
@@ -63,9 +62,7 @@ def resolve_model_dir(model: str | os.PathLike | None, backend: str = DEFAULT_BA
     """
     needed = _BACKEND_FILE[check_backend(backend)]
     model = model or DEFAULT_MODEL
-    path = Path(model)
-    if not path.exists() and not path.is_absolute() and len(path.parts) == 1:
-        path = models_root() / path
+    path = model_folder(model)
     if not path.exists():
         known = sorted(p.name for p in models_root().glob("*")
                        if any((p / name).exists() for name in _BACKEND_FILE.values()))
@@ -87,17 +84,22 @@ class DigitModel:
     backend: "tensorflow" (the SavedModel) or "litert" (model.tflite through ai-edge-litert,
     without importing TensorFlow; needs `pip install -e .[lite]`). Both give the same
     probabilities within ~2e-6.
-    deskew: whether the model was trained on deskewed digits (metrics.json "deskew"), so the
-    normalizer must deskew too.
+    A model trained on deskewed digits deskews its input inside its own graph, so callers feed
+    every model the same MNIST-normalized digits.
     """
 
     def __init__(self, model_dir: str | os.PathLike | None = None,
                  backend: str = DEFAULT_BACKEND):
         self.backend = check_backend(backend)
         self.model_dir = resolve_model_dir(model_dir, backend)
-        metadata_path = self.model_dir / "metrics.json"
+        metadata_path = self.model_dir / METRICS_FILE
         self.metadata = json.loads(metadata_path.read_text()) if metadata_path.is_file() else {}
-        self.deskew = bool(self.metadata.get("deskew", False))
+        if self.metadata.get(DESKEW_KEY) and not self.metadata.get(DESKEW_IN_GRAPH_KEY):
+            # Exported before the deskew moved into the graph: fed plain digits it would lose
+            # points (MNIST test 94.8 -> 76.7% for the softmax model) without saying why.
+            raise UserError(f"{self.model_dir} was trained on deskewed digits but its graph does "
+                            f"not deskew (an export older than the in-graph deskew): re-export "
+                            f"it with train_export.py")
         if backend == "litert":
             self._predict = LiteRTPredictor(self.model_dir / TFLITE_FILE)
         else:
@@ -154,8 +156,8 @@ def _load_signature(model_dir: Path):
     outputs = signature.structured_outputs
     found_in = {name: spec.shape.as_list() for name, spec in inputs.items()}
     found_out = {name: spec.shape.as_list() for name, spec in outputs.items()}
-    shape_ok = INPUT_NAME in inputs and inputs[INPUT_NAME].shape.as_list()[-1:] == [784]
-    if not shape_ok or OUTPUT_NAME not in outputs or outputs[OUTPUT_NAME].shape.as_list()[-1:] != [10]:
+    shape_ok = INPUT_NAME in inputs and inputs[INPUT_NAME].shape.as_list()[-1:] == [DIGIT_PIXELS]
+    if not shape_ok or OUTPUT_NAME not in outputs or outputs[OUTPUT_NAME].shape.as_list()[-1:] != [NUM_CLASSES]:
         raise UserError(f"{model_dir} has the wrong signature: expected input {INPUT_NAME} [None, 784] "
                         f"and output {OUTPUT_NAME} [None, 10], found inputs {found_in} and outputs "
                         f"{found_out}; re-export it with train_export.py")

@@ -15,27 +15,6 @@ MNIST_SIDE = 28
 MNIST_BOX = 20
 MNIST_CENTRE = 14.0
 
-
-def deskew(digit_28x28: np.ndarray) -> np.ndarray:
-    """Undo the slant of a 28x28 digit with its second moments (OpenCV's digits.py way).
-
-    Same dtype and shape in and out; used identically in training and at run time when the
-    model folder says `"deskew": true`.
-    """
-    moments = cv2.moments(digit_28x28)
-    if abs(moments["mu02"]) < 1e-2:
-        return digit_28x28.copy()
-    skew = moments["mu11"] / moments["mu02"]
-    shear = np.float32([[1, skew, -0.5 * MNIST_SIDE * skew], [0, 1, 0]])
-    return cv2.warpAffine(digit_28x28, shear, (MNIST_SIDE, MNIST_SIDE),
-                          flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR)
-
-
-def deskew_batch(digits: np.ndarray) -> np.ndarray:
-    """deskew() over (N, 28, 28) images; returns a new array of the same dtype."""
-    return np.stack([deskew(d) for d in digits]) if len(digits) else digits.copy()
-
-
 # Digits are first fitted into a box this many times MNIST's 20x20, where stroke width can be
 # adjusted a pixel at a time, then area-resized down to 20x20 (which also anti-aliases them).
 WORK_FACTOR = 4
@@ -68,19 +47,19 @@ def stroke_width(ink: np.ndarray) -> float:
 _KERNEL_3 = np.ones((3, 3), np.uint8)
 
 
-def to_mnist(ink: np.ndarray, deskewed: bool = False) -> np.ndarray:
+def to_mnist(ink: np.ndarray) -> np.ndarray:
     """One digit's ink ((h, w) float32, 1 = ink, 0 = paper) -> (28, 28) float32 in [0, 1].
 
-    Fit into 20x20 keeping the aspect ratio, thin strokes thickened to MNIST's width, centre of mass at the
-    centre of 28x28, white on black; then deskew if the model was trained on deskewed digits.
+    Fit into 20x20 keeping the aspect ratio, thin strokes thickened to MNIST's width, centre of
+    mass at the centre of 28x28, white on black: MNIST as it is. No deskew here: a model trained
+    on deskewed digits deskews inside its own graph.
     """
     h, w = ink.shape[:2]
     if h == 0 or w == 0 or not np.any(ink > 0):
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
     big = _fit(ink.astype(np.float32), WORK_BOX)
     big = _tight(_thicken_thin_strokes(big))
-    digit = _centre_by_mass(np.clip(_fit(big, MNIST_BOX), 0, 1))
-    return deskew(digit) if deskewed else digit
+    return _centre_by_mass(np.clip(_fit(big, MNIST_BOX), 0, 1))
 
 
 def _fit(image: np.ndarray, box: int) -> np.ndarray:

@@ -8,7 +8,6 @@ the frame loop that adds steady labels and numbers.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterable, Iterator
 
 import cv2
@@ -16,7 +15,7 @@ import numpy as np
 
 from realtime.detect import find_digits
 from realtime.model import DigitModel
-from realtime.normalize import normalize_regions, to_mnist
+from realtime.normalize import normalize_regions
 from realtime.numbers import group_numbers
 from realtime.settings import Settings
 from realtime.track import LabelSmoother
@@ -35,16 +34,15 @@ class Recognizer:
     def __init__(self, model_dir=None, settings: Settings | None = None, backend: str = "tensorflow"):
         self.settings = settings or Settings()
         self.model = DigitModel(model_dir, backend=backend)
-        self._to_28x28 = functools.partial(to_mnist, deskewed=self.model.deskew)
 
     def recognize(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Digits of one (H, W, 3) uint8 BGR frame in reading order, boxes in its pixels."""
         return self._detections(find_digits(frame_bgr, self.settings))
 
     def digits_28x28(self, regions) -> np.ndarray:
-        """The normalize stage: (N, 28, 28) float32 in [0, 1] of find_digits' regions, laid out
-        (and deskewed) as this model was trained."""
-        return normalize_regions(regions.ink_work, regions.boxes_work, self._to_28x28)
+        """The normalize stage: (N, 28, 28) float32 in [0, 1] of find_digits' regions in MNIST's
+        layout (the model's own graph deskews them)."""
+        return normalize_regions(regions.ink_work, regions.boxes_work)
 
     def _detections(self, regions) -> list[Detection]:
         if len(regions) == 0:

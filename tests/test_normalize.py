@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.normalize import (MNIST_CENTRE, deskew, naive_resize, normalize_regions,
+from realtime.normalize import (MNIST_CENTRE, naive_resize, normalize_regions,
                                 stroke_width, to_mnist)
 
 
@@ -79,10 +79,3 @@ def test_batch_is_one_array_in_order():
     assert batch.shape == (2, 28, 28)
     assert batch[0].sum() < batch[1].sum()  # the bar first, then the ring
 
-
-def test_deskew_straightens_a_slanted_stroke():
-    slanted = np.zeros((28, 28), np.float32)
-    cv2.line(slanted, (9, 24), (19, 4), 1.0, 2)
-    upright = deskew(slanted)
-    cols = lambda d: np.flatnonzero(d.max(axis=0) > 0.3)
-    assert np.ptp(cols(upright)) < np.ptp(cols(slanted)) / 2

@@ -49,8 +49,13 @@ def test_mnist_normalization_beats_the_naive_resize(recognizer, mnist_test):
     assert ours / total >= 0.9 and naive / total <= 0.5, (ours / total, naive / total)
 
 
-def test_seed_digits_read_as_0_1_2_3_with_a_clear_margin(recognizer, seed_digits_dir):
-    """The original example's four images (white on black) through the project's own path."""
+@pytest.mark.parametrize("model", ["softmax", "cnn"])
+def test_seed_digits_read_as_0_1_2_3_with_a_clear_margin(model, recognizer, seed_digits_dir,
+                                                          request):
+    """The original example's four images (white on black) through the project's own path
+    (no deskew of ours: the model's graph does it)."""
+    if model != "softmax":
+        recognizer = request.getfixturevalue("cnn_recognizer")
     results = []
     for k in range(4):
         image = cv2.imread(str(seed_digits_dir / f"digit_{k}.png"))
