@@ -357,3 +357,17 @@ def test_a_page_of_110_digits_is_not_cut_by_the_region_cap(recognizer, real_phot
     assert true_digits == 110
     # Measured (softmax, 640 px): 90 matched + 9 misread = 99 found (64 with the cap at 64).
     assert alignment.matched + alignment.substituted >= 95 and alignment.matched >= 85
+
+
+@pytest.mark.parametrize("name", ["lukasbindreiter__white-brush__05_blackboard_crop1.png",
+                                  "lukasbindreiter__white-brush__05_blackboard_crop2.png"])
+def test_chalk_on_a_green_board_is_light_ink(real_photos_dir, name):
+    """The board reads 102-112 in the brightest channel (not "dark"); chalk is what stands out."""
+    from realtime.detect.surface import find_paper, ink_is_light
+    from realtime.detect.working import to_working_gray
+
+    gray, _ = to_working_gray(cv2.imread(str(real_photos_dir / name)), SETTINGS.detect.working)
+    surface = find_paper(gray, SETTINGS.detect.surface)
+    assert 100 <= surface.ground_brightness < 115
+    assert ink_is_light(surface.ground_brightness, "auto", SETTINGS.detect.surface, gray, surface.mask)
+    assert len(find_digits(cv2.imread(str(real_photos_dir / name)), SETTINGS)) >= 1  # 0 with dark ink

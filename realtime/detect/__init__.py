@@ -72,7 +72,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     config = settings.detect
     gray, scale = to_working_gray(frame_bgr, config.working)
     surface = find_paper(gray, config.surface)
-    light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface)
+    light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface, gray, surface.mask)
     ink_bright = ink_bright_image(gray, light_ink)
     contrast = local_contrast(ink_bright, config.threshold)
     ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold)
