@@ -48,3 +48,16 @@ def test_only_ink_within_two_pixels_of_a_core_is_kept():
     contrast[50, 50] = 30  # one point of it is a core
     kept = keep_ink_cores(mask, contrast, CONFIG)
     assert np.flatnonzero(kept[50]).tolist() == [48, 49, 50, 51, 52]
+
+
+def test_on_a_thin_strip_the_neighbourhood_is_still_several_strokes_wide():
+    """A row of answer boxes 640x59: a tenth of its height (5 px) is a stroke's width, and the
+    stroke's middle would not stand above its own neighbourhood."""
+    assert paper_block((59, 640), CONFIG) == 33 and paper_block((136, 640), CONFIG) == 33
+    assert paper_block((640, 59), CONFIG) == 33 and paper_block((960, 1280), CONFIG) == 97
+    ink_bright = np.full((59, 640), 40, np.uint8)
+    ink_bright[10:50, 300:305] = 140  # a 5 px pencil stroke, 100 above the paper
+    contrast = local_contrast(ink_bright, CONFIG)
+    assert contrast[30, 302] >= 80  # its middle: nearly all of its 100 levels (0 with a 5 px block)
+    assert keep_ink_cores(threshold_ink(ink_bright, contrast, None, "adaptive", CONFIG), contrast,
+                          CONFIG)[10:50, 300:305].all()
