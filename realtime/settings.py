@@ -18,7 +18,11 @@ class Settings:
     background-subtracted image). invert: "auto" detects dark-on-light vs light-on-dark, "yes"
     forces light ink on dark, "no" dark ink on light. min_confidence: below it a digit is shown
     as "?". max_regions: at most this many digit candidates per frame, so a frame of noise cannot
-    stall the loop. mirror: flip frames left-right before recognition (selfie view).
+    stall the loop; high enough for a page of digits (a 110-digit worksheet keeps 99 regions
+    after the filters; the old 64 dropped its 35 smallest, the 1s first). What a region costs past
+    the filters is its normalization and its row of the model batch, ~0.25 ms (cnn, 2 cores;
+    scripts/region_cap_cost.py); the pixel checks before are bounded on their own
+    (ShapeConfig.max_pixel_checks). mirror: flip frames left-right before recognition (selfie view).
     smooth: frames of memory for steady labels (0 = off; each frame's own reading).
     detect: the tuning of every detection step (realtime.detect.config), each value with its reason.
     """
@@ -26,7 +30,7 @@ class Settings:
     threshold: str = "adaptive"
     invert: str = "auto"
     min_confidence: float = 0.5
-    max_regions: int = 64
+    max_regions: int = 160
     mirror: bool = False
     smooth: int = 0
     detect: DetectConfig = field(default_factory=DetectConfig)

@@ -72,7 +72,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
     config = settings.detect
     gray, scale = to_working_gray(frame_bgr, config.working)
     surface = find_paper(gray, config.surface)
-    light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface)
+    light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface, gray, surface.mask)
     ink_bright = ink_bright_image(gray, light_ink)
     contrast = local_contrast(ink_bright, config.threshold)
     ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold)
@@ -84,7 +84,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
                                       config.strokes)
     components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
-    candidates = candidates.largest(config.shape.candidates_per_region * settings.max_regions)
+    candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
     candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast)]
     candidates = candidates[~in_words(candidates.boxes, config.words, config.reading)].largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]

@@ -37,8 +37,11 @@ class ShapeConfig:
     thin_aspect: float = 0.45
     # A box touching the frame border is cut off, or it is the border: neither can be read.
     reject_border: bool = True
-    # Pixel checks run on at most this many times Settings.max_regions candidates, the largest.
-    candidates_per_region: int = 4
+    # Pixel checks (has_ink_contrast) run on at most this many candidates, the largest (and on
+    # at least Settings.max_regions): what bounds the work on a frame of scribbles or texture,
+    # which holds ~1100 candidates. The old 4 x 64 regions; it no longer grows with the region
+    # cap, so a cap high enough for a page of digits costs a noise frame nothing more.
+    max_pixel_checks: int = 256
 
 
 @dataclass(frozen=True)

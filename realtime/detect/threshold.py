@@ -20,6 +20,11 @@ class ThresholdConfig:
     # Adaptive threshold: neighbourhood as a fraction of the shorter side (larger than a stroke,
     # about a digit) and how much brighter (in ink) than its neighbourhood a pixel must be to be ink.
     block_fraction: float = 1 / 10
+    # ... and at least this fraction of the longer side: a thin strip (a row of answer boxes,
+    # 640x59) has digits nearly as tall as the strip and strokes as wide as on any working image
+    # (3-5 px at 640), so a tenth of its shorter side (5 px) sits inside a stroke and the stroke's
+    # core stands out by 27 levels at best instead of 100. 1/20 of 640 = 33 px: several strokes.
+    min_block_fraction_of_longer: float = 1 / 20
     offset: int = 12
     # Ink has a core this far above the paper within core_reach_px of each of its pixels (twice
     # the threshold; has_ink_contrast later asks ContrastConfig.min_ink_contrast of a whole digit
@@ -30,8 +35,10 @@ class ThresholdConfig:
 
 
 def paper_block(shape: tuple[int, int], config: ThresholdConfig) -> int:
-    """The threshold's neighbourhood side (odd px) for an image of `shape`."""
-    return max(3, int(min(shape) * config.block_fraction) | 1)
+    """The threshold's neighbourhood side (odd px) for an image of `shape`: about a digit, from
+    the shorter side, but never under a few strokes, from the longer."""
+    return max(3, int(max(min(shape) * config.block_fraction,
+                          max(shape) * config.min_block_fraction_of_longer)) | 1)
 
 
 def local_contrast(ink_bright: np.ndarray, config: ThresholdConfig) -> np.ndarray:

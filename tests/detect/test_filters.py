@@ -190,10 +190,16 @@ def _light_frame(faint, strong):
     return np.repeat(gray[..., None], 3, axis=2)
 
 
-def test_pixel_checks_run_on_four_times_max_regions_candidates_the_largest():
-    one = dataclasses.replace(SETTINGS, max_regions=1, invert="yes")
-    assert len(find_digits(_light_frame(3, 1), one)) == 1  # the '1' is among the 4 largest
-    assert len(find_digits(_light_frame(4, 1), one)) == 0  # it is the 5th: never checked
+def test_pixel_checks_run_on_the_max_pixel_checks_largest_candidates():
+    """The contrast test reads pixels of at most max(shape.max_pixel_checks, max_regions)
+    candidates, the largest: its cost no longer grows with the region cap."""
+    shape = dataclasses.replace(SETTINGS.detect.shape, max_pixel_checks=4)
+    four = dataclasses.replace(SETTINGS, max_regions=1, invert="yes", detect=SETTINGS.detect.replace(shape=shape))
+    assert len(find_digits(_light_frame(3, 1), four)) == 1  # the '1' is among the 4 largest
+    assert len(find_digits(_light_frame(4, 1), four)) == 0  # it is the 5th: never checked
+    # The region cap raises the bound when it is the larger of the two.
+    five_regions = dataclasses.replace(four, max_regions=5)
+    assert len(find_digits(_light_frame(4, 1), five_regions)) == 1
 
 
 def test_the_ground_of_a_small_digit_is_two_pixels_around_it():

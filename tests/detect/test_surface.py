@@ -85,3 +85,31 @@ def test_a_dark_ground_means_light_ink():
     assert ink_is_light(230.0, "yes", CONFIG) and not ink_is_light(20.0, "no", CONFIG)
     gray = np.array([[0, 200]], np.uint8)
     assert ink_bright_image(gray, False).tolist() == [[255, 55]] and ink_bright_image(gray, True).tolist() == [[0, 200]]
+
+
+def _strokes_on(ground_level, ink_level, shape=(240, 320)):
+    """A plain ground with 12 digit-sized strokes (3 px wide) of `ink_level`."""
+    gray = np.full(shape, ground_level, np.uint8)
+    for k in range(12):
+        x, y = 20 + (k % 6) * 48, 40 + (k // 6) * 100
+        cv2.line(gray, (x, y), (x + 14, y + 40), int(ink_level), 3)
+        cv2.line(gray, (x + 14, y), (x, y + 40), int(ink_level), 3)
+    return gray
+
+
+def test_between_dark_and_bright_grounds_the_inks_contrast_decides_its_polarity():
+    """A green board reads 110 in its brightest channel, above dark_ground_median: chalk on it
+    stands out bright, pencil on dim grey paper of the same level stands out dark."""
+    chalk = _strokes_on(110, 200)
+    pencil = _strokes_on(110, 40)
+    assert not ink_is_light(110.0, "auto", CONFIG)  # by the ground's brightness alone: dark ink
+    assert ink_is_light(110.0, "auto", CONFIG, chalk) and not ink_is_light(110.0, "auto", CONFIG, pencil)
+    # A blank board has no ink to decide by; bright grounds never ask the ink.
+    assert not ink_is_light(110.0, "auto", CONFIG, np.full((240, 320), 110, np.uint8))
+    assert not ink_is_light(200.0, "auto", CONFIG, _strokes_on(200, 255))
+    # Only the surface votes: chalk on the desk beside a sheet of pencil does not flip it.
+    on_sheet = np.zeros((240, 320), np.uint8)
+    on_sheet[:, :160] = 255
+    mixed = np.hstack([pencil[:, :160], chalk[:, 160:]])
+    assert not ink_is_light(110.0, "auto", CONFIG, mixed, on_sheet)
+    assert ink_is_light(110.0, "auto", CONFIG, mixed, 255 - on_sheet)

@@ -57,3 +57,16 @@ def test_on_paper_only_ink_with_a_dark_core_is_ink():
     gray[100:130, 300:304] = 230 - 60  # a pen stroke
     mask = find_digits(np.repeat(gray[..., None], 3, axis=2), make_settings()).ink_mask
     assert not mask[100:120, 100:120].any() and mask[100:130, 300:304].all()
+
+
+def test_on_a_thin_strip_the_neighbourhood_is_still_several_strokes_wide():
+    """A row of answer boxes 640x59: a tenth of its height (5 px) is a stroke's width, and the
+    stroke's middle would not stand above its own neighbourhood."""
+    assert paper_block((59, 640), CONFIG) == 33 and paper_block((136, 640), CONFIG) == 33
+    assert paper_block((640, 59), CONFIG) == 33 and paper_block((960, 1280), CONFIG) == 97
+    ink_bright = np.full((59, 640), 40, np.uint8)
+    ink_bright[10:50, 300:305] = 140  # a 5 px pencil stroke, 100 above the paper
+    contrast = local_contrast(ink_bright, CONFIG)
+    assert contrast[30, 302] >= 80  # its middle: nearly all of its 100 levels (0 with a 5 px block)
+    assert keep_ink_cores(threshold_ink(ink_bright, contrast, None, "adaptive", CONFIG), contrast,
+                          CONFIG)[10:50, 300:305].all()
