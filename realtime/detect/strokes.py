@@ -39,6 +39,19 @@ class StrokeConfig:
     # Merging is repeated on the merged boxes, so a digit cut in three (by a rule and a pen
     # lift) comes back whole.
     merge_rounds: int = 3
+    # Merging joins pieces of one digit, never whole digits: a column join whose union is more
+    # than merge_max_growth times the taller piece's height must still be a digit's height (at
+    # most merge_max_typical times the typical height: the typical_quantile of the heights of
+    # the larger half of the pieces, by ink; high, since rules may cut every digit in halves) or a digit's shape (at most merge_max_aspect tall for its width). Two
+    # halves of a digit cut by a rule make one digit-sized box; two digits written one above the
+    # other make a box twice too tall.
+    merge_max_growth: float = 1.5
+    merge_max_typical: float = 1.5
+    merge_max_aspect: float = 2.5
+    typical_quantile: float = 0.9
+    # ...unless the pieces are at most cut_gap_px apart: what a removed rule or a pen lift leaves
+    # (rules are at most 6 px thick, RuleConfig), not the space between two written digits.
+    cut_gap_px: int = 6
     # split=False: candidates too wide to be a digit are dropped, not cut.
     split: bool = True
     # Regions too wide to be a digit are tried again with their thin horizontal lines cut: ink at
@@ -67,8 +80,9 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeCo
     if not config.merge:
         return candidates
     boxes = candidates.boxes
+    typical = typical_height(candidates, config)
     for _ in range(config.merge_rounds):
-        joined = np.triu(belong_together(boxes, config), k=1)
+        joined = np.triu(belong_together(boxes, candidates.ink_area, typical, config), k=1)
         if not joined.any():
             break
         parent = list(range(len(members)))
@@ -91,14 +105,29 @@ def _root(parent: list[int], i: int) -> int:
     return i
 
 
-def belong_together(boxes: np.ndarray, config: StrokeConfig) -> np.ndarray:
-    """(N, N) bool: boxes ((N, 4) x, y, w, h) that are parts of one digit."""
+def typical_height(pieces: Candidates, config: StrokeConfig) -> float:
+    """The height of a whole digit here: a high quantile of the heights of the larger half of
+    the pieces by ink (the smaller half are broken-off bits and specks)."""
+    if not len(pieces):
+        return 0.0
+    larger = pieces.ink_area >= np.median(pieces.ink_area)
+    return float(np.quantile(pieces.boxes[larger, 3], config.typical_quantile))
+
+
+def belong_together(boxes: np.ndarray, ink_area: np.ndarray, typical: float, config: StrokeConfig) -> np.ndarray:
+    """(N, N) bool: boxes ((N, 4) x, y, w, h; ink_area (N,) px of ink in each) that are parts
+    of one digit, on a page whose whole digits are about typical px tall."""
     x, y, w, h = boxes.T
     x_overlap = np.minimum((x + w)[:, None], (x + w)[None, :]) - np.maximum(x[:, None], x[None, :])
     y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
     narrower = np.minimum(w[:, None], w[None, :])
     taller = np.maximum(h[:, None], h[None, :])
-    joined = (x_overlap >= config.merge_min_x_overlap * narrower) & (y_gap <= config.merge_max_y_gap * taller)
+    column = (x_overlap >= config.merge_min_x_overlap * narrower) & (y_gap <= config.merge_max_y_gap * taller)
+    union_w = np.maximum((x + w)[:, None], (x + w)[None, :]) - np.minimum(x[:, None], x[None, :])
+    union_h = np.maximum((y + h)[:, None], (y + h)[None, :]) - np.minimum(y[:, None], y[None, :])
+    digit_sized = ((union_h <= config.merge_max_growth * taller) | (union_h <= config.merge_max_typical * typical)
+                   | (union_h <= config.merge_max_aspect * union_w) | (y_gap <= config.cut_gap_px))
+    joined = column & digit_sized
     # A small piece right beside a bigger one (the knob of a '9', the arm of a '4' cut off by
     # a rule) belongs to it even without much overlap.
     box_area = w * h
@@ -106,7 +135,8 @@ def belong_together(boxes: np.ndarray, config: StrokeConfig) -> np.ndarray:
     reach = config.merge_near_gap * taller
     near = (-x_overlap <= reach) & (y_gap <= reach)
     not_speck = np.minimum(h[:, None], h[None, :]) >= config.merge_min_piece_height * taller
-    return joined | ((small_to_big | small_to_big.T) & near & not_speck)
+    beside = (small_to_big | small_to_big.T) & near & not_speck
+    return joined | beside
 
 
 def split_thin_lines(ink_mask: np.ndarray, components: Components, too_wide: Candidates,

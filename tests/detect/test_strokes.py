@@ -25,12 +25,24 @@ def test_a_five_whose_bar_broke_off_is_one_digit():
 
 
 def test_pieces_overlapping_by_half_the_narrower_and_a_quarter_height_apart_join():
-    body = [100, 100, 20, 40]
-    assert _merged([body, [110, 150, 20, 40]]) == ((1, 2),)  # overlap 10 of 20, gap 10 of 40
-    assert _merged([body, [114, 150, 20, 40]]) == ((1,), (2,))  # overlap 6 of 20 (0.3)
-    assert _merged([body, [110, 146, 20, 40]]) == ((1, 2),)  # gap 6 of 40 (0.15)
-    assert _merged([body, [110, 160, 20, 40]]) == ((1,), (2,))  # gap 20 of 40 (0.5)
-    assert _merged([body, [104, 150, 20, 40]]) == ((1, 2),)  # overlap 16 of 20 (0.8)
+    # Two halves of a wide digit (their union 60 x 90 is digit-shaped).
+    body = [100, 100, 40, 40]
+    assert _merged([body, [120, 150, 40, 40]]) == ((1, 2),)  # overlap 20 of 40, gap 10 of 40
+    assert _merged([body, [128, 150, 40, 40]]) == ((1,), (2,))  # overlap 12 of 40 (0.3)
+    assert _merged([body, [120, 146, 40, 40]]) == ((1, 2),)  # gap 6 of 40 (0.15)
+    assert _merged([body, [120, 160, 40, 40]]) == ((1,), (2,))  # gap 20 of 40 (0.5)
+    assert _merged([body, [108, 150, 40, 40]]) == ((1, 2),)  # overlap 32 of 40 (0.8)
+
+
+def test_digits_written_one_above_the_other_stay_apart():
+    """Mechanism H (issue 13): a column of digits 10 px apart was one box over the rounds."""
+    column = [[100, 100 + 50 * k, 20, 40] for k in range(10)]
+    assert _merged(column) == tuple((k,) for k in range(1, 11))
+    # The union may grow past merge_max_growth of the taller piece only while it keeps a
+    # digit's shape: 20 x 90 is 4.5 tall for its width, 40 x 90 is 2.25.
+    assert _merged([[100, 100, 40, 40], [100, 150, 40, 40]]) == ((1, 2),)
+    # ...and a short piece (the bar of a '5') joins a tall thin body at any width.
+    assert _merged([[100, 100, 10, 50], [100, 88, 10, 8]]) == ((1, 2),)
 
 
 def test_a_small_piece_right_beside_a_big_one_joins_it():
@@ -55,7 +67,7 @@ def test_a_digit_cut_in_pieces_comes_back_whole_over_three_rounds():
 
 def test_the_matrix_is_symmetric():
     boxes = np.array([[100, 100, 30, 40], [132, 110, 10, 10], [300, 300, 5, 5]])
-    joined = belong_together(boxes, CONFIG)
+    joined = belong_together(boxes, boxes[:, 2] * boxes[:, 3], 40.0, CONFIG)
     assert (joined == joined.T).all() and joined[0, 1] and not joined[0, 2]
 
 
