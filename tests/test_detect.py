@@ -371,3 +371,14 @@ def test_chalk_on_a_green_board_is_light_ink(real_photos_dir, name):
     assert 100 <= surface.ground_brightness < 115
     assert ink_is_light(surface.ground_brightness, "auto", SETTINGS.detect.surface, gray, surface.mask)
     assert len(find_digits(cv2.imread(str(real_photos_dir / name)), SETTINGS)) >= 1  # 0 with dark ink
+
+
+def test_real_photo_a_column_of_digits_is_not_one_box(real_photos_dir):
+    """Issue 13 mechanism H: digits_0's left column (24, 30, 36, 42, 48 written one above the
+    other) came back as one box 80 x 319 at 640 px; every box is now about one digit tall."""
+    image = cv2.imread(str(real_photos_dir / "PacktPublishing__Learning-OpenCV-4-Computer-Vision-with-Python"
+                                            "-Third-Edition__digits_0.jpg"))
+    scale = 640 / max(image.shape[:2])
+    found = np.array(boxes_of(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)))
+    heights = found[:, 3]
+    assert heights.max() < 2 * np.median(heights), (heights.max(), np.median(heights))
