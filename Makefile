@@ -1,11 +1,12 @@
 # The README's quick start: `make run` (set up .venv, run the recognizer on the demo clip) and
-# `make test` (set up the same .venv with the test extras, run the tests).
+# `make test` (set up the same .venv with the test extras, run the tests); `make lint` runs ruff
+# with the rules in pyproject.toml.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: run test bench train clean
+.PHONY: run test lint bench train clean
 
 run: $(VENV)/.installed-run
 	@mkdir -p $(OUT)
@@ -13,6 +14,9 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check .
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
@@ -31,6 +35,10 @@ $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+$(VENV)/.installed-lint: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
 	touch $@ $(VENV)/.installed-run
 
 clean:

@@ -171,11 +171,11 @@ def _number(value: float | None, digits: int = 2) -> str:
 
 def table(headers: list[str], rows: list[list[str]], left_columns: int = 1) -> str:
     """Plain fixed-width text: the first `left_columns` columns left-aligned, numbers right."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells):
         return "  ".join(str(cell).ljust(width) if i < left_columns else str(cell).rjust(width)
-                         for i, (cell, width) in enumerate(zip(cells, widths))).rstrip()
+                         for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(headers), line(["-" * width for width in widths])]
                      + [line(row) for row in rows])

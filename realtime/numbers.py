@@ -26,10 +26,10 @@ def group_numbers(detections: list[Detection], min_confidence: float = 0.0) -> l
     boxes = np.array([d.box for d in detections], np.int64)
     numbers = []
     for line in reading_lines(boxes):
-        gaps = [boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for a, b in zip(line, line[1:])]
+        gaps = [boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for a, b in zip(line, line[1:], strict=False)]
         tightest = max(min(gaps, default=0), 1)
         current = [line[0]]
-        for previous, index, gap in zip(line, line[1:], gaps):
+        for previous, index, gap in zip(line, line[1:], gaps, strict=False):
             height = max(boxes[index, 3], boxes[previous, 3])
             if gap > NUMBER_GAP_RATIO * height and gap > NUMBER_GAP_TO_TIGHTEST * tightest:
                 numbers.append(_number(current, detections, boxes, min_confidence))

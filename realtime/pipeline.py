@@ -53,7 +53,7 @@ class Recognizer:
         confidences = probabilities[np.arange(len(labels)), labels]
         return [Detection(tuple(int(v) for v in box), int(label), float(confidence), digit, row)
                 for box, label, confidence, digit, row
-                in zip(regions.boxes_src, labels, confidences, digits, probabilities)]
+                in zip(regions.boxes_src, labels, confidences, digits, probabilities, strict=True)]
 
     def recognize_frame(self, frame: Frame, smoother: LabelSmoother | None = None) -> FrameResult:
         """One frame through the whole pipeline: mirrored first when settings.mirror, its

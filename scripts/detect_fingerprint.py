@@ -30,9 +30,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.accuracy import make_scenes, make_text_pages
-from realtime.detect import find_digits
-from realtime.settings import Settings
+from benchmarks.accuracy import make_scenes, make_text_pages  # noqa: E402 (after the path)
+from realtime.detect import find_digits  # noqa: E402
+from realtime.settings import Settings  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 SCENES_PER_TIER = 30

@@ -35,7 +35,7 @@ def rss_mb() -> float:
             for line in status:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024  # reported in kB
-        raise RuntimeError("no psutil and no /proc/self/status: cannot measure memory here")
+        raise RuntimeError("no psutil and no /proc/self/status: cannot measure memory here") from None
     return psutil.Process().memory_info().rss / 2**20
 
 
@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="frames before the baseline sample (default 1000)")
     parser.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
     parser.add_argument("--model", default=None, help="model folder or name (default: softmax)")
-    parser.add_argument("--data", default=os.environ.get("MNIST_NPZ") or str(REPO.parent / "shared" / "data" / "mnist.npz"),
+    parser.add_argument("--data",
+                        default=os.environ.get("MNIST_NPZ") or str(REPO.parent / "shared" / "data" / "mnist.npz"),
                         help="MNIST .npz (default: $MNIST_NPZ, else ../shared/data/mnist.npz)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-growth-mb", type=float, default=None,

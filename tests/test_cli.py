@@ -71,7 +71,7 @@ def test_video_to_json_and_annotated_video(clip, tmp_path):
     assert saved_fps == pytest.approx(fps, abs=0.01)
 
     true_total = found_total = matched = right = 0
-    for scene, record in zip(truth, records):
+    for scene, record in zip(truth, records, strict=True):
         true_boxes = [d.box for d in scene.digits]
         found = record["detections"]
         pairs = match(true_boxes, [d["box"] for d in found], min_iou=0.5)
@@ -153,7 +153,7 @@ def test_light_runtime_steady_labels_and_numbers(clip, tmp_path):
     records = read_json_lines(json_path)
     assert len(records) == len(truth)
     tracks_per_frame = []
-    for record, scene in zip(records, truth):
+    for record, scene in zip(records, truth, strict=True):
         found = [d["box"] for d in record["detections"]]
         pairs = match([d.box for d in scene.digits], found, min_iou=0.5)
         assert len(pairs) >= 9

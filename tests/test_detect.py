@@ -5,8 +5,8 @@ import json
 import cv2
 import numpy as np
 import pytest
-
 from conftest import detection_figures, make_settings, scenes
+
 from realtime.detect import find_digits, ink_components, local_contrast, reading_order, remove_rules
 
 SETTINGS = make_settings()

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from realtime.errors import UserError
-from realtime.model import (LITERT_CACHED_BATCH_SIZES, DigitModel, models_root,
-                            resolve_model_dir)
+from realtime.model import LITERT_CACHED_BATCH_SIZES, DigitModel, models_root, resolve_model_dir
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_MODELS = ("softmax", "softmax_plain", "cnn")

@@ -4,8 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.normalize import (MNIST_CENTRE, naive_resize, normalize_regions,
-                                stroke_width, to_mnist)
+from realtime.normalize import MNIST_CENTRE, naive_resize, normalize_regions, stroke_width, to_mnist
 
 
 def _as_camera_crop(digit_28: np.ndarray, height_px: int) -> np.ndarray:
@@ -27,10 +26,10 @@ def test_mnist_digits_come_back_close_to_themselves(mnist_test, height_px):
     sample = images[:200]
     rebuilt = np.stack([to_mnist(_as_camera_crop(d, height_px)) for d in sample])
     original = sample.astype(np.float32) / 255
-    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(rebuilt, original)]
+    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(rebuilt, original, strict=True)]
     assert np.median(correlation) > 0.85, np.median(correlation)
     naive = np.stack([naive_resize(_as_camera_crop(d, height_px)) for d in sample])
-    naive_corr = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(naive, original)]
+    naive_corr = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(naive, original, strict=True)]
     assert np.median(correlation) > np.median(naive_corr) + 0.1
 
 

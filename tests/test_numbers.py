@@ -46,7 +46,7 @@ def test_numbers_are_read_in_reading_order(recognizer, mnist_test, lines):
     numbers = group_numbers(detections)
     expected = [number for line in lines for number in line]
     assert [len(n.text) for n in numbers] == [len(e) for e in expected]
-    right = sum(a == b for n, e in zip(numbers, expected) for a, b in zip(n.text, e))
+    right = sum(a == b for n, e in zip(numbers, expected, strict=True) for a, b in zip(n.text, e, strict=True))
     assert right >= 0.85 * sum(len(e) for e in expected), ([n.text for n in numbers], expected)
     for number in numbers:
         x, y, w, h = number.box

@@ -6,9 +6,9 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import detection_figures, scenes
 
 from benchmarks.real_photos import levenshtein
-from conftest import detection_figures, scenes
 from realtime.detect import find_digits
 from realtime.normalize import naive_resize, normalize_regions
 from realtime.sources import open_source
@@ -197,7 +197,7 @@ def test_mirroring_is_a_setting_that_can_change_mid_stream(recognizer, real_phot
     assert np.array_equal(mirrored_frame.frame.image_bgr, frames[1].image_bgr[:, ::-1])
     mirrored_back = sorted((width - x - w, y, w, h) for x, y, w, h in (d.box for d in mirrored_frame.detections))
     assert len(mirrored_back) == len(plain)
-    assert all(abs(a[0] - b[0]) <= 2 and abs(a[1] - b[1]) <= 2 for a, b in zip(mirrored_back, plain))
+    assert all(abs(a[0] - b[0]) <= 2 and abs(a[1] - b[1]) <= 2 for a, b in zip(mirrored_back, plain, strict=True))
     assert sorted(d.box for d in again.detections) == plain
 
 

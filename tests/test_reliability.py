@@ -111,7 +111,8 @@ EARLY_ERRORS = [
      r"argument --min-confidence: invalid float value: 'high' \(see --help\)"),
     ("threshold_unknown", lambda p: [p["clip"], "--threshold", "median"],
      r"unknown threshold mode 'median': use one of adaptive, otsu"),
-    ("invert_unknown", lambda p: [p["clip"], "--invert", "maybe"], r"unknown invert mode 'maybe': use one of auto, yes, no"),
+    ("invert_unknown", lambda p: [p["clip"], "--invert", "maybe"],
+     r"unknown invert mode 'maybe': use one of auto, yes, no"),
     ("max_frames_zero", lambda p: [p["clip"], "--max-frames", "0"], r"--max-frames 0 must be at least 1"),
     ("bad_screen_region", lambda p: ["screen:0,0,-5,10"], r"bad screen source 'screen:0,0,-5,10'"),
     # network sources (a local MJPEG server stands in for a phone)

@@ -231,10 +231,10 @@ def test_every_sink_is_write_result_and_annotated_in_a_context_manager(tmp_path,
         assert [w["frame"] for w in written] == [0, 2]
     elif kind == "images":  # the annotated pictures, not the frames, losslessly
         assert len(written) == 4
-        assert all(np.array_equal(w, _drawn(f)) for w, f in zip(written, frames))
+        assert all(np.array_equal(w, _drawn(f)) for w, f in zip(written, frames, strict=True))
     else:  # video: MJPG is lossy, so the annotated picture is the closer of the two
         assert len(written) == 4
-        for image, frame in zip(written, frames):
+        for image, frame in zip(written, frames, strict=True):
             to_drawn = np.abs(image.astype(int) - _drawn(frame)).mean()
             to_frame = np.abs(image.astype(int) - frame.image_bgr).mean()
             assert to_drawn < 10 < to_frame, (to_drawn, to_frame)

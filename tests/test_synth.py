@@ -13,12 +13,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import decode_frames
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import decode_frames
 
-from tools import synth
 from realtime.errors import UserError
+from tools import synth
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CLIP = REPO / "realtime" / "data" / "demo.mp4"
@@ -145,7 +145,7 @@ def test_make_video_writes_a_readable_clip_with_moving_truth(mnist_test, tmp_pat
     first = scenes[0].digits
     for scene in scenes:
         assert [d.label for d in scene.digits] == [d.label for d in first]
-        for digit, start in zip(scene.digits, first):
+        for digit, start in zip(scene.digits, first, strict=True):
             assert digit.box[2:] == start.box[2:]
             assert max(abs(digit.box[0] - start.box[0]), abs(digit.box[1] - start.box[1])) <= 6
             x, y, w, h = digit.box

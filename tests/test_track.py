@@ -2,11 +2,11 @@
 
 import cv2
 import numpy as np
-
 from conftest import scenes
-from tools.scoring import match
+
 from realtime.track import LabelSmoother, box_iou
 from realtime.types import Detection
+from tools.scoring import match
 
 FPS = 15
 
@@ -47,7 +47,7 @@ def _label_changes_and_accuracy(recognizer, mnist_test, window):
                 shown.setdefault(i, []).append(detections[j].shown_label)
                 right += detections[j].shown_label == scene.digits[i].label
             total += len(scene.digits)
-        changes += sum(sum(a != b for a, b in zip(v, v[1:])) for v in shown.values())
+        changes += sum(sum(a != b for a, b in zip(v, v[1:], strict=False)) for v in shown.values())
         digit_seconds += len(scene.digits) * len(frames) / FPS
     return changes / digit_seconds, right / total
 
@@ -77,10 +77,12 @@ def _probs(label, confidence):
 
 def test_tracks_follow_boxes_and_labels_switch_only_by_a_margin():
     smoother = LabelSmoother(window=4)
-    first = smoother.update([_detection((10, 10, 20, 30), _probs(4, 0.8)), _detection((100, 10, 20, 30), _probs(7, 0.9))])
+    first = smoother.update([_detection((10, 10, 20, 30), _probs(4, 0.8)),
+                             _detection((100, 10, 20, 30), _probs(7, 0.9))])
     assert [d.track for d in first] == [0, 1] and [d.steady_label for d in first] == [4, 7]
     # The 4 drifts and reads as a 9 once: the steady label stays 4.
-    second = smoother.update([_detection((103, 11, 20, 30), _probs(7, 0.9)), _detection((12, 11, 20, 30), _probs(9, 0.55))])
+    second = smoother.update([_detection((103, 11, 20, 30), _probs(7, 0.9)),
+                              _detection((12, 11, 20, 30), _probs(9, 0.55))])
     assert [d.track for d in second] == [1, 0] and [d.steady_label for d in second] == [7, 4]
     assert second[1].label == 9  # the per-frame reading is kept as it was
     for _ in range(4):  # it keeps reading 9 clearly: the steady label follows

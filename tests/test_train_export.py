@@ -244,7 +244,7 @@ def test_cnn_distortions_keep_digits_recognisable(cnn_splits):
     original = raw.astype(np.float32) / 255
     assert distorted.dtype == np.float32 and 0 <= distorted.min() and distorted.max() <= 1
     assert not np.allclose(distorted, original)
-    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(distorted, original)]
+    correlation = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(distorted, original, strict=True)]
     assert np.median(correlation) > 0.5
     ink = distorted.reshape(len(raw), -1).sum(axis=1) / original.reshape(len(raw), -1).sum(axis=1)
     assert 0.3 < ink.min() and ink.max() < 3.0  # thinner or thicker, never erased or a blob

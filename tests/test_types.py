@@ -26,7 +26,7 @@ def test_label_colour_and_number_text_follow_the_same_rule():
     the number's text agree digit by digit, because they ask the same function."""
     confidences = (0.51, 0.5, 0.49)
     boxes = [(60 + 40 * i, 200, 30, 50) for i in range(3)]
-    detections = [Detection(box, 4, c, DIGIT) for box, c in zip(boxes, confidences)]
+    detections = [Detection(box, 4, c, DIGIT) for box, c in zip(boxes, confidences, strict=True)]
     assert [label_text(d, 0.5) for d in detections] == ["4 51%", "4 50%", "? 49%"]
     assert [n.text for n in group_numbers(detections, 0.5)] == ["44?"]
     out = annotate(np.full((480, 640, 3), 225, np.uint8), detections, 0.5)

@@ -42,7 +42,8 @@ class StrokeConfig:
     # Merging joins pieces of one digit, never whole digits: a column join whose union is more
     # than merge_max_growth times the taller piece's height must still be a digit's height (at
     # most merge_max_typical times the typical height: the typical_quantile of the heights of
-    # the larger half of the pieces, by ink; high, since rules may cut every digit in halves) or a digit's shape (at most merge_max_aspect tall for its width). Two
+    # the larger half of the pieces, by ink; high, since rules may cut every digit in halves)
+    # or a digit's shape (at most merge_max_aspect tall for its width). Two
     # halves of a digit cut by a rule make one digit-sized box; two digits written one above the
     # other make a box twice too tall.
     merge_max_growth: float = 1.5

@@ -1,8 +1,8 @@
 """intensity: per region, 0 at the paper, 1 at the stroke's core, its anti-aliased rim kept."""
 
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
 from realtime.detect.intensity import ink_intensity

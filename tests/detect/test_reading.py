@@ -1,8 +1,8 @@
 """reading: lines of boxes, top to bottom, left to right, chained by vertical overlap."""
 
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect.reading import reading_lines, reading_order
 
 CONFIG = make_settings().detect.reading

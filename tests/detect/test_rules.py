@@ -2,8 +2,8 @@
 
 import cv2
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect.rules import remove_rules
 from realtime.detect.threshold import local_contrast, threshold_ink
 

@@ -3,8 +3,8 @@
 import dataclasses
 
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components

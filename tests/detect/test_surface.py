@@ -2,8 +2,8 @@
 
 import cv2
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect.surface import find_paper, ink_bright_image, ink_is_light
 
 CONFIG = make_settings().detect.surface

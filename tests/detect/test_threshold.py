@@ -1,8 +1,8 @@
 """threshold: ink is what stands above its neighbourhood by the offset; on paper, only near a core."""
 
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect import find_digits
 from realtime.detect.threshold import keep_ink_cores, local_contrast, paper_block, threshold_ink
 

@@ -1,8 +1,8 @@
 """working: the working image's size, channel and denoising."""
 
 import numpy as np
-
 from conftest import make_settings
+
 from realtime.detect.working import area_shrink, to_working_gray
 
 CONFIG = make_settings().detect.working
