@@ -5,6 +5,7 @@ without digits gives (false digits). The real photos are in benchmarks.real_phot
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,3 +200,62 @@ def score_text_pages(tier: str, pages: list[np.ndarray], recognizers: dict,
 # The one-factor conditions (synth.CONDITIONS): condition k draws from
 # default_rng([CONDITION_SEED, k]).
 CONDITION_SEED = 2026
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import os
+
+    from benchmarks import report
+    from realtime.errors import UserError, whole_number
+    from realtime.mnist import load_mnist
+    from realtime.model import resolve_model_dir
+    from realtime.pipeline import Recognizer
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.accuracy",
+        description="Recall, precision and end-to-end accuracy on generated scenes: per tier "
+                    "and per one-factor condition (the accuracy part of python -m benchmarks).")
+    parser.add_argument("--models", default="softmax,cnn", help="comma-separated models")
+    parser.add_argument("--tiers", default=",".join(synth.TIERS),
+                        help="comma-separated tiers, '' = none")
+    parser.add_argument("--scenes", type=whole_number(1), default=100, help="scenes per tier")
+    parser.add_argument("--condition-scenes", type=whole_number(0), default=50,
+                        help="scenes per condition, 0 = none")
+    parser.add_argument("--data", help="MNIST .npz (default $MNIST_NPZ, else ../shared/data)")
+    args = parser.parse_args(argv)
+    try:
+        models = [name for name in args.models.split(",") if name]
+        tiers = [name for name in args.tiers.split(",") if name]
+        for tier in tiers:
+            if tier not in synth.TIERS:
+                raise UserError(f"unknown tier {tier!r}: choose from {', '.join(synth.TIERS)}")
+        recognizers = {name: Recognizer(str(resolve_model_dir(name))) for name in models}
+        from benchmarks.run import DEFAULT_MNIST
+
+        mnist = load_mnist(args.data or os.environ.get("MNIST_NPZ") or DEFAULT_MNIST)
+    except UserError as error:
+        print(f"benchmarks.accuracy: error: {error}", file=sys.stderr)
+        return 2
+    scores = []
+    for tier in tiers:
+        scores += score_tier(tier, make_scenes(mnist.x_test, mnist.y_test, tier, args.scenes),
+                             recognizers)
+    condition_scores = []
+    for condition in synth.CONDITIONS[:len(synth.CONDITIONS) if args.condition_scenes else 0]:
+        scenes = make_condition_scenes(mnist.x_test, mnist.y_test, condition,
+                                       args.condition_scenes)
+        condition_scores += [score for score in score_tier(condition, scenes, recognizers)
+                             if score.normalization == "ours"]
+    about = {"seed": SCENE_SEED, "scenes_per_tier": args.scenes, "digits_per_scene": SCENE_DIGITS,
+             "size": list(SCENE_SIZE), "min_iou": MATCH_MIN_IOU}
+    if scores:
+        print(report.accuracy_text(about, scores) + "\n")
+    print(report.conditions_text({**about, "seed": CONDITION_SEED,
+                                  "scenes_per_condition": args.condition_scenes},
+                                 condition_scores))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -274,3 +274,11 @@ def test_rapidocr_reads_the_desk_photo_line_by_line(real_photos_dir):
     reader, why_not = real_photos.rapidocr_reader()
     assert why_not is None
     assert reader(cv2.imread(str(real_photos_dir / "sheet_on_desk.png"))) == "1247673 8952481"
+
+
+def test_accuracy_alone_refuses_an_unknown_tier_in_one_line(capsys):
+    """`python -m benchmarks.accuracy` (the tier and condition tables alone) is a command of its
+    own: a typo in --tiers is one line and exit 2, before any model loads or scene is drawn."""
+    assert accuracy.main(["--tiers", "camera,wilde", "--condition-scenes", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["benchmarks.accuracy: error: unknown tier 'wilde': choose from " + ", ".join(synth.TIERS)]
