@@ -44,23 +44,35 @@ def _separation(box_a, box_b) -> int:
     return max(bx - (ax + aw), ax - (bx + bw), by - (ay + ah), ay - (by + bh))
 
 
+def _ring(gray, box, gap=1, width=3):
+    """Pixels in strips `width` wide, `gap` pixels outside the box on each side."""
+    x, y, w, h = box
+    a, b = gap, gap + width
+    return np.concatenate([gray[y - b:y - a, x:x + w].ravel(),
+                           gray[y + h + a:y + h + b, x:x + w].ravel(),
+                           gray[y:y + h, x - b:x - a].ravel(),
+                           gray[y:y + h, x + w + a:x + w + b].ravel()])
+
+
+def _assert_inside_the_margins(gray, digit):
+    """A truth box keeps synth.EDGE_MARGIN_PX from every edge of the frame."""
+    height, width = gray.shape
+    x, y, w, h = digit.box
+    assert synth.EDGE_MARGIN_PX <= x and x + w <= width - synth.EDGE_MARGIN_PX, digit
+    assert synth.EDGE_MARGIN_PX <= y and y + h <= height - synth.EDGE_MARGIN_PX, digit
+
+
 @pytest.mark.parametrize("tier", PINNED_TIERS)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_truth_boxes_lie_inside_the_frame_and_hold_dark_ink(mnist_test, tier, seed):
     x_test, y_test = mnist_test
     scene = synth.make_scene(x_test, y_test, np.random.default_rng(seed), tier=tier)
     gray = _gray(scene)
-    height, width = gray.shape
     for digit in scene.digits:
+        _assert_inside_the_margins(gray, digit)
         x, y, w, h = digit.box
-        assert synth.EDGE_MARGIN_PX <= x and x + w <= width - synth.EDGE_MARGIN_PX, digit
-        assert synth.EDGE_MARGIN_PX <= y and y + h <= height - synth.EDGE_MARGIN_PX, digit
         ink = np.percentile(gray[y:y + h, x:x + w], 5)
-        # Three-pixel strips just outside the box on each side: the paper around the digit.
-        ring = np.concatenate([gray[y - 4:y - 1, x:x + w].ravel(),
-                               gray[y + h + 1:y + h + 4, x:x + w].ravel(),
-                               gray[y:y + h, x - 4:x - 1].ravel(),
-                               gray[y:y + h, x + w + 1:x + w + 4].ravel()])
+        ring = _ring(gray, digit.box)  # three-pixel strips just outside: the paper around it
         assert ink < np.median(ring) - MIN_INK_CONTRAST, (digit, ink, np.median(ring))
         assert digit.label == y_test[digit.mnist_index]
 
@@ -274,16 +286,6 @@ def _scene(mnist_test, kind, name, seed, **options):
                             **options)
 
 
-def _ring(gray, box, gap=1, width=3):
-    """Pixels in strips `width` wide, `gap` pixels outside the box on each side."""
-    x, y, w, h = box
-    a, b = gap, gap + width
-    return np.concatenate([gray[y - b:y - a, x:x + w].ravel(),
-                           gray[y + h + a:y + h + b, x:x + w].ravel(),
-                           gray[y:y + h, x - b:x - a].ravel(),
-                           gray[y:y + h, x + w + a:x + w + b].ravel()])
-
-
 @pytest.mark.parametrize("kind, name", ALL_STYLES)
 def test_every_style_is_reproducible_and_draws_the_digits_it_names(mnist_test, kind, name):
     first, again, other = (_scene(mnist_test, kind, name, seed) for seed in (11, 11, 12))
@@ -300,11 +302,9 @@ def test_wild_truth_boxes_are_inside_apart_and_hold_ink_of_either_polarity(mnist
                                                                             name, seed):
     scene = _scene(mnist_test, kind, name, seed)
     gray = _gray(scene)
-    height, width = gray.shape
     for digit in scene.digits:
+        _assert_inside_the_margins(gray, digit)
         x, y, w, h = digit.box
-        assert synth.EDGE_MARGIN_PX <= x and x + w <= width - synth.EDGE_MARGIN_PX, digit
-        assert synth.EDGE_MARGIN_PX <= y and y + h <= height - synth.EDGE_MARGIN_PX, digit
         inside = gray[y:y + h, x:x + w]
         ground = np.median(_ring(gray, digit.box))
         # Chalk is lighter than its board, every pen darker than its paper.
