@@ -82,6 +82,21 @@ class RuleConfig:
     # component under it): one every 20 px along a 1280-px rule.
     points_per_segment: int = 64
 
+    def __post_init__(self):
+        """Shares of a length or of a count beyond 1 mean nothing and index past the lines found
+        (spacing_min_share > 1 used to crash the search for lost rules): refuse them here."""
+        from realtime.errors import UserError
+
+        for name in _SHARES:
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise UserError(f"rule config {name}={value} is outside (0, 1]: give a share such as 0.5")
+
+
+# The RuleConfig values that are shares of a length, a spacing or a count.
+_SHARES = ("run_fraction", "min_length", "piece_length", "spacing_min_share", "min_coverage",
+           "grid_tolerance", "grid_min_share")
+
 
 def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig) -> np.ndarray:
     """The ink mask (uint8 255 = ink) without its rules, horizontal then vertical.

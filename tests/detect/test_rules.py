@@ -2,10 +2,12 @@
 
 import cv2
 import numpy as np
+import pytest
 from conftest import make_settings
 
-from realtime.detect.rules import remove_rules
+from realtime.detect.rules import RuleConfig, remove_rules
 from realtime.detect.threshold import local_contrast, threshold_ink
+from realtime.errors import UserError
 
 SETTINGS = make_settings()
 PAPER = 225
@@ -148,3 +150,10 @@ def test_the_grid_of_a_ruled_sheet():
     # Two spacings, neither fitting three quarters of the rules: not a ruled sheet.
     assert grid([100, 120, 140, 200, 260, 320]) is None
     assert grid([100, 140]) is None
+
+
+def test_a_share_beyond_one_is_refused_with_its_name():
+    with pytest.raises(UserError, match="spacing_min_share=1.5 is outside"):
+        RuleConfig(spacing_min_share=1.5)
+    with pytest.raises(UserError, match="min_coverage=0"):
+        RuleConfig(min_coverage=0)
