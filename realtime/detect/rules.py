@@ -81,10 +81,18 @@ class RuleConfig:
     # Each segment is read at this many evenly spaced points (coverage, thickness, contrast, the
     # component under it): one every 20 px along a 1280-px rule.
     points_per_segment: int = 64
+    # Hough's budget: its cost grows with the pixels that vote (each in 180 angle bins), ~0.6 ms
+    # a thousand. A sheet's runs are under 8,000 px (clean and camera tiers: 99% of passes); a
+    # bright textured desk thresholded with the sheet gives 20,000-40,000 (25 ms a pass). Past
+    # this many, only every k-th column (row, for vertical rules) votes, k the smallest that
+    # brings them under it: a rule keeps its exact position across (what its removal needs) and
+    # its votes shrink by k with the threshold; at most every run_fraction / 2 (a run keeps two).
+    max_voting_px: int = 8000
 
 
 def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig) -> np.ndarray:
-    """The ink mask (uint8 255 = ink) without its rules, horizontal then vertical.
+    """The ink mask (uint8 255 = ink) without its rules, horizontal then vertical: `ink_mask`
+    itself when no rule was found (reuse.without_rules reads that as "no rules here").
 
     contrast: threshold.local_contrast of the image the mask was thresholded from.
     """
@@ -102,9 +110,7 @@ def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig)
         # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
         # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
         # bin leaves a 1-px line after a hundred pixels or so.
-        segments = cv2.HoughLinesP(runs, 1, np.pi / 180, threshold=int(config.hough_votes_per_run * run),
-                                   minLineLength=config.piece_length * span,
-                                   maxLineGap=config.hough_gap_runs * run)
+        segments = _hough_pieces(runs, run, span, is_horizontal, config)
         if segments is None:
             continue
         segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
@@ -169,14 +175,43 @@ def _may_hold_rules(runs: np.ndarray, run: int, span: int, is_horizontal: bool, 
     h, w = runs.shape
     small = cv2.resize(runs, (max(1, w // FIRST_LOOK_SHRINK), max(1, h // FIRST_LOOK_SHRINK)),
                        interpolation=cv2.INTER_AREA)
+    small, every = _voting_budget(small, max(1, run // FIRST_LOOK_SHRINK), is_horizontal, config)
     segments = cv2.HoughLinesP(
         small, 1, np.pi / 180,
-        threshold=max(int(config.hough_votes_per_run * run / FIRST_LOOK_SHRINK), config.min_run_px),
+        threshold=max(int(config.hough_votes_per_run * run / FIRST_LOOK_SHRINK / every),
+                      max(2, config.min_run_px // every)),
         minLineLength=config.piece_length * span / FIRST_LOOK_SHRINK,
-        maxLineGap=config.hough_gap_runs * run / FIRST_LOOK_SHRINK)
+        maxLineGap=max(config.hough_gap_runs * run / FIRST_LOOK_SHRINK, every))
     if segments is None:
         return False
     return _straight_pieces(FIRST_LOOK_SHRINK * segments.reshape(-1, 4), span, is_horizontal, config)[1]
+
+
+def _hough_pieces(runs: np.ndarray, run: int, span: int, is_horizontal: bool, config: RuleConfig):
+    """cv2.HoughLinesP's pieces of rules in `runs` (None: none), within max_voting_px votes."""
+    image, every = _voting_budget(runs, run, is_horizontal, config)
+    return cv2.HoughLinesP(image, 1, np.pi / 180,
+                           threshold=max(2, int(config.hough_votes_per_run * run / every)),
+                           minLineLength=config.piece_length * span,
+                           maxLineGap=max(config.hough_gap_runs * run, every))
+
+
+def _voting_budget(runs: np.ndarray, run: int, is_horizontal: bool, config: RuleConfig) -> tuple[np.ndarray, int]:
+    """(image, k): `runs` itself (k = 1) when it has at most max_voting_px pixels, else only its
+    every k-th column (row, for vertical rules), k the smallest that brings it under that but at
+    most run // 2."""
+    voting = cv2.countNonZero(runs)
+    if voting <= config.max_voting_px:
+        return runs, 1
+    every = int(min(np.ceil(voting / config.max_voting_px), max(1, run // 2)))
+    if every == 1:
+        return runs, 1
+    thinned = np.zeros_like(runs)
+    if is_horizontal:
+        thinned[:, ::every] = runs[:, ::every]
+    else:
+        thinned[::every] = runs[::every]
+    return thinned, every
 
 
 def _straight_pieces(segments: np.ndarray, span: int, is_horizontal: bool,
