@@ -86,7 +86,8 @@ class RuleConfig:
     # bright textured desk thresholded with the sheet gives 20,000-40,000 (25 ms a pass). Past
     # this many, only every k-th column (row, for vertical rules) votes, k the smallest that
     # brings them under it: a rule keeps its exact position across (what its removal needs) and
-    # its votes shrink by k with the threshold; at most every run_fraction / 2 (a run keeps two).
+    # its votes shrink by k with the threshold; k at most Hough's gap (hough_gap_runs runs), which
+    # the pieces' walk along a line bridges.
     max_voting_px: int = 8000
 
 
@@ -199,11 +200,11 @@ def _hough_pieces(runs: np.ndarray, run: int, span: int, is_horizontal: bool, co
 def _voting_budget(runs: np.ndarray, run: int, is_horizontal: bool, config: RuleConfig) -> tuple[np.ndarray, int]:
     """(image, k): `runs` itself (k = 1) when it has at most max_voting_px pixels, else only its
     every k-th column (row, for vertical rules), k the smallest that brings it under that but at
-    most run // 2."""
+    most the gap Hough bridges (hough_gap_runs runs of `run` px)."""
     voting = cv2.countNonZero(runs)
     if voting <= config.max_voting_px:
         return runs, 1
-    every = int(min(np.ceil(voting / config.max_voting_px), max(1, run // 2)))
+    every = int(min(np.ceil(voting / config.max_voting_px), max(1, config.hough_gap_runs * run)))
     if every == 1:
         return runs, 1
     thinned = np.zeros_like(runs)

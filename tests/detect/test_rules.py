@@ -148,3 +148,51 @@ def test_the_grid_of_a_ruled_sheet():
     # Two spacings, neither fitting three quarters of the rules: not a ruled sheet.
     assert grid([100, 120, 140, 200, 260, 320]) is None
     assert grid([100, 140]) is None
+
+
+def _desk_grain(seed=0, bottom=240):
+    """A drawing: wood-grain-like streaks (15-45 px long, 2 px thick) over the frame above
+    `bottom`, as a bright desk thresholded with the sheet gives: its horizontal runs hold several
+    times RuleConfig.max_voting_px pixels."""
+    def draw(gray):
+        rng = np.random.default_rng(seed)
+        for _ in range(700):
+            x, y, length = int(rng.integers(0, 640)), int(rng.integers(0, bottom - 4)), int(rng.integers(15, 45))
+            cv2.line(gray, (x, y), (x + length, y + int(rng.integers(-2, 3))), 150, 2)
+    return draw
+
+
+def _hough_inputs(monkeypatch):
+    """The non-zero pixel count of every image handed to cv2.HoughLinesP from now on."""
+    import realtime.detect.rules as rules_module
+
+    counts = []
+    hough = cv2.HoughLinesP
+
+    def counting(image, *args, **kwargs):
+        counts.append(cv2.countNonZero(image))
+        return hough(image, *args, **kwargs)
+
+    monkeypatch.setattr(rules_module.cv2, "HoughLinesP", counting)
+    return counts
+
+
+def test_hough_never_votes_on_more_than_its_budget(monkeypatch):
+    # Dense texture (a bright desk thresholded with the sheet) had every pixel of its runs vote:
+    # 20,000-40,000, 25 ms a pass. Now at most max_voting_px do, whatever the frame holds.
+    counts = _hough_inputs(monkeypatch)
+    mask, _ = _removed(_desk_grain())
+    budget = SETTINGS.detect.rules.max_voting_px
+    run = 640 // 48
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    assert cv2.countNonZero(runs) > 2 * budget  # the frame would exceed it
+    assert counts and max(counts) <= budget
+
+
+def test_a_rule_beside_a_grained_desk_is_still_removed_within_the_budget(monkeypatch):
+    # Voting on every k-th column keeps a rule's exact position across: the sheet's rule is found
+    # and removed as without the desk.
+    counts = _hough_inputs(monkeypatch)
+    mask, kept = _removed(_desk_grain(), rule(360, 360, level=120))
+    assert max(counts) <= SETTINGS.detect.rules.max_voting_px
+    assert _px(mask, 359, 362, 0, 640) > 1200 and _px(kept, 355, 366, 0, 640) == 0
