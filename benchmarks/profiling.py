@@ -81,9 +81,9 @@ def _name(file: str, line: int, function: str) -> str:
 # renamed shows up under "detect, other" instead of breaking the benchmark).
 DETECT_STEPS = {
     "working": ("to_working_gray",),
-    "surface": ("find_paper", "surface_of", "ink_is_light", "ink_bright_image"),
+    "surface": ("surface_of", "find_paper", "ink_is_light", "ink_bright_image"),
     "threshold": ("local_contrast", "threshold_ink", "keep_ink_cores"),
-    "rules": ("remove_rules", "rules_of"),
+    "rules": ("without_rules", "remove_rules"),
     "components": ("ink_components",),
     "strokes": ("pieces_worth_merging", "merge_broken_strokes", "split_thin_lines"),
     "filters": ("plausible_digits", "too_wide", "has_ink_contrast", "in_words"),

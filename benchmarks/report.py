@@ -283,7 +283,7 @@ def clips_text(clips_section: dict, clips: list) -> str:
              f"consecutive frames), model {clips_section['model']}; median of "
              f"{clips_section['repeats']} runs, rows taking turns every "
              f"{clips_section['chunk_frames']} frames; decode included in every row; "
-             f"reuse across frames: {clips_section['reuse']}.", ""]
+             f"reuse across frames: {'on' if clips_section['reuse'] else 'off'}.", ""]
     body = []
     for clip in clips:
         for row in clip.rows:
@@ -302,9 +302,10 @@ def clips_text(clips_section: dict, clips: list) -> str:
                      _times(clip.ratio("stream", "floor")), _times(clip.ratio("stream", "floor", "p50_ms")),
                      _times(stream.median("p99_ms") / stream.median("p50_ms")),
                      _times(stream.median("max_ms") / stream.median("p50_ms")),
-                     _times(clip.ratio("usual_keras", "stream"))])
+                     _times(clip.ratio("usual_keras", "stream")),
+                     "-" if clip.kept_share is None else _percent(clip.kept_share)])
     lines.append(table(["clip", "frames", "digits drawn", "stream/floor mean", "of p50s",
-                        "p99/p50", "max/p50", "Keras/stream mean"], body))
+                        "p99/p50", "max/p50", "Keras/stream mean", "surface kept"], body))
     for clip in clips:
         lines += ["", f"Steps of a {clip.name} frame (ms; mean / p99 / max over every timed frame; "
                       f"'slowest' = mean over the frames above the stream's p90):"]

@@ -811,8 +811,9 @@ DEMO_CLIP = REPO / "realtime" / "data" / "demo.mp4"
 WILD_SEED = 0
 WILD_PAGE_FRAMES = 50
 CLIP_ROWS = ("decode", "floor", "stream", "usual_keras")
-# What the stream row keeps between frames (shown in the report).
-STREAM_REUSE = "none (every frame found anew)"
+# The stream row keeps what is slow to find between frames, as Recognizer.stream does
+# (realtime.detect.reuse); False times every frame found anew.
+STREAM_REUSE = True
 CLIP_ROW_LABELS = {
     "decode": "decode only",
     "floor": "floor: decode+grey+blur+threshold+contours",
@@ -872,7 +873,8 @@ class StepTimes:
 class ClipSpeed:
     """One clip's rows (CLIP_ROWS, medians of the runs), the steps of its stream row, and
     (slow_frames) the steps of its slowest frames: the mean over the frames above the stream's
-    p90, where a frame's time explodes."""
+    p90, where a frame's time explodes; kept_share: the share of frames whose surface the
+    stream kept from an earlier frame (None without reuse)."""
 
     name: str
     frames: int
@@ -880,6 +882,7 @@ class ClipSpeed:
     rows: tuple[SpeedRow, ...]
     steps: tuple[StepTimes, ...]
     slow_frames: tuple[StepTimes, ...]
+    kept_share: float | None = None
 
     def row(self, key: str) -> SpeedRow | None:
         return next((row for row in self.rows if row.key == key), None)
@@ -899,13 +902,15 @@ class ClipSpeed:
                 "keras_over_stream": _rounded(self.ratio("usual_keras", "stream")),
                 "stream_p99_over_p50": _rounded(stream.median("p99_ms") / stream.median("p50_ms")
                                                 if stream else None),
+                "kept_surface_share": _rounded(self.kept_share),
                 "steps": [step.to_json() for step in self.steps],
                 "slow_frames_steps": [step.to_json() for step in self.slow_frames]}
 
 
-def stream_row(recognizer, frames, step_ms: list[dict[str, float]], new_state=None) -> TimedRow:
-    """Recognizer.recognize_frame on consecutive frames, as Recognizer.stream runs them, each
-    step clocked (profiling.StepClock) into step_ms (one {step: ms} a frame, in timed order)."""
+def stream_row(recognizer, frames, step_ms: list[dict[str, float]], reuse=None) -> TimedRow:
+    """Recognizer.recognize_frame on consecutive frames with one stream's state `reuse` (a
+    StreamReuse, or None: every frame found anew), as Recognizer.stream runs them, each step
+    clocked (profiling.StepClock) into step_ms (one {step: ms} a frame, in timed order)."""
     from benchmarks.profiling import StepClock
     from realtime.types import Frame
 
@@ -913,7 +918,7 @@ def stream_row(recognizer, frames, step_ms: list[dict[str, float]], new_state=No
 
     def step(frame_bgr):
         index = len(step_ms)
-        result = recognizer.recognize_frame(Frame(index, index / CLIP_FPS, frame_bgr))
+        result = recognizer.recognize_frame(Frame(index, index / CLIP_FPS, frame_bgr), reuse=reuse)
         step_ms.append(clock.frame_ms())
         return FrameClocks(digits=len(result.detections))
 
@@ -933,12 +938,14 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
     runs: dict[str, list[RunStats]] = {}
     all_steps: list[dict[str, float]] = []
     stream_frame_ms: list[float] = []
+    kept_surfaces: list[float] = []
     for repeat in range(repeats):
         warm_steps: list[dict[str, float]] = []
         stream_row(recognizer, frames, warm_steps).warm_up()
         step_ms: list[dict[str, float]] = []
+        reuse = recognizer.new_reuse() if STREAM_REUSE else None
         rows = {"floor": TimedRow(floor_step, frames),
-                "stream": stream_row(recognizer, frames, step_ms)}
+                "stream": stream_row(recognizer, frames, step_ms, reuse)}
         if keras_model is not None:
             rows["usual_keras"] = per_digit_row(
                 recognizer, functools.partial(keras_predict_one, keras_model), frames,
@@ -960,6 +967,8 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
         for key, row in rows.items():
             runs.setdefault(key, []).append(row.stats(decode.decode_ms))
         all_steps += step_ms
+        if reuse is not None:
+            kept_surfaces.append(reuse.kept / max(1, reuse.kept + reuse.found))
         stream_frame_ms += [rows["stream"].process_ms[i] + decode.decode_ms[i]
                             for i in range(len(frames))]
     rows_out = tuple(SpeedRow(key, tuple(runs[key]), CLIP_ROW_LABELS[key], "")
@@ -967,7 +976,8 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
     slow = np.asarray(stream_frame_ms) > np.percentile(stream_frame_ms, 90)
     return ClipSpeed(name, len(frames), clip.true_digits_per_frame, rows_out,
                      _step_times(all_steps), _step_times([s for s, on in zip(all_steps, slow,
-                                                                             strict=True) if on]))
+                                                                             strict=True) if on]),
+                     float(np.mean(kept_surfaces)) if kept_surfaces else None)
 
 
 def _step_times(step_ms: list[dict[str, float]]) -> tuple[StepTimes, ...]:
