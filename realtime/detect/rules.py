@@ -81,14 +81,16 @@ class RuleConfig:
     # Each segment is read at this many evenly spaced points (coverage, thickness, contrast, the
     # component under it): one every 20 px along a 1280-px rule.
     points_per_segment: int = 64
-    # Hough's budget: its cost grows with the pixels that vote (each in 180 angle bins), ~0.6 ms
-    # a thousand. A sheet's runs are under 8,000 px (clean and camera tiers: 99% of passes); a
-    # bright textured desk thresholded with the sheet gives 20,000-40,000 (25 ms a pass). Past
-    # this many, only every k-th column (row, for vertical rules) votes, k the smallest that
-    # brings them under it: a rule keeps its exact position across (what its removal needs) and
-    # its votes shrink by k with the threshold; k at most Hough's gap (hough_gap_runs runs), which
-    # the pieces' walk along a line bridges.
-    max_voting_px: int = 8000
+    # Hough's budget (None: none): its cost grows with the pixels that vote (each in 180 angle
+    # bins), ~0.6 ms a thousand. A sheet's runs are under 8,000 px (clean and camera tiers: 99% of
+    # passes); a bright textured desk thresholded with the sheet gives 20,000-40,000 (25 ms a
+    # pass). Past the budget only every k-th column (row, for vertical rules) votes, k the
+    # smallest that brings them under it, at most Hough's gap (hough_gap_runs runs), which the
+    # walk along a line bridges: a rule keeps its exact position across. Off by default: at 8,000
+    # it changes which rules ruled, boxed and textured frames give (their runs exceed it too):
+    # real photos at 640 px, cnn CER 0.249 -> 0.273; wild tier precision 89.1 -> 87.9%. A
+    # stream skips the search on a view that held no rules (reuse.py) instead.
+    max_voting_px: int | None = None
 
 
 def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig) -> np.ndarray:
@@ -189,7 +191,8 @@ def _may_hold_rules(runs: np.ndarray, run: int, span: int, is_horizontal: bool, 
 
 
 def _hough_pieces(runs: np.ndarray, run: int, span: int, is_horizontal: bool, config: RuleConfig):
-    """cv2.HoughLinesP's pieces of rules in `runs` (None: none), within max_voting_px votes."""
+    """cv2.HoughLinesP's pieces of rules in `runs` (None: none), within max_voting_px votes
+    when set."""
     image, every = _voting_budget(runs, run, is_horizontal, config)
     return cv2.HoughLinesP(image, 1, np.pi / 180,
                            threshold=max(2, int(config.hough_votes_per_run * run / every)),
@@ -198,9 +201,12 @@ def _hough_pieces(runs: np.ndarray, run: int, span: int, is_horizontal: bool, co
 
 
 def _voting_budget(runs: np.ndarray, run: int, is_horizontal: bool, config: RuleConfig) -> tuple[np.ndarray, int]:
-    """(image, k): `runs` itself (k = 1) when it has at most max_voting_px pixels, else only its
+    """(image, k): `runs` itself (k = 1) when it has at most max_voting_px pixels (or no budget
+    is set), else only its
     every k-th column (row, for vertical rules), k the smallest that brings it under that but at
     most the gap Hough bridges (hough_gap_runs runs of `run` px)."""
+    if config.max_voting_px is None:
+        return runs, 1
     voting = cv2.countNonZero(runs)
     if voting <= config.max_voting_px:
         return runs, 1
