@@ -209,3 +209,34 @@ def test_image_frames_carry_their_file_name(recognizer, seed_digits_dir):
     for result in results:
         index = int(result.frame.name.rsplit("_", 1)[1].split(".")[0])
         assert [d.label for d in result.detections] == [index]
+
+
+def test_a_stream_keeps_its_surface_and_reads_every_frame_as_well_as_alone(recognizer, clip):
+    """The camera clip (shake, drifting light and shadow) as a stream: the surface is kept on
+    most frames, and no frame reads fewer true digits than it does found on its own."""
+    from tools.scoring import match
+
+    path, truth, _ = clip
+    with open_source(str(path)) as source:
+        frames = list(source)
+    reuse = recognizer.new_reuse()
+    for frame, scene in zip(frames, truth, strict=True):
+        kept = recognizer.recognize_frame(frame, reuse=reuse).detections
+        alone = recognizer.recognize(frame.image_bgr)
+        true_boxes = [d.box for d in scene.digits]
+        right = [sum(found[j].label == scene.digits[i].label
+                     for i, j in match(true_boxes, [d.box for d in found], min_iou=0.5))
+                 for found in (kept, alone)]
+        assert right[0] >= right[1], frame.index
+    assert reuse.kept >= len(frames) // 2
+
+
+def test_a_stream_of_separate_pictures_keeps_nothing(recognizer, real_photos_dir, monkeypatch):
+    """stream(reuse=False), as the CLI runs a folder of images: each frame exactly as recognize
+    reads it, with no stream state made at all."""
+    frames = _photo_frames(real_photos_dir, 2)
+    monkeypatch.setattr(recognizer, "new_reuse", lambda: pytest.fail("a state was made"))
+    results = list(recognizer.stream(frames, reuse=False))
+    for frame, result in zip(frames, results, strict=True):
+        assert [(d.box, d.label) for d in result.detections] == [
+            (d.box, d.label) for d in recognizer.recognize(frame.image_bgr)]
