@@ -2,13 +2,14 @@
 
 import dataclasses
 
+import cv2
 import numpy as np
 from conftest import make_settings
 
 from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
-from realtime.detect.filters import has_ink_contrast, in_words, plausible_digits, too_wide
+from realtime.detect.filters import flank_px, has_ink_contrast, in_words, plausible_digits, too_wide
 
 SETTINGS = make_settings()
 SHAPE, CONTRAST, WORDS, READING = (SETTINGS.detect.shape, SETTINGS.detect.contrast, SETTINGS.detect.words,
@@ -217,3 +218,38 @@ def test_the_ground_of_a_small_digit_is_two_pixels_around_it():
     candidates = Candidates.from_members(components.stats, [[1]])
     assert candidates.boxes.tolist() == [[29, 24, 6, 12]]
     assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [False]
+
+
+def _soft_strokes(blur_sigma, noise=3, seed=0):
+    """Chalk-like '1's on a board: 8x30 px strokes 50 levels above a ground at 100 (ink-bright,
+    light ink), blurred by blur_sigma px, +-noise levels, thresholded 25 above the ground (the
+    adaptive threshold's mean is lifted by the stroke itself)."""
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((120, 400), np.float32)
+    for x in (60, 160, 260):
+        ink[30:60, x:x + 8] = 50
+    if blur_sigma:
+        ink = cv2.GaussianBlur(ink, (0, 0), blur_sigma)
+    ink_bright = np.clip(100 + ink + rng.integers(-noise, noise + 1, ink.shape), 0, 255).astype(np.uint8)
+    mask = ((ink > 25) * 255).astype(np.uint8)
+    components = ink_components(mask)
+    candidates = Candidates.from_members(components.stats, [[k] for k in range(1, components.count)])
+    return ink_bright, mask, components, candidates
+
+
+def test_a_stroke_fading_into_the_ground_is_measured_beyond_its_flank():
+    """05_blackboard_crop2: chalk strokes fade over ~8 px at 640; the ground 2-6 px around the
+    box was their own flank, measured as 7-9 levels of noise, and every digit failed the bar of
+    6. The flank is left out of the ground, so the board's own noise is the noise."""
+    ink_bright, mask, components, candidates = _soft_strokes(blur_sigma=3)
+    assert flank_px(ink_bright, mask, candidates.boxes, CONTRAST) >= 2
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [True] * 3
+    no_flank = dataclasses.replace(CONTRAST, max_flank_px=0)
+    assert has_ink_contrast(ink_bright, mask, components, candidates, no_flank).tolist() == [False] * 3
+
+
+def test_a_sharp_stroke_has_no_flank():
+    ink_bright, mask, _, candidates = _soft_strokes(blur_sigma=0)
+    assert flank_px(ink_bright, mask, candidates.boxes, CONTRAST) == 0
+    assert flank_px(ink_bright, mask, candidates.boxes[:0], CONTRAST) == 0  # nothing to measure
+
