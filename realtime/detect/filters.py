@@ -50,11 +50,12 @@ class ContrastConfig:
     """How clearly a digit's ink must stand out from the ground right around it."""
 
     enabled: bool = True
-    # A digit's darkest strokes (ink_quantile) must be this much darker than the paper right
-    # around it (grey levels, and fraction of the paper's brightness): shading, creases and
-    # show-through are fainter. A fine pen shrunk to 461 px wide measures 42 on white paper
-    # (235), red ink in the brightest channel 40.
-    min_ink_contrast: int = 30
+    # A digit's darkest strokes (ink_quantile) must be darker than the paper right around it by
+    # this fraction of the paper's brightness: shading, creases and show-through are fainter. A
+    # fraction, not grey levels: all of them take a share of the light, and in a dim room
+    # pencil on paper at 111 stands 20-40 above it (a floor of 30 levels dropped most of it).
+    # A fine pen shrunk to 461 px wide measures 42 on white paper (235), red ink in the
+    # brightest channel 40.
     min_ink_contrast_ratio: float = 0.15
     ink_quantile: float = 0.95
     # Ink stands out from the ground around it by far more than that ground varies: contrast
@@ -177,8 +178,7 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     if (measured.sum() >= config.texture_min_candidates
             and np.median(ratio[measured]) < config.min_contrast_to_noise):
         bar = max(bar, config.texture_margin * float(np.median(ratio[measured])))
-    return (measured & (contrast >= config.min_ink_contrast)
-            & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar))
+    return measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
 
 
 def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, config: ContrastConfig) -> int:

@@ -41,24 +41,27 @@ class SurfaceConfig:
     # Ink this close to the sheet's outline (fraction of the frame's shorter side) is the sheet's
     # edge or its shadow, not writing.
     edge_margin: float = 0.012
-    # A writing surface darker than this (grey level) carries light ink: a blackboard, a
-    # dark-mode screen, the original example's white-on-black images.
+    # With no ink to decide by (see below), a writing surface darker than this (grey level)
+    # carries light ink: a blackboard, a dark-mode screen, the original example's white-on-black
+    # images.
     dark_ground_median: int = 100
-    # Grounds from dark_ground_median up to this are either: a green blackboard reads 102-112 in
-    # its brightest channel (its luma 85-95), grey paper in dim light 129-149. There the ink's own
-    # contrast decides: the pixels standing polarity_offset above the median of their
-    # polarity_block_px neighbourhood against those as far below it, on the surface, at
-    # polarity_side_px (a 5-px window there is 20 px at 640: wider than twice a stroke, so its
-    # median is the ground; a 5-px median is the fast one, ~0.1 ms). On the real photos chalk
-    # boards measure 0.26-0.99% bright against 0.00-0.08% dark; every sheet of paper 10 times
-    # more dark than bright.
+    # Grounds below polarity_check_below are a board or paper in dim light: a green blackboard
+    # reads 102-112 in its brightest channel (its luma 85-95), grey paper in dim light 129-149,
+    # pencil on paper in a dim room 50-100. There the ink's own contrast decides: the pixels
+    # standing polarity_offset above the median of their polarity_block_px neighbourhood against
+    # those as far below it, on the surface, at polarity_side_px (a 5-px window there is 20 px
+    # at 640: wider than twice a stroke, so its median is the ground; a 5-px median is the fast
+    # one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
+    # 0.00-0.08% dark; every sheet of paper 10 times more dark than bright. Under 100 the
+    # ground's brightness alone took every dim sheet of pencil for a board (pencil_dim: 13 of 20
+    # pages read as light ink, nothing found).
     polarity_check_below: int = 150
     polarity_side_px: int = 160
     polarity_block_px: int = 5
     polarity_offset: int = 24
-    # Light ink needs this many times more bright standouts than dark ones, and at least
-    # min_light_ink_fraction of the surface (a blank board has no ink to decide by: dark ink, as
-    # the ground's brightness says).
+    # One polarity needs this many times more standouts than the other, and at least
+    # min_light_ink_fraction of the surface; else there is no ink to decide by (a blank board)
+    # and the ground's brightness decides.
     light_ink_majority: float = 3.0
     min_light_ink_fraction: float = 0.001
 
@@ -122,23 +125,25 @@ def ink_is_light(ground_brightness: float, invert: str, config: SurfaceConfig,
                  gray: np.ndarray | None = None, search: np.ndarray | None = None) -> bool:
     """True when the digits are lighter than their ground (invert "yes"/"no" force it).
 
-    A dark ground carries light ink, a bright one dark ink; in between (a blackboard, dim grey
-    paper) the ink's contrast in the working image `gray` ((H, W) uint8, limited to `search`,
-    uint8 255 = surface, if given) says which, when given.
+    A bright ground carries dark ink; on a darker one (a blackboard, dim grey paper) the ink's
+    contrast in the working image `gray` ((H, W) uint8, limited to `search`, uint8 255 =
+    surface, if given) says which, when given and when there is ink to tell by; else a dark
+    ground carries light ink.
     """
     if invert != "auto":
         return invert == "yes"
-    if ground_brightness < config.dark_ground_median:
-        return True
-    if gray is None or ground_brightness >= config.polarity_check_below:
-        return False
-    return light_ink_stands_out(gray, search, config)
+    if gray is not None and ground_brightness < config.polarity_check_below:
+        light = light_ink_stands_out(gray, search, config)
+        if light is not None:
+            return light
+    return ground_brightness < config.dark_ground_median
 
 
-def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: SurfaceConfig) -> bool:
-    """True when far more pixels of `gray` stand out bright from their neighbourhood than dark:
-    ink is the sparse extreme of its ground, whichever its colour (shading and texture go both
-    ways about equally)."""
+def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: SurfaceConfig) -> bool | None:
+    """True when far more pixels of `gray` stand out bright from their neighbourhood than dark,
+    False when far more stand out dark, None when too few stand out to tell: ink is the sparse
+    extreme of its ground, whichever its colour (shading and texture go both ways about
+    equally)."""
     # A median, not a mean: a mean is pulled towards the ink, so the ground right beside bold
     # strokes would stand out the other way (and a top-hat takes the paper between printed
     # strokes for bright strokes).
@@ -153,7 +158,12 @@ def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: Su
     else:
         area = small.size
     bright_px, dark_px = int(bright.sum()), int(dark.sum())
-    return bright_px >= config.min_light_ink_fraction * area and bright_px > config.light_ink_majority * dark_px
+    least = config.min_light_ink_fraction * area
+    if bright_px >= least and bright_px > config.light_ink_majority * dark_px:
+        return True
+    if dark_px >= least and dark_px > config.light_ink_majority * bright_px:
+        return False
+    return None
 
 
 def ink_bright_image(gray: np.ndarray, light_ink: bool) -> np.ndarray:

@@ -76,15 +76,16 @@ def _page(ground, ink_levels, noise=0, seed=0):
     return np.clip(ink_bright, 0, 255).astype(np.uint8), mask, components, candidates
 
 
-def test_ink_must_be_30_levels_and_a_sixth_of_the_paper_above_the_ground():
+def test_ink_must_stand_a_sixth_of_the_papers_brightness_above_the_ground():
     # Ground 20 in ink-bright terms: paper brightness 235, 0.15 of which is 35.25.
     ink_bright, mask, components, candidates = _page(20, [36, 34, 29, 80])
     assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
         True, False, False, True]
-    # Dark paper (ground 175: brightness 80, 0.15 of it 12): 30 is the bar.
-    ink_bright, mask, components, candidates = _page(175, [31, 28, 16, 70])
+    # Dark paper (ground 175: brightness 80, 0.15 of it 12): 13 is enough, as the light is dim
+    # (pencil in a dim room); no fixed floor of grey levels.
+    ink_bright, mask, components, candidates = _page(175, [13, 11, 28, 70])
     assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
-        True, False, False, True]
+        True, False, True, True]
 
 
 def test_ink_must_stand_six_times_the_grounds_noise_above_it():
@@ -204,14 +205,14 @@ def test_pixel_checks_run_on_the_max_pixel_checks_largest_candidates():
 
 
 def test_the_ground_of_a_small_digit_is_two_pixels_around_it():
-    """A 6x12 px '1' (125 in ink-bright terms) in rings of ground: 20 at 1 px, 100 at 2 px, 20
-    beyond. Two pixels around it, the ground is mostly the 100 ring and the '1' stands only 25
-    above it: too faint."""
+    """A 6x12 px '1' (120 in ink-bright terms) in rings of ground: 20 at 1 px, 100 at 2 px, 20
+    beyond. Two pixels around it, the ground is mostly the 100 ring and the '1' stands only 20
+    above it (under 0.15 of that paper's 155): too faint."""
     ink_bright = np.full((60, 60), 20, np.uint8)
     ink_bright[17:43, 24:42] = 20
     ink_bright[22:38, 27:37] = 100
     ink_bright[23:37, 28:36] = 20
-    ink_bright[24:36, 29:35] = 125
+    ink_bright[24:36, 29:35] = 120
     mask = np.zeros((60, 60), np.uint8)
     mask[24:36, 29:35] = 255
     components = ink_components(mask)

@@ -113,3 +113,12 @@ def test_between_dark_and_bright_grounds_the_inks_contrast_decides_its_polarity(
     mixed = np.hstack([pencil[:, :160], chalk[:, 160:]])
     assert not ink_is_light(110.0, "auto", CONFIG, mixed, on_sheet)
     assert ink_is_light(110.0, "auto", CONFIG, mixed, 255 - on_sheet)
+
+
+def test_on_dim_paper_the_inks_contrast_decides_too():
+    """Issue 13 mechanism 4: pencil on paper at 52-98 (a dim room) was taken for light ink on a
+    board by the ground's brightness alone, and nothing was found. Below polarity_check_below
+    the ink decides whenever it stands out; a blank dark ground is still a board."""
+    assert not ink_is_light(70.0, "auto", CONFIG, _strokes_on(70, 30))  # pencil in dim light
+    assert ink_is_light(40.0, "auto", CONFIG, _strokes_on(40, 160))  # chalk on a black slate
+    assert ink_is_light(70.0, "auto", CONFIG, np.full((240, 320), 70, np.uint8))  # blank: the ground
