@@ -396,6 +396,17 @@ def test_pencil_in_a_dim_room_is_found_and_read(recognizer, mnist_test):
     assert recall >= 0.6 and precision >= 0.97 and accuracy >= 0.57, (recall, precision, accuracy)
 
 
+def test_red_ink_is_found_and_read(recognizer, mnist_test):
+    """Issue 13 (synth condition red_ink): red ink is nearly paper-bright in the brightest
+    channel, which the working image was. Measured (softmax, these 12 scenes): recall 0.99,
+    read right 0.96; before, 0.47 and 0.45."""
+    batch = scenes(mnist_test, None, 12, seed=32, condition="red_ink")
+    found = [recognizer.recognize(s.image_bgr) for s in batch]
+    recall, precision, accuracy = detection_figures(
+        [[d.box for d in f] for f in found], batch, [[d.label for d in f] for f in found])
+    assert recall >= 0.95 and precision >= 0.97 and accuracy >= 0.92, (recall, precision, accuracy)
+
+
 def test_real_photo_a_column_of_digits_is_not_one_box(real_photos_dir):
     """Issue 13 mechanism H: digits_0's left column (24, 30, 36, 42, 48 written one above the
     other) came back as one box 80 x 319 at 640 px; every box is now about one digit tall."""
