@@ -407,6 +407,15 @@ def test_red_ink_is_found_and_read(recognizer, mnist_test):
     assert recall >= 0.95 and precision >= 0.97 and accuracy >= 0.92, (recall, precision, accuracy)
 
 
+def test_real_photo_digits_in_a_thin_strip_are_on_the_surface(recognizer, real_photos_dir):
+    """Issue 13: adamzev's automark strip (640x57 at 640 px) shrank to a 240x21 thumbnail, its
+    answer boxes were never plain, and the surface left every digit off it (0 of 6 found).
+    Measured (softmax, 640 px): all 6 found; the boxes' sides still read as 1s (a forms matter)."""
+    alignment, true_digits = _read_real(recognizer, real_photos_dir, "adamzev__AutoMark__automark_start_crop1.jpg")
+    assert true_digits == 6
+    assert alignment.matched + alignment.substituted == 6
+
+
 def test_real_photo_a_column_of_digits_is_not_one_box(real_photos_dir):
     """Issue 13 mechanism H: digits_0's left column (24, 30, 36, 42, 48 written one above the
     other) came back as one box 80 x 319 at 640 px; every box is now about one digit tall."""

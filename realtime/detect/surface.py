@@ -24,10 +24,18 @@ class SurfaceConfig:
     # The paper is looked for on a thumbnail of this longest side: the sheet is large, so a
     # coarse view finds it for a fraction of a millisecond.
     thumb_side_px: int = 240
+    # ...but with at least this shorter side (never larger than the image): the scale follows
+    # the content, and a thin strip's content is as tall as the strip. A row of answer boxes at
+    # 640x59 (adamzev) shrank to 240x22, its boxes 8 px high, none of them plain.
+    min_thumb_short_px: int = 60
     # Local texture window, as a fraction of the thumbnail's longest side, and the largest local
     # standard deviation (grey levels) that still counts as plain paper. Leather, wood grain and
     # specular highlights measure 25-45 here; paper with its shading under 12.
     texture_window: float = 1 / 40
+    # ...and at most this fraction of the thumbnail's shorter side: a few strokes of content
+    # that fills the strip's height (no change on 4:3 to 16:9 frames, where 1/40 of the longer
+    # side is the smaller).
+    max_texture_window_of_short: float = 1 / 20
     max_texture_std: float = 20.0
     # A surface must cover this much of the frame, and be mostly plain inside (digits are small
     # holes in it): a large white '0' on black fills only ~40% of its own outline.
@@ -84,9 +92,10 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     h, w = gray.shape
     if not config.enabled:
         return Surface(None, float(np.median(gray)))
-    thumb = area_shrink(gray, config.thumb_side_px)
+    thumb = area_shrink(gray, thumb_side(gray.shape, config))
     th, tw = thumb.shape
-    window = max(3, int(max(th, tw) * config.texture_window) | 1)
+    window = max(3, int(min(max(th, tw) * config.texture_window,
+                            min(th, tw) * config.max_texture_window_of_short)) | 1)
     thumb_f = thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
@@ -119,6 +128,15 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     margin = max(3, int(config.edge_margin * min(h, w)) | 1)
     return Surface(cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))),
                    brightness[best])
+
+
+def thumb_side(shape: tuple[int, int], config: SurfaceConfig) -> int:
+    """The longer side (px) of the thumbnail the surface is looked for on, for an image of
+    `shape`: thumb_side_px, or more when that leaves the shorter side under min_thumb_short_px,
+    never more than the image's own."""
+    longest, shortest = max(shape), min(shape)
+    needed = round(longest * config.min_thumb_short_px / max(shortest, 1))
+    return min(longest, max(config.thumb_side_px, needed))
 
 
 def ink_is_light(ground_brightness: float, invert: str, config: SurfaceConfig,
