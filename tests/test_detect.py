@@ -362,13 +362,14 @@ def test_a_page_of_110_digits_is_not_cut_by_the_region_cap(recognizer, real_phot
 @pytest.mark.parametrize("name", ["lukasbindreiter__white-brush__05_blackboard_crop1.png",
                                   "lukasbindreiter__white-brush__05_blackboard_crop2.png"])
 def test_chalk_on_a_green_board_is_light_ink(real_photos_dir, name):
-    """The board reads 102-112 in the brightest channel (not "dark"); chalk is what stands out."""
+    """The board reads 98-112 in the working image (its brightest channel, a little darker for
+    its green): neither clearly dark nor paper; chalk is what stands out."""
     from realtime.detect.surface import find_paper, ink_is_light
     from realtime.detect.working import to_working_gray
 
     gray, _ = to_working_gray(cv2.imread(str(real_photos_dir / name)), SETTINGS.detect.working)
     surface = find_paper(gray, SETTINGS.detect.surface)
-    assert 100 <= surface.ground_brightness < 115
+    assert 95 <= surface.ground_brightness < 115
     assert ink_is_light(surface.ground_brightness, "auto", SETTINGS.detect.surface, gray, surface.mask)
     assert len(find_digits(cv2.imread(str(real_photos_dir / name)), SETTINGS)) >= 1  # 0 with dark ink
 
@@ -398,8 +399,8 @@ def test_pencil_in_a_dim_room_is_found_and_read(recognizer, mnist_test):
 
 def test_red_ink_is_found_and_read(recognizer, mnist_test):
     """Issue 13 (synth condition red_ink): red ink is nearly paper-bright in the brightest
-    channel, which the working image was. Measured (softmax, these 12 scenes): recall 0.99,
-    read right 0.96; before, 0.47 and 0.45."""
+    channel, which the working image was. Measured (softmax, these 12 scenes): recall 0.98,
+    read right 0.95; before, 0.47 and 0.45."""
     batch = scenes(mnist_test, None, 12, seed=32, condition="red_ink")
     found = [recognizer.recognize(s.image_bgr) for s in batch]
     recall, precision, accuracy = detection_figures(
