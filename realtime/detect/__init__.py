@@ -25,7 +25,7 @@ from realtime.detect.reuse import ReuseConfig, StreamReuse, surface_of, without_
 from realtime.detect.rules import remove_rules
 from realtime.detect.strokes import merge_broken_strokes, pieces_worth_merging, split_thin_lines
 from realtime.detect.surface import ink_bright_image, ink_is_light
-from realtime.detect.threshold import keep_ink_cores, local_contrast, threshold_ink
+from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
 from realtime.detect.working import to_working_gray
 
 if TYPE_CHECKING:
@@ -81,10 +81,11 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface, gray, surface.mask)
     ink_bright = ink_bright_image(gray, light_ink)
     contrast = local_contrast(ink_bright, config.threshold)
-    ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold)
+    offsets = ink_offsets(ink_bright, surface.mask, light_ink, config.threshold)
+    ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold, offsets)
     ink_mask = without_rules(ink_mask, contrast, config.rules, reuse)
     if surface.mask is not None and not light_ink and config.threshold.ink_cores:
-        ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold)
+        ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold, offsets)
     components = ink_components(ink_mask)
     candidates = merge_broken_strokes(components.stats, pieces_worth_merging(components, config.strokes),
                                       config.strokes)
