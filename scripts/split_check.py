@@ -3,8 +3,10 @@ test digits read right (both digits found at IoU >= 0.5 with their labels), and 
 generated tiers (regions read as two digits where the truth has one).
 
     python scripts/split_check.py [--pair-scenes 50] [--tier-scenes 60] [--models cnn,softmax]
+                                  [--set FIELD=VALUE ...]   (a SplitConfig to try instead)
 
-Both with the shipped SplitConfig and with splitting off, on the same scenes.
+Both with the shipped SplitConfig (or the one --set gives) and with splitting off, on the same
+scenes.
 """
 
 from __future__ import annotations
@@ -61,7 +63,11 @@ def main() -> int:
     parser.add_argument("--pair-scenes", type=int, default=50, help="scenes of 4 touching pairs")
     parser.add_argument("--tier-scenes", type=int, default=60, help="scenes per tier (10 digits each)")
     parser.add_argument("--models", default="cnn,softmax")
+    parser.add_argument("--set", action="append", default=[], help="FIELD=VALUE of SplitConfig to try")
     args = parser.parse_args()
+    import ast
+
+    split = SplitConfig(**{k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)})
     mnist = load_mnist(os.environ.get("MNIST_NPZ") or "../shared/data/mnist.npz")
     rng = np.random.default_rng(PAIR_SEED)
     pair_scenes = [make_pair_scene(mnist.x_test, mnist.y_test, rng) for _ in range(args.pair_scenes)]
@@ -69,10 +75,11 @@ def main() -> int:
                    for scene in accuracy.make_scenes(mnist.x_test, mnist.y_test, tier, args.tier_scenes)]
     for model in args.models.split(","):
         recognizer = Recognizer(model, backend="litert")
+        recognizer.settings = dataclasses.replace(recognizer.settings, split=split)
         right, total = pairs_right(recognizer, pair_scenes)
         recognizer.settings = dataclasses.replace(recognizer.settings, split=SplitConfig(enabled=False))
         right_off, _ = pairs_right(recognizer, pair_scenes)
-        recognizer.settings = dataclasses.replace(recognizer.settings, split=SplitConfig())
+        recognizer.settings = dataclasses.replace(recognizer.settings, split=split)
         digits, with_split, without = false_cuts(recognizer, tier_scenes)
         print(f"{model}: touching pairs right {right}/{total} (splitting off: {right_off}); "
               f"false cuts on {'/'.join(TIERS)}: {with_split - without} in {digits} digits", flush=True)
