@@ -18,6 +18,7 @@ from realtime.model import DigitModel
 from realtime.normalize import normalize_regions
 from realtime.numbers import group_numbers
 from realtime.settings import Settings
+from realtime.split import keep_sure_cuts, propose_cuts, rows_and_boxes
 from realtime.track import LabelSmoother
 from realtime.types import Detection, Frame, FrameResult
 
@@ -48,12 +49,20 @@ class Recognizer:
         if len(regions) == 0:
             return []
         digits = self.digits_28x28(regions)
+        # Touching digits: wide regions' halves ride in the same batch; a cut stays where the
+        # model is sure of both halves (realtime.split).
+        split = self.settings.split
+        cuts = propose_cuts(regions.ink_work, regions.boxes_work, split)
+        digits = np.concatenate([digits, cuts.digits_28x28])
         probabilities = self.model.predict(digits)
+        kept = keep_sure_cuts(cuts, probabilities, split.rule_for(self.model.metadata.get("arch")))
+        rows, boxes = rows_and_boxes(regions.boxes_src, regions.scale, cuts, kept)
+        digits, probabilities = digits[rows], probabilities[rows]
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
-        return [Detection(tuple(int(v) for v in box), int(label), float(confidence), digit, row)
+        return [Detection(box, int(label), float(confidence), digit, row)
                 for box, label, confidence, digit, row
-                in zip(regions.boxes_src, labels, confidences, digits, probabilities, strict=True)]
+                in zip(boxes, labels, confidences, digits, probabilities, strict=True)]
 
     def recognize_frame(self, frame: Frame, smoother: LabelSmoother | None = None,
                         reuse: StreamReuse | None = None) -> FrameResult:
