@@ -9,12 +9,12 @@ from realtime.detect.config import DetectConfig
 THRESHOLD_MODES = ("adaptive", "otsu")
 INVERT_MODES = ("auto", "yes", "no")
 # The digit check's cut: a region is kept when its isDigit >= this. Low on purpose: the check
-# must not cost the classifiers digits. Measured with the shipped check (models/notdigit
-# metrics.json, 40 generated scenes a tier): at 0.005 cnn and softmax end to end are unchanged on
-# camera and hard, one clean digit of 400 lost (the same one at every cut from 0.0005), 99.68% of
-# MNIST's test digits kept, 35% of font letters and ~25% of word and sign crops; at 0.01 hard
-# loses 3 cnn digits of 400, at 0.05 camera loses 2.
-MIN_IS_DIGIT = 0.005
+# must not cost the classifiers digits, and it is least sure of thin 1s and open 4s. Measured with
+# the shipped check: at 0.001 it keeps 99.81% of MNIST's test digits (4s 99.39%) and 57% of font
+# letters; generated scenes (40 a tier) lose one clean digit of 400 at every cut from 0.0005 to
+# 0.005 and none on camera and hard; on ../shared/data/real at 640 px, 0.002 already drops a
+# chalk 1 and a form's 1 that 0.001 keeps, and 0.01 costs hard scenes 3 cnn digits of 400.
+MIN_IS_DIGIT = 0.001
 
 
 @dataclass(frozen=True)

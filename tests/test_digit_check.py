@@ -29,11 +29,11 @@ needs_litert = pytest.mark.skipif(importlib.util.find_spec("ai_edge_litert") is 
 needs_fonts = pytest.mark.skipif(not negatives.handwriting_fonts(),
                                  reason=f"no handwriting fonts under {negatives.FONT_ROOT}")
 
-# Measured with the shipped check at the default cut (settings.MIN_IS_DIGIT, 0.005): 99.68% of
-# MNIST's test digits kept; 37.2% of the 180 letters (negatives.LOWER + UPPER in the 10 fonts,
+# Measured with the shipped check at the default cut (settings.MIN_IS_DIGIT, 0.001): 99.81% of
+# MNIST's test digits kept; 56.7% of the 180 letters (negatives.LOWER + UPPER in the 10 fonts,
 # seed 0) kept, against 100% without the check. The bounds leave a few digits and letters of room.
-MIN_KEPT_MNIST = 0.996
-MAX_KEPT_LETTERS = 0.40
+MIN_KEPT_MNIST = 0.997
+MAX_KEPT_LETTERS = 0.62
 PROBABILITY_TOLERANCE = 1e-5
 REAL_SIDE_PX = 640
 COLOURED_WORDS = "lukasbindreiter__white-brush__12_colors.png"
@@ -75,10 +75,10 @@ def test_coloured_words_give_fewer_digits_with_the_check(real_photos_dir):
     without = recognizer.recognize(image)
     recognizer.settings = dataclasses.replace(recognizer.settings, digit_check=True)
     with_check = recognizer.recognize(image)
-    # Measured: 8 regions of the three words read as digits without the check, 5 with it (the
+    # Measured: 8 regions of the three words read as digits without the check, 6 with it (the
     # "b" and the "g" still pass: alone they are a 6 and a 9).
     assert len(without) >= 6
-    assert len(with_check) <= len(without) - 3
+    assert len(with_check) <= len(without) - 2
     assert {d.box for d in with_check} <= {d.box for d in without}
 
 
