@@ -565,6 +565,261 @@ def replace_folder(staged: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+# --- the "not a digit" check ------------------------------------------------------------------
+# A classifier's softmax has no "none of these": a letter comes out as a confident digit. The
+# check (realtime/digit_check.py) is a second, tiny model on the same un-deskewed (N, 784)
+# input: isDigit [N, 1], the probability that a region is a digit at all. Its training set
+# (tools/negatives.py) puts every crop through the recognizer's own normalization; the
+# positives are MNIST's training digits three ways (as they are and lightly distorted like the
+# CNN's, drawn as ink patches, and read by the real detection off generated scenes), so that the
+# check keeps every digit the classifiers read, however the detector cut it.
+CHECK_ARCH = "notdigit"
+CHECK_FILTERS = (16, 32)
+CHECK_DENSE = 32
+_CHECK_FLAT = 5 * 5 * CHECK_FILTERS[1]
+# Each batch draws this many crops from each group (with replacement, seeded): half digits,
+# half not; words and letters from the pages weigh as much as the drawn patches.
+CHECK_BATCH_MIX = (("mnist", 40, 1.0), ("drawn_digits", 16, 1.0), ("page_digits", 16, 1.0),
+                   ("patch_negatives", 32, 0.0), ("page_negatives", 24, 0.0))
+CHECK_BATCH = sum(count for _, count, _ in CHECK_BATCH_MIX)
+CHECK_STEPS = 8000
+CHECK_PAGES = 400
+CHECK_PATCH_NEGATIVES = 30000
+CHECK_DRAWN_DIGITS = 20000
+# Held out, from seeds of their own: what metrics.json reports.
+CHECK_HELD_OUT_PAGES = 40
+CHECK_HELD_OUT_PATCHES = 3000
+
+
+class CheckData(NamedTuple):
+    """The check's training crops by group (CHECK_BATCH_MIX's names), each (N, 784) float32."""
+
+    groups: dict
+
+
+def make_check_data(mnist: Mnist, seed: int = DEFAULT_SEED, pages: int = CHECK_PAGES,
+                    patch_negatives: int = CHECK_PATCH_NEGATIVES,
+                    drawn_digits: int = CHECK_DRAWN_DIGITS,
+                    train_limit: int | None = None) -> CheckData:
+    """Every group of the check's training set from MNIST's *training* digits (never its test
+    digits, which the benchmark's scenes use) and tools.negatives, all from `seed`."""
+    from tools import negatives
+
+    raw = mnist.x_train[VALIDATION_SIZE:]
+    labels = mnist.y_train[VALIDATION_SIZE:]
+    if train_limit is not None:
+        raw, labels = raw[:train_limit], labels[:train_limit]
+    rng = np.random.default_rng([seed, 2])
+    drawn = negatives.digit_positives(raw[rng.integers(0, len(raw), drawn_digits)], rng)
+    patches = negatives.patch_negatives(patch_negatives, rng, raw)
+    page_digits, page_negatives = negatives.page_crops(pages, raw, labels, rng)
+    flat = {"mnist": raw, "drawn_digits": drawn, "page_digits": page_digits,
+            "patch_negatives": patches, "page_negatives": page_negatives}
+    return CheckData({name: _flat_crops(crops) for name, crops in flat.items()})
+
+
+def _flat_crops(crops: np.ndarray) -> np.ndarray:
+    crops = crops.astype(np.float32) / (255.0 if crops.dtype == np.uint8 else 1.0)
+    return crops.reshape(-1, IMAGE_PIXELS)
+
+
+def build_check(seed: int = DEFAULT_SEED) -> Model:
+    """conv 16 3x3 > pool > conv 32 3x3 > pool > dense 32 > 1 logit (~31k weights): the CNN's
+    shape at a quarter of its width, enough to tell a digit's outline from a word's."""
+    import tensorflow as tf
+
+    def he_uniform(name: str, shape: list[int], fan_in: int, index: int):
+        limit = float(np.sqrt(6.0 / fan_in))
+        return tf.Variable(tf.random.stateless_uniform(shape, seed=[seed, index], minval=-limit,
+                                                       maxval=limit), name=name)
+
+    conv1 = he_uniform("check/conv1/W", [CNN_KERNEL, CNN_KERNEL, 1, CHECK_FILTERS[0]],
+                       CNN_KERNEL * CNN_KERNEL, 11)
+    conv1_b = tf.Variable(tf.zeros([CHECK_FILTERS[0]]), name="check/conv1/b")
+    conv2 = he_uniform("check/conv2/W", [CNN_KERNEL, CNN_KERNEL, CHECK_FILTERS[0], CHECK_FILTERS[1]],
+                       CNN_KERNEL * CNN_KERNEL * CHECK_FILTERS[0], 12)
+    conv2_b = tf.Variable(tf.zeros([CHECK_FILTERS[1]]), name="check/conv2/b")
+    dense = he_uniform("check/dense/W", [_CHECK_FLAT, CHECK_DENSE], _CHECK_FLAT, 13)
+    dense_b = tf.Variable(tf.zeros([CHECK_DENSE]), name="check/dense/b")
+    out = he_uniform("check/out/W", [CHECK_DENSE, 1], CHECK_DENSE, 14)
+    out_b = tf.Variable(tf.zeros([1]), name="check/out/b")
+
+    def conv_pool(images, weights, biases):
+        activations = tf.nn.relu(tf.nn.conv2d(images, weights, 1, "VALID") + biases)
+        return tf.nn.max_pool2d(activations, 2, 2, "VALID")
+
+    def logits(x, training_seed=None):
+        images = tf.reshape(x, [-1, IMAGE_SIDE, IMAGE_SIDE, 1])
+        features = conv_pool(conv_pool(images, conv1, conv1_b), conv2, conv2_b)
+        hidden = tf.nn.relu(tf.matmul(tf.reshape(features, [-1, _CHECK_FLAT]), dense) + dense_b)
+        return tf.matmul(hidden, out) + out_b
+
+    return Model([conv1, conv1_b, conv2, conv2_b, dense, dense_b, out, out_b], logits)
+
+
+def check_batches(data: CheckData, steps: int, rng: np.random.Generator,
+                  augment_rng: np.random.Generator):
+    """Yield `steps` (x (CHECK_BATCH, 784), y (CHECK_BATCH, 1)) mixed as CHECK_BATCH_MIX says;
+    the MNIST digits distorted as the CNN's are (augment_digit)."""
+    for _ in range(steps):
+        xs, ys = [], []
+        for name, count, label in CHECK_BATCH_MIX:
+            group = data.groups[name]
+            if len(group) == 0:
+                continue
+            picked = group[rng.integers(0, len(group), count)]
+            if name == "mnist":
+                raw = np.rint(picked.reshape(-1, IMAGE_SIDE, IMAGE_SIDE) * 255).astype(np.uint8)
+                picked = augmented_batch(raw, augment_rng, deskewed=False)
+            xs.append(picked)
+            ys.append(np.full((len(picked), 1), label, np.float32))
+        yield np.concatenate(xs), np.concatenate(ys)
+
+
+def train_check(data: CheckData, steps: int = CHECK_STEPS, seed: int = DEFAULT_SEED,
+                quiet: bool = True) -> tuple[Model, float]:
+    """Adam on sigmoid cross-entropy, cosine decay to 0; returns the model and the seconds."""
+    import tensorflow as tf
+    from tqdm import tqdm
+
+    rng = make_deterministic(seed)
+    augment_rng = np.random.default_rng([seed, 1])
+    model = build_check(seed)
+    optimizer = tf.keras.optimizers.Adam(
+        learning_rate=tf.keras.optimizers.schedules.CosineDecay(LEARNING_RATE, steps),
+        epsilon=ADAM_EPSILON)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_PIXELS], tf.float32),
+                                  tf.TensorSpec([None, 1], tf.float32)])
+    def train_step(x_batch, y_batch):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=y_batch, logits=model.logits(x_batch)))
+        gradients = tape.gradient(loss, model.variables)
+        optimizer.apply_gradients(zip(gradients, model.variables, strict=True))
+        return loss
+
+    started = time.perf_counter()
+    progress = tqdm(total=steps, disable=quiet, unit="step", desc=f"training {CHECK_ARCH}")
+    for step, (x_batch, y_batch) in enumerate(check_batches(data, steps, rng, augment_rng)):
+        loss = train_step(x_batch, y_batch)
+        if (step + 1) % PROGRESS_EVERY_STEPS == 0 or step + 1 == steps:
+            progress.set_postfix(loss=f"{float(loss):.3f}")
+            progress.update(step + 1 - progress.n)
+    progress.close()
+    return model, time.perf_counter() - started
+
+
+def check_probabilities(model: Model, x: np.ndarray) -> np.ndarray:
+    """(N, 784) float32 -> (N,) float32 isDigit probabilities, in memory."""
+    import tensorflow as tf
+
+    if len(x) == 0:
+        return np.zeros(0, np.float32)
+    return tf.sigmoid(inference_logits(model, x)).numpy()[:, 0]
+
+
+def export_check(model: Model, folder: Path) -> None:
+    """The check as a SavedModel at `folder` (which must not exist): myInput [None, 784] ->
+    isDigit [None, 1] under serving_default, a TF1 graph like the classifiers' exports."""
+    import tensorflow as tf
+
+    from realtime.contract import CHECK_OUTPUT_NAME
+
+    trained_values = [variable.numpy() for variable in model.variables]
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        x = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_PIXELS], name=INPUT_NAME)
+        graph_model = build_check(DEFAULT_SEED)
+        is_digit = tf.nn.sigmoid(graph_model.logits(x), name=CHECK_OUTPUT_NAME)
+        for variable, value in zip(graph_model.variables, trained_values, strict=True):
+            session.run(variable.initializer, {variable.initial_value: value})
+        signature = tf.compat.v1.saved_model.predict_signature_def(
+            inputs={INPUT_NAME: x}, outputs={CHECK_OUTPUT_NAME: is_digit})
+        builder = tf.compat.v1.saved_model.Builder(str(folder))
+        builder.add_meta_graph_and_variables(
+            session, [tf.compat.v1.saved_model.tag_constants.SERVING],
+            signature_def_map={SIGNATURE: signature}, strip_default_attrs=True)
+        builder.save()
+
+
+# The cuts metrics.json reports the kept shares at (Settings.min_is_digit is chosen among them).
+CHECK_REPORTED_CUTS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+
+
+def check_metrics(model: Model, mnist: Mnist, seed: int) -> dict:
+    """Shares kept (isDigit >= cut) at each of CHECK_REPORTED_CUTS on held-out crops: MNIST's
+    validation and test digits as they are, drawn and detected digits, negatives and font
+    letters (negatives.letter_crops) from seeds the training never drew."""
+    from tools import negatives
+
+    rng = np.random.default_rng([seed, 3])
+    val = mnist.x_train[:VALIDATION_SIZE]
+    drawn = negatives.digit_positives(val[:CHECK_HELD_OUT_PATCHES], rng)
+    patches = negatives.patch_negatives(CHECK_HELD_OUT_PATCHES, rng, val)
+    page_digits, page_negatives = negatives.page_crops(CHECK_HELD_OUT_PAGES, val,
+                                                       mnist.y_train[:VALIDATION_SIZE], rng)
+    sets = {"mnist_test": mnist.x_test, "mnist_validation": val, "drawn_digits": drawn,
+            "page_digits": page_digits, "patch_negatives": patches,
+            "page_negatives": page_negatives,
+            "letters": negatives.letter_crops(negatives.LOWER + negatives.UPPER, rng)}
+    probabilities = {name: check_probabilities(model, _flat_crops(crops))
+                     for name, crops in sets.items()}
+    return {"held_out": {name: len(crops) for name, crops in sets.items()},
+            "kept_at_cut": {str(cut): {name: round(float(np.mean(p >= cut)), 4)
+                                       for name, p in probabilities.items()}
+                            for cut in CHECK_REPORTED_CUTS}}
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """--arch notdigit: build the check's data, train it, write models/notdigit in one move."""
+    from realtime.contract import CHECK_MODEL, CHECK_OUTPUT_DESCRIPTION
+
+    out = (args.out or models_root() / CHECK_MODEL).resolve()
+    check_output_folder(out)
+    mnist = load_mnist(args.data)
+    data_path = resolve_path(args.data)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    from tools import negatives
+
+    started = time.perf_counter()
+    data = make_check_data(mnist, args.seed, train_limit=args.train_limit)
+    data_seconds = time.perf_counter() - started
+    steps = args.steps or CHECK_STEPS
+    model, seconds = train_check(data, steps, args.seed, args.quiet)
+    metrics = {
+        "arch": CHECK_ARCH,
+        **check_metrics(model, mnist, args.seed),
+        "steps": steps, "batch": dict((name, count) for name, count, _ in CHECK_BATCH_MIX),
+        "training_crops": {name: len(crops) for name, crops in data.groups.items()},
+        "learning_rate": LEARNING_RATE, "learning_rate_schedule": "cosine decay to 0",
+        "seed": args.seed, DESKEW_KEY: False, DESKEW_IN_GRAPH_KEY: False,
+        "fonts": [path.name for path in negatives.handwriting_fonts()],
+        "parameters": parameter_count(model),
+        "data_sha256": file_sha256(data_path) if data_path else "keras-download",
+        "tensorflow_version": tf.__version__,
+        "data_seconds": round(data_seconds, 1), "training_seconds": round(seconds, 1),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": INPUT_DESCRIPTION, "output": CHECK_OUTPUT_DESCRIPTION,
+    }
+    for cut, kept in metrics["kept_at_cut"].items():
+        print(f"kept at {cut}: " + ", ".join(f"{name} {share:.4f}" for name, share in kept.items()))
+    staged = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        export_check(model, staged)
+        export_tflite(staged)
+        (staged / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        replace_folder(staged, out)
+    except (OSError, tf.errors.OpError) as error:
+        raise UserError(f"cannot write the check to {out} ({error})") from None
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    print(f"Check has been saved in {out} ({steps} steps, {seconds:.1f} s)")
+    return 0
+
+
 # --- pictures ---------------------------------------------------------------------------------
 
 def save_pictures(result: TrainResult, served: Model, x_test: np.ndarray, y_test: np.ndarray,
@@ -694,10 +949,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="model folder to write, replaced as a whole "
                              "(default: models/<arch>, or models/<arch>_plain with --no-deskew)")
-    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="softmax",
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES) + [CHECK_ARCH], default="softmax",
                         help="model architecture: softmax (the default, the original example's) "
                              "or cnn (a small convolutional network, trained on lightly "
-                             "distorted digits; a few minutes on a laptop CPU)")
+                             "distorted digits; a few minutes on a laptop CPU); notdigit trains "
+                             "the 'not a digit' check instead (models/notdigit)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=whole_number(1), metavar="N",
                         help="training steps, one batch of 100 images each (instead of --epochs)")
@@ -738,6 +994,8 @@ def run(args: argparse.Namespace) -> int:
     """Check the output, load the data, train, then write the model folder in one move."""
     if args.tflite_only:
         return add_tflite(args.tflite_only)
+    if args.arch == CHECK_ARCH:
+        return run_check(args)
     out = (args.out or default_out(args.arch, args.deskew)).resolve()
     check_output_folder(out)
     mnist = load_mnist(args.data)

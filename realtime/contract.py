@@ -30,6 +30,14 @@ DESKEW_KEY = "deskew"
 DESKEW_IN_GRAPH_KEY = "deskew_in_graph"
 
 DEFAULT_MODEL = "softmax"
+
+# The "not a digit" check (realtime/digit_check.py): its own model folder under models_root(),
+# the same input as the classifiers (myInput, un-deskewed MNIST layout) and one output, the
+# probability that a region is a digit at all.
+CHECK_MODEL = "notdigit"
+CHECK_OUTPUT_NAME = "isDigit"
+CHECK_OUTPUT_WIDTH = 1
+CHECK_OUTPUT_DESCRIPTION = "float32 [N,1] probability that the region is a digit at all"
 MODELS_ENV_VAR = "REALTIME_DIGITS_MODELS"
 
 

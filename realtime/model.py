@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.contract import (
+    CHECK_MODEL,
     DEFAULT_MODEL,
     DESKEW_IN_GRAPH_KEY,
     DESKEW_KEY,
@@ -64,8 +65,8 @@ def resolve_model_dir(model: str | os.PathLike | None, backend: str = DEFAULT_BA
     model = model or DEFAULT_MODEL
     path = model_folder(model)
     if not path.exists():
-        known = sorted(p.name for p in models_root().glob("*")
-                       if any((p / name).exists() for name in _BACKEND_FILE.values()))
+        known = sorted(p.name for p in models_root().glob("*") if p.name != CHECK_MODEL
+                       and any((p / name).exists() for name in _BACKEND_FILE.values()))
         raise UserError(f"model {str(model)!r} not found: give a model folder or one of "
                         f"{', '.join(known) or 'the models under ' + str(models_root())}")
     if (path / needed).is_file():
@@ -140,7 +141,8 @@ def import_tensorflow():
     return tf
 
 
-def _load_signature(model_dir: Path):
+def _load_signature(model_dir: Path, output_name: str = OUTPUT_NAME, output_width: int = NUM_CLASSES):
+    """The folder's serving signature as flat (N, 784) -> (N, output_width), its shapes checked."""
     tf = import_tensorflow()
     try:
         with native_stderr_silenced():
@@ -157,13 +159,13 @@ def _load_signature(model_dir: Path):
     found_in = {name: spec.shape.as_list() for name, spec in inputs.items()}
     found_out = {name: spec.shape.as_list() for name, spec in outputs.items()}
     shape_ok = INPUT_NAME in inputs and inputs[INPUT_NAME].shape.as_list()[-1:] == [DIGIT_PIXELS]
-    if not shape_ok or OUTPUT_NAME not in outputs or outputs[OUTPUT_NAME].shape.as_list()[-1:] != [NUM_CLASSES]:
+    if not shape_ok or output_name not in outputs or outputs[output_name].shape.as_list()[-1:] != [output_width]:
         raise UserError(f"{model_dir} has the wrong signature: expected input {INPUT_NAME} [None, 784] "
-                        f"and output {OUTPUT_NAME} [None, 10], found inputs {found_in} and outputs "
+                        f"and output {output_name} [None, {output_width}], found inputs {found_in} and outputs "
                         f"{found_out}; re-export it with train_export.py")
 
     def predict(flat: np.ndarray) -> np.ndarray:
-        return signature(**{INPUT_NAME: tf.constant(flat)})[OUTPUT_NAME].numpy()
+        return signature(**{INPUT_NAME: tf.constant(flat)})[output_name].numpy()
 
     predict.loaded = loaded  # keep the trackable object alive as long as the function
     return predict
@@ -180,14 +182,16 @@ def import_litert_interpreter():
 
 
 class LiteRTPredictor:
-    """model.tflite run by ai-edge-litert: (N, 784) float32 -> (N, 10) float32, N >= 1.
+    """model.tflite run by ai-edge-litert: (N, 784) float32 -> (N, output_width) float32, N >= 1
+    (10 for a classifier, 1 for the digit check).
 
     The file holds the serving signature converted from the SavedModel (input myInput with a
     dynamic batch dimension); one interpreter per batch size is sized and kept (up to
     LITERT_CACHED_BATCH_SIZES, least recently used dropped first).
     """
 
-    def __init__(self, tflite_path: Path):
+    def __init__(self, tflite_path: Path, output_width: int = NUM_CLASSES):
+        self.output_width = output_width
         self._interpreter_class = import_litert_interpreter()
         self.tflite_path = tflite_path
         self._how_to_fix = (f"re-export it with "
@@ -229,9 +233,9 @@ class LiteRTPredictor:
             reason = " ".join(str(error).split())[:200]
             raise UserError(f"cannot load {self.tflite_path} ({reason}): "
                             f"{self._how_to_fix}") from None
-        if not (_is_tensor(inputs, DIGIT_PIXELS) and _is_tensor(outputs, NUM_CLASSES)):
+        if not (_is_tensor(inputs, DIGIT_PIXELS) and _is_tensor(outputs, self.output_width)):
             raise UserError(f"{self.tflite_path} is not a digit model: expected one float32 input "
-                            f"[N, {DIGIT_PIXELS}] and one float32 output [N, {NUM_CLASSES}], found "
+                            f"[N, {DIGIT_PIXELS}] and one float32 output [N, {self.output_width}], found "
                             f"inputs {_describe(inputs)} and outputs {_describe(outputs)}; "
                             f"{self._how_to_fix}")
         return interpreter, inputs[0]["index"], outputs[0]["index"]

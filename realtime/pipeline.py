@@ -1,5 +1,5 @@
-"""The Recognizer: a frame in, its digits out (detect -> normalize -> one batch -> model), and
-the frame loop that adds steady labels and numbers.
+"""The Recognizer: a frame in, its digits out (detect -> normalize -> one batch -> model and
+digit check), and the frame loop that adds steady labels and numbers.
 
 `Recognizer(model_dir).recognize(frame_bgr)` is the stable Python API for one picture;
 `stream(frames)` yields one FrameResult a frame (what the CLI wraps with windows, keys and sinks).
@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from realtime.detect import StreamReuse, find_digits
+from realtime.digit_check import DigitCheck
 from realtime.model import DigitModel
 from realtime.normalize import normalize_regions
 from realtime.numbers import group_numbers
@@ -30,11 +31,14 @@ class Recognizer:
     backend: "tensorflow" (the SavedModel) or "litert" (model.tflite, no TensorFlow at all).
     settings is a frozen value; replacing it (`recognizer.settings = dataclasses.replace(...)`)
     takes effect from the next frame, also in a running stream (the window's mirror key).
+    With settings.digit_check the "not a digit" check (models/notdigit, same backend) runs on
+    the classifier's batch and the regions it rejects are dropped.
     """
 
     def __init__(self, model_dir=None, settings: Settings | None = None, backend: str = "tensorflow"):
         self.settings = settings or Settings()
         self.model = DigitModel(model_dir, backend=backend)
+        self._check = DigitCheck(backend=backend) if self.settings.digit_check else None
 
     def recognize(self, frame_bgr: np.ndarray) -> list[Detection]:
         """Digits of one (H, W, 3) uint8 BGR frame in reading order, boxes in its pixels."""
@@ -60,9 +64,21 @@ class Recognizer:
         digits, probabilities = digits[rows], probabilities[rows]
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
+        # The not-a-digit check reads what will be shown: whole regions and the halves kept.
+        is_digit = self.digit_check_keeps(digits)
         return [Detection(box, int(label), float(confidence), digit, row)
-                for box, label, confidence, digit, row
-                in zip(boxes, labels, confidences, digits, probabilities, strict=True)]
+                for box, label, confidence, digit, row, keep
+                in zip(boxes, labels, confidences, digits, probabilities, is_digit, strict=True)
+                if keep]
+
+    def digit_check_keeps(self, digits: np.ndarray) -> np.ndarray:
+        """(N,) bool: which of the (N, 28, 28) batch are digits by the check (all when it is off)."""
+        settings = self.settings
+        if not settings.digit_check:
+            return np.ones(len(digits), bool)
+        if self._check is None:  # turned on after construction
+            self._check = DigitCheck(backend=self.model.backend)
+        return self._check.is_digit(digits) >= settings.min_is_digit
 
     def recognize_frame(self, frame: Frame, smoother: LabelSmoother | None = None,
                         reuse: StreamReuse | None = None) -> FrameResult:
