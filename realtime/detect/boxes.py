@@ -38,10 +38,12 @@ class BoxConfig:
     # (at least approx_min_px): a pen stroke's wobble is a few px, a printed side none.
     approx_fraction: float = 0.01
     approx_min_px: float = 2.0
-    # A side is a straight piece at least min_side_share of the cell's extent in its direction,
+    # A side is straight pieces along at least min_side_share of the cell's extent in its direction,
     # within max_tilt (dy/dx or dx/dy) of the axis: forms held up to ~10 degrees off, and the
     # shear a camera at an angle adds. A cell has all four: top, bottom, left and right.
     min_side_share: float = 0.5
+    # ...made of straight pieces at least min_piece_share of it (a stroke across a side cuts it).
+    min_piece_share: float = 0.2
     max_tilt: float = 0.2
     # A cell is mostly sides: at least this share of its simplified outline (a digit touching
     # one side makes a detour the rest of the outline still outweighs).
@@ -70,9 +72,12 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     if not len(frames):
         return ink_mask
     kept = ink_mask.copy()
+    # Windows reach past the frame: morphology reads beyond a window's edge as ink.
+    pad = config.max_line_px + config.stroke_margin_px + 2
+    rows, cols = ink_mask.shape
     for label in frames:
         x, y, w, h = stats[label, :4]
-        window = (slice(y, y + h), slice(x, x + w))
+        window = (slice(max(0, y - pad), min(rows, y + h + pad)), slice(max(0, x - pad), min(cols, x + w + pad)))
         frame = (labels[window] == label).astype(np.uint8)
         sides = _box_sides(frame, ink_mask[window], config)
         if sides:
@@ -134,20 +139,28 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
     centre = points.mean(axis=0)
     sides = []
     covered = total = 0.0
+    kind_length = np.zeros(4)
     for start, end in zip(points, np.roll(points, -1, axis=0), strict=True):
         dx, dy = end - start
         length = float(np.hypot(dx, dy))
         total += length
-        if abs(dy) <= config.max_tilt * abs(dx) and abs(dx) >= config.min_side_share * w:
+        if abs(dy) <= config.max_tilt * abs(dx) and abs(dx) >= config.min_piece_share * w:
             outward = 0 if (start[1] + end[1]) / 2 < centre[1] else 1
-        elif abs(dx) <= config.max_tilt * abs(dy) and abs(dy) >= config.min_side_share * h:
+        elif abs(dx) <= config.max_tilt * abs(dy) and abs(dy) >= config.min_piece_share * h:
             outward = 2 if (start[0] + end[0]) / 2 < centre[0] else 3
         else:
             continue
+        # Sides lie on the cell's outer edge; straight bits inside are a stroke's detour.
+        middle = (start + end) / 2
+        edge = (y, y + h - 1, x, x + w - 1)[outward]
+        if abs(middle[1 if outward < 2 else 0] - edge) > config.max_line_px:
+            continue
         covered += length
+        kind_length[outward] += abs(dx) if outward < 2 else abs(dy)
         sides.append((start, end, outward))
     # Straight sides meeting at corners: a top, a bottom, a left and a right one.
-    if total <= 0 or covered < config.min_side_coverage * total or len({side[2] for side in sides}) < 4:
+    extent = np.array([w, w, h, h])
+    if total <= 0 or covered < config.min_side_coverage * total or (kind_length < config.min_side_share * extent).any():
         return None
     return sides
 
@@ -180,9 +193,10 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
     for start, end, outward in sides:
         normal = _OUTWARD[outward]
         along = start[None, :] + t[:, None] * (end - start)[None, :]
-        xs = np.clip(np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int), 0, w - 1)
-        ys = np.clip(np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int), 0, h - 1)
-        on = ink[ys, xs] > 0
+        xs = np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int)
+        ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
+        on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
         # The line at each point: its first ink walking out, and the run of ink from there; the
         # side's line is the median of those.
         first = np.argmax(on, axis=1)
