@@ -4,8 +4,9 @@ the ink mask before the rules are, so a box is never merged with its digit nor r
 A printed box is a thin outline around a cell: in the ink mask, a component with a hole whose
 outline is straight sides meeting at corners (a rectangle, or the quadrilateral a form turned to
 the camera makes of it). Its sides are removed where they are ink no thicker than a printed line,
-so strokes crossing them stay. Only outlines that hold ink in at least one of their cells are
-boxes: a lone empty rectangle may be a block-letter '0', and two stacked empty ones an '8'.
+so strokes crossing them stay. Only outlines with ink in enough of their cells are boxes: a lone
+empty rectangle may be a block-letter '0', two stacked empty ones an '8', and a sheet of graph
+paper has ink in a few of its squares.
 Removing them before rules.py matters: a grid's long lines are rules too, and rules.py would cut
 them out between the crossings, leaving the short stretches that read as '1'.
 
@@ -28,6 +29,11 @@ class BoxConfig:
     enabled: bool = True
     # A cell holds a digit: at least this many px each way (ShapeConfig.min_height_px is 10).
     min_cell_px: int = 12
+    # A form's boxes are there to be filled: at least this share of a frame's cells hold ink
+    # (a 3-box number written '2' fills one in three: InternationalIDEA crop2). Graph paper is a
+    # grid too, but its digits cover a few of its hundreds of squares, crossing their lines: it
+    # is rules.py's.
+    min_filled_share: float = 0.25
     # A frame's ink covers little of its box: lines 1-4 px round cells of 20 px and more cover
     # at most ~35% (a grid of small cells); a digit with a hole covers more.
     max_fill: float = 0.4
@@ -104,7 +110,7 @@ def _possible_frames(stats: np.ndarray, config: BoxConfig) -> np.ndarray:
 
 
 def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray, np.ndarray, int]]:
-    """The sides of the frame's cells, if any of its cells holds ink: (start, end, outward),
+    """The sides of the frame's cells, if enough of them hold ink (min_filled_share): (start, end, outward),
     start and end (x, y) float points of the cell's outline, outward which way the side faces
     out of the cell (0 up, 1 down, 2 left, 3 right). frame: uint8 1 = the frame's pixels; ink:
     the ink mask over the same window."""
@@ -112,7 +118,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
     if hierarchy is None:
         return []
     sides: list[tuple[np.ndarray, np.ndarray, int]] = []
-    holds_ink = False
+    cells = filled = 0
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
         if parent < 0:
             continue  # an outer outline; holes have a parent
@@ -120,9 +126,9 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
         if cell_sides is None:
             continue
         sides += cell_sides
-        if not holds_ink:
-            holds_ink = _holds_ink(contour, frame, ink)
-    return sides if holds_ink else []
+        cells += 1
+        filled += _holds_ink(contour, frame, ink)
+    return sides if filled and filled >= config.min_filled_share * cells else []
 
 
 def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray, np.ndarray, int]] | None:
