@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from realtime.detect.components import ink_components
+
 
 @dataclass(frozen=True)
 class BoxConfig:
@@ -72,8 +74,7 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     """The ink mask (uint8 255 = ink) without the sides of its printed boxes."""
     if not config.enabled:
         return ink_mask
-    bridged = _bridge_gaps(ink_mask, config)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8, ltype=cv2.CV_32S)
+    labels, stats = ink_components(_bridge_gaps(ink_mask, config))[1:]
     frames = _possible_frames(stats, config)
     if not len(frames):
         return ink_mask
@@ -173,10 +174,12 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
 
 def _holds_ink(contour: np.ndarray, frame: np.ndarray, ink: np.ndarray) -> bool:
     """Whether the hole outlined by contour (a hole of frame) holds ink of another component."""
-    inside = np.zeros_like(frame)
-    cv2.drawContours(inside, [contour], 0, 1, cv2.FILLED)
+    x, y, w, h = cv2.boundingRect(contour)
+    window = (slice(y, y + h), slice(x, x + w))
+    inside = np.zeros((h, w), np.uint8)
+    cv2.drawContours(inside, [contour], 0, 1, cv2.FILLED, offset=(-x, -y))
     inside = cv2.erode(inside, np.ones((3, 3), np.uint8))  # off the frame's own outline
-    return bool(np.any((inside > 0) & (ink > 0) & (frame == 0)))
+    return bool(np.any((inside > 0) & (ink[window] > 0) & (frame[window] == 0)))
 
 
 # Outward normals by side kind: up, down, left, right.
