@@ -1,8 +1,10 @@
 """Detection step 5, strokes: components grouped into digits.
 
 The pieces of a digit whose stroke broke (a pen lift, a rule cut out across it) are merged back by
-their box geometry; groups too wide to be a digit are tried again with their thin horizontal
-lines cut (what is left of a rule in a dim corner strings digits together).
+their box geometry, except into a frame around them (a box, a sheet's edge band: a piece whose
+ink runs along its own box, with room round what it encloses); groups too wide to be a digit
+are tried again with their thin horizontal lines cut (what is left of a rule in a dim corner
+strings digits together).
 
 Words used: a *piece* is one component label; a candidate's *members* are the pieces it is made of.
 """
