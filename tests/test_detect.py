@@ -402,7 +402,8 @@ def test_digits_in_printed_boxes_are_found_and_the_boxes_are_not_read(mnist_test
 
 def test_a_tally_form_photo_is_read_without_its_grid(real_photos_dir):
     """kawalc1 bengkulu crop at 640 px: 11 digits in a grid of boxes (one crossed out). Before
-    boxes.py the cnn matched 7 and read 11 (four grid stretches as '1'); now 8 of 9 read."""
+    boxes.py the cnn matched 7 and read 11 (four grid stretches as '1'); now 10 of 10 read
+    (the 2 of 245 is lost)."""
     from benchmarks.real_photos import align_digits, scaled_versions, text_in_lines
     from realtime import Recognizer
 
@@ -411,4 +412,4 @@ def test_a_tally_form_photo_is_read_without_its_grid(real_photos_dir):
     image = scaled_versions(cv2.imread(str(real_photos_dir / name)))[1][1]
     read = text_in_lines(Recognizer("cnn", settings=make_settings()).recognize(image)).replace(" ", "")
     alignment = align_digits(read, truth)
-    assert alignment.matched >= 8 and len(read) - alignment.matched <= 1, (read, truth)
+    assert alignment.matched >= 9 and len(read) - alignment.matched <= 1, (read, truth)

@@ -57,8 +57,9 @@ class BoxConfig:
     # one side makes a detour the rest of the outline still outweighs).
     min_side_coverage: float = 0.6
     # Printed lines are thin: a side thicker than this is a stroke (a block letter's). 1-3 px
-    # at 640 px, but a small form crop scaled up to 640 (kawalc1, 152 px wide) has them 8 px.
-    max_line_px: int = 8
+    # at 640 px, but a small form crop scaled up to 640 (kawalc1, 152 px wide) has its outer
+    # lines 7-8 px and the lines its cells share 9.
+    max_line_px: int = 10
     # Removed: the side's thickness plus this much each way (the fitted side is within a pixel).
     band_margin_px: int = 1
     # Ink at least the line's thickness plus this thick across the side is a stroke crossing it.
@@ -229,8 +230,11 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
         if not thickest[kind]:
             continue
         stroke_px = thickest[kind] + config.stroke_margin_px
+        # Past the image's edge is no ink (OpenCV's default border would extend a side lying
+        # along the edge into a long stroke across itself).
         crossing = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(
-            cv2.MORPH_RECT, (1, stroke_px) if kind == 0 else (stroke_px, 1)))
+            cv2.MORPH_RECT, (1, stroke_px) if kind == 0 else (stroke_px, 1)),
+            borderType=cv2.BORDER_CONSTANT, borderValue=0)
         side = cv2.bitwise_and(cv2.bitwise_and(band, ink), cv2.bitwise_not(crossing))
         removed = cv2.bitwise_or(removed, side)
         ink = cv2.bitwise_and(ink, cv2.bitwise_not(side))
