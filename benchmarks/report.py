@@ -18,6 +18,10 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The goals of issue #4, printed next to the figures.
 MAX_FULL_OVER_FLOOR = 2.0
 MIN_USUAL_OVER_FULL = 100.0
+# Issue 15's goals on every clip of the CLIPS section: the stream's mean within this of its
+# floor's, its p99 within this of its own p50 (no slow frames), and the per-digit Keras loop.
+MAX_STREAM_OVER_FLOOR = 2.5
+MAX_P99_OVER_P50 = 2.0
 # wild: issue 13's goal for the widened generator (softmax >= 92% on every tier).
 MIN_END_TO_END = {"clean": 0.92, "camera": 0.92, "hard": 0.90, "wild": 0.92}
 MIN_PRECISION = 0.99
@@ -107,6 +111,27 @@ class Target:
         return {"name": self.name, "goal": self.goal,
                 "value": None if self.value is None else round(self.value, 4),
                 "shown": self.shown, "passed": self.passed, "report_only": self.report_only}
+
+
+def clip_targets(clips: list) -> list[Target]:
+    """Issue 15's goals on every clip (speed.ClipSpeed): stream / floor (means), the stream's
+    p99 / p50, per-digit Keras / stream (means)."""
+    found = []
+    for clip in clips:
+        stream = clip.row("stream")
+        over_floor = clip.ratio("stream", "floor")
+        spread = stream.median("p99_ms") / stream.median("p50_ms") if stream else None
+        keras = clip.ratio("usual_keras", "stream")
+        for name, goal, value, passes in (
+                (f"{clip.name}: realtime-digits / floor, mean", f"<= {MAX_STREAM_OVER_FLOOR:g}x",
+                 over_floor, lambda v: v <= MAX_STREAM_OVER_FLOOR),
+                (f"{clip.name}: realtime-digits p99 / its p50", f"<= {MAX_P99_OVER_P50:g}x",
+                 spread, lambda v: v <= MAX_P99_OVER_P50),
+                (f"{clip.name}: per-digit Keras / realtime-digits, mean",
+                 f">= {MIN_USUAL_OVER_FULL:g}x", keras, lambda v: v >= MIN_USUAL_OVER_FULL)):
+            found.append(Target(name, goal, value, _times(value),
+                                None if value is None else passes(value)))
+    return found
 
 
 def targets(rows: dict, scores: list, text_scores: list = ()) -> list[Target]:
@@ -246,6 +271,50 @@ def speed_text(speed: dict, rows: list) -> str:
                   "  " + " | ".join(f"{name} {value:.2f}" for name, value in stages)
                   + f" | sum {sum(value for _, value in stages):.2f} vs "
                     f"{by_key['full'].median('mean_ms'):.2f} for realtime-digits in-process"]
+    return "\n".join(lines)
+
+
+def clips_text(clips_section: dict, clips: list) -> str:
+    """Per clip: its rows (mean, p50, p99, max), the issue-15 ratios, and the step table (mean,
+    p99 and max ms a frame, and the mean over the clip's slowest tenth of frames)."""
+    if not clips:
+        return ""
+    lines = [f"CLIPS (issue 15): every clip as a stream (Recognizer.recognize_frame on "
+             f"consecutive frames), model {clips_section['model']}; median of "
+             f"{clips_section['repeats']} runs, rows taking turns every "
+             f"{clips_section['chunk_frames']} frames; decode included in every row; "
+             f"reuse across frames: {'on' if clips_section['reuse'] else 'off'}.", ""]
+    body = []
+    for clip in clips:
+        for row in clip.rows:
+            body.append([clip.name if row.key == "decode" else "", row.label,
+                         f"{int(row.median('frames'))}x{len(row.runs)}",
+                         _number(row.median("mean_ms")), _number(row.median("p50_ms")),
+                         _number(row.median("p99_ms")), _number(row.median("max_ms")),
+                         _number(row.median("digits_per_frame"), 1)])
+    lines.append(table(["clip", "row", "frames", "mean ms", "p50 ms", "p99 ms", "max ms",
+                        "digits/frame"], body, left_columns=2))
+    lines += ["", "Ratios per clip (goals of issue 15):"]
+    body = []
+    for clip in clips:
+        stream = clip.row("stream")
+        body.append([clip.name, f"{clip.frames}", f"{clip.true_digits_per_frame:.1f}",
+                     _times(clip.ratio("stream", "floor")), _times(clip.ratio("stream", "floor", "p50_ms")),
+                     _times(stream.median("p99_ms") / stream.median("p50_ms")),
+                     _times(stream.median("max_ms") / stream.median("p50_ms")),
+                     _times(clip.ratio("usual_keras", "stream")),
+                     "-" if clip.kept_share is None else _percent(clip.kept_share)])
+    lines.append(table(["clip", "frames", "digits drawn", "stream/floor mean", "of p50s",
+                        "p99/p50", "max/p50", "Keras/stream mean", "surface kept"], body))
+    for clip in clips:
+        lines += ["", f"Steps of a {clip.name} frame (ms; mean / p99 / max over every timed frame; "
+                      f"'slowest' = mean over the frames above the stream's p90):"]
+        slow = {step.step: step for step in clip.slow_frames}
+        lines.append(table(["step", "mean", "p99", "max", "slowest"],
+                           [[step.step, f"{step.mean_ms:.2f}", f"{step.p99_ms:.2f}",
+                             f"{step.max_ms:.2f}",
+                             f"{slow[step.step].mean_ms:.2f}" if step.step in slow else "-"]
+                            for step in clip.steps]))
     return "\n".join(lines)
 
 
@@ -517,13 +586,14 @@ def targets_text(found: list[Target]) -> str:
 # ---------------------------------------------------------------------------------------------
 # The JSON file.
 
-def write_results(results: dict, out_dir: Path, quick: bool, real_only: bool = False) -> list[Path]:
+def write_results(results: dict, out_dir: Path, quick: bool, real_only: bool = False,
+                  speed_only: bool = False) -> list[Path]:
     """latest.json plus a dated copy (quick.json only, for --quick; real.json only, for
-    --real-only); written whole or not at all."""
+    --real-only; speed.json only, for --speed-only); written whole or not at all."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "").replace("+0000", "Z")
-    names = (["real.json"] if real_only else ["quick.json"] if quick
+    names = (["real.json"] if real_only else ["quick.json"] if quick else ["speed.json"] if speed_only
              else ["latest.json", f"bench-{stamp}.json"])
     text = json.dumps(results, indent=1) + "\n"
     paths = []

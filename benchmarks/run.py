@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-reference", action="store_true",
                         help="real photos without the RapidOCR reference row")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI process rows")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="only the speed sections (SPEED, BACKENDS, CLIPS, the profile): no "
+                             "accuracy, conditions, text pages or real photos")
     parser.add_argument("--out", default=str(report.RESULTS_DIR),
                         help="folder for the JSON results (default benchmarks/results)")
     return parser
@@ -140,28 +143,33 @@ def run(args, argv: list[str]) -> int:
     cli_rows = () if args.no_cli else ("cli_save_json",) if args.quick else speed.CLI_ROWS
     cold_cases = tuple(case for case in cases
                        if not args.quick or case.model == backend_models[0])
-    rows, backend_rows, cold_rows, profile_lines = _speed_and_profile(
+    rows, backend_rows, cold_rows, profile_lines, clips = _speed_and_profile(
         results, mnist, models[0], model_dirs[models[0]], recognizers[models[0]], sizes,
         cli_rows, cases, cold_cases, cases_skipped)
-    scores = _accuracy(results, mnist, recognizers, sizes["scenes"])
-    condition_scores = _conditions(results, mnist, recognizers, sizes["condition_scenes"])
-    text_scores = _text_pages(results, recognizers, sizes["text_pages"])
-    _real_photos(results, Path(args.real), recognizers, args.quick, args.no_reference)
-    found_targets = report.targets({row.key: row for row in rows}, scores, text_scores)
+    scores, condition_scores, text_scores = [], [], []
+    if not args.speed_only:
+        scores = _accuracy(results, mnist, recognizers, sizes["scenes"])
+        condition_scores = _conditions(results, mnist, recognizers, sizes["condition_scenes"])
+        text_scores = _text_pages(results, recognizers, sizes["text_pages"])
+        _real_photos(results, Path(args.real), recognizers, args.quick, args.no_reference)
+    found_targets = (report.targets({row.key: row for row in rows}, scores, text_scores)
+                     + report.clip_targets(clips))
     results["targets"] = [target.to_json() for target in found_targets]
     results["run_seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
     sections = [report.header_text(results), report.speed_text(results["speed"], rows),
                 report.backends_text(results["backends"], backend_rows, cold_rows),
-                report.accuracy_text(results["accuracy"], scores),
-                report.conditions_text(results["conditions"], condition_scores),
-                report.text_pages_text(results["text_pages"], text_scores),
-                report.real_photos_text(results["real_photos"]),
-                report.profile_text(results["profile"], profile_lines),
-                report.targets_text(found_targets)]
+                report.clips_text(results["clips"], clips)]
+    if not args.speed_only:
+        sections += [report.accuracy_text(results["accuracy"], scores),
+                     report.conditions_text(results["conditions"], condition_scores),
+                     report.text_pages_text(results["text_pages"], text_scores),
+                     report.real_photos_text(results["real_photos"])]
+    sections += [report.profile_text(results["profile"], profile_lines),
+                 report.targets_text(found_targets)]
     print("\n\n".join(section for section in sections if section))
-    paths = report.write_results(results, Path(args.out), args.quick)
+    paths = report.write_results(results, Path(args.out), args.quick, speed_only=args.speed_only)
     print(f"\nbenchmarks: {results['run_seconds']:.0f} s; wrote "
           f"{', '.join(str(path) for path in paths)}")
     return 0
@@ -194,17 +202,23 @@ def _speed_and_profile(results: dict, mnist, model_name: str, model_dir: Path, r
                        cases_skipped: dict):
     """The speed rows, the backend rows and cold starts, and the profile, on a clip that lives
     in a temporary folder; fills results["speed"], results["backends"] and results["profile"].
-    Returns (speed rows, {(model, backend): row}, cold start rows, profile lines)."""
+    Also every clip of the CLIPS section (speed.measure_clip), into results["clips"].
+    Returns (speed rows, {(model, backend): row}, cold start rows, profile lines, clips)."""
     from tqdm import tqdm
 
     with tempfile.TemporaryDirectory(prefix="realtime-bench-") as workdir:
         print(f"benchmarks: generating a {sizes['frames']}-frame clip ...", file=sys.stderr)
         clip = speed.make_clip(mnist.x_test, mnist.y_test, Path(workdir), sizes["frames"])
+        all_clips = {"demo": speed.demo_clip(), "camera": clip,
+                     "wild": speed.make_wild_clip(mnist.x_test, mnist.y_test, Path(workdir),
+                                                  sizes["frames"])}
         keras_model, keras_skipped = speed.keras_replica(model_dir)
         keras_difference = (speed.keras_max_difference(keras_model, recognizer, clip.frames_bgr[0])
                             if keras_model is not None else None)
         total = sizes["repeats"] * (speed.steps_per_run(len(clip.frames_bgr), cli_rows)
-                                    + len(cold_cases))
+                                    + len(cold_cases)
+                                    + sum(speed.steps_per_clip(len(one.frames_bgr))
+                                          for one in all_clips.values()))
         with tqdm(total=total, desc="speed", unit="step", file=sys.stderr, leave=False) as bar:
             rows, rows_skipped = speed.measure_speed(
                 clip, recognizer, str(model_dir), keras_model, sizes["repeats"],
@@ -212,6 +226,9 @@ def _speed_and_profile(results: dict, mnist, model_name: str, model_dir: Path, r
                 backend_cases=cases)
             cold_rows, cold_skipped = speed.measure_cold_starts(clip.path, cold_cases,
                                                                 sizes["repeats"], progress=bar)
+            clips = [speed.measure_clip(name, one, recognizer, keras_model, sizes["repeats"],
+                                        sizes["keras_frames"], progress=bar)
+                     for name, one in all_clips.items()]
         profile_frames = list(clip.frames_bgr[:sizes["profile_frames"]])
         profile_lines = profiling.profile_recognizer(recognizer, profile_frames)
         differences = _backend_differences(cases, clip.frames_bgr[0])
@@ -239,7 +256,11 @@ def _speed_and_profile(results: dict, mnist, model_name: str, model_dir: Path, r
         "ratios": [ratio.to_json() for ratio in report.backend_ratios(backend_rows, cold_rows)]}
     results["profile"] = {"frames": len(profile_frames), "model": model_name,
                           "top": [line.to_json() for line in profile_lines]}
-    return rows, backend_rows, cold_rows, profile_lines
+    results["clips"] = {"model": model_name, "repeats": sizes["repeats"],
+                        "chunk_frames": speed.CHUNK_FRAMES, "reuse": speed.STREAM_REUSE,
+                        "wild_seed": speed.WILD_SEED, "wild_page_frames": speed.WILD_PAGE_FRAMES,
+                        "clips": [one.to_json() for one in clips]}
+    return rows, backend_rows, cold_rows, profile_lines, clips
 
 
 def _backend_differences(cases: tuple, frame_bgr) -> dict[str, float]:

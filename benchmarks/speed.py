@@ -60,6 +60,9 @@ JSON_POLL_S = 0.001
 # offset in grey levels, as detect's own adaptive threshold uses at this size.
 BARE_BLOCK_PX = 49
 BARE_OFFSET = 12
+# The floor's blur before the threshold: the 5x5 Gaussian the usual webcam digit scripts use
+# (issue 15's floor is decode + grey + blur + adaptive threshold + contours).
+BARE_BLUR_PX = 5
 # The CLI's peak RSS is its /proc VmHWM (its own high-water mark since exec), read this often;
 # the last reading before exit is the peak. ru_maxrss from wait4/getrusage(RUSAGE_CHILDREN) is no
 # use: Linux carries the parent's high-water mark across fork+exec, so every child would report
@@ -100,7 +103,7 @@ CLI_SUMMARY = re.compile(r"(\d+) frames, (\d+) digits, ([\d.]+) fps mean")
 
 ROW_LABELS = {
     "decode": "decode only (VideoCapture.read, mp4)",
-    "floor": "floor: decode+grey+threshold+contours",
+    "floor": "floor: decode+grey+blur+threshold+contours",
     "floor_realtime": "decode+realtime grey+threshold_ink+contours",
     "full": "realtime-digits in-process (recognize)",
     "cli": "realtime-digits CLI --no-display",
@@ -112,7 +115,7 @@ ROW_LABELS = {
 }
 ROW_NOTES = {
     "decode": "cv2.VideoCapture.read of the clip, frame by frame; included in every row below",
-    "floor": "cv2.cvtColor(BGR2GRAY) + cv2.adaptiveThreshold(49 px, offset 12) + "
+    "floor": "cv2.cvtColor(BGR2GRAY) + cv2.GaussianBlur(5x5) + cv2.adaptiveThreshold(49 px, offset 12) + "
              "cv2.findContours(RETR_EXTERNAL): the least any threshold-and-contours recognizer "
              "spends, independent of realtime's internals",
     "floor_realtime": "realtime.detect.to_working_gray + threshold_ink + remove_rules over the whole frame (no "
@@ -163,6 +166,7 @@ class RunStats:
     mean_ms: float
     p50_ms: float | None = None
     p99_ms: float | None = None
+    max_ms: float | None = None
     model_us_per_call: float | None = None
     model_calls_per_frame: float | None = None
     detect_ms: float | None = None
@@ -361,12 +365,13 @@ class DecodeRow:
 def _stats(frame_ms: np.ndarray, **extra) -> RunStats:
     return RunStats(frames=len(frame_ms), mean_ms=float(np.mean(frame_ms)),
                     p50_ms=float(np.percentile(frame_ms, 50)),
-                    p99_ms=float(np.percentile(frame_ms, 99)), **extra)
+                    p99_ms=float(np.percentile(frame_ms, 99)), max_ms=float(np.max(frame_ms)),
+                    **extra)
 
 
 def floor_step(frame_bgr: np.ndarray) -> None:
-    """The floor: grey, one adaptive threshold, outer contours; no paper, no model."""
-    gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+    """The floor: grey, blur, one adaptive threshold, outer contours; no paper, no model."""
+    gray = cv2.GaussianBlur(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), (BARE_BLUR_PX, BARE_BLUR_PX), 0)
     ink_mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                      BARE_BLOCK_PX, BARE_OFFSET)
     cv2.findContours(ink_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -792,3 +797,198 @@ def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats:
 def steps_per_run(n_frames: int, cli_rows: tuple[str, ...]) -> int:
     """Progress-bar steps of one run: its chunks, then its CLI rows."""
     return math.ceil(n_frames / CHUNK_FRAMES) + len(cli_rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every clip (issue 15): the demo clip, the camera clip above and a wild-tier clip, each timed
+# as a stream against its own floor and the per-digit Keras loop, with the time of every step.
+
+DEMO_CLIP = REPO / "realtime" / "data" / "demo.mp4"
+# The wild clip: pages of the widened generator (synth tier "wild": desks from dark to as bright
+# as the paper, shadows, inks, boards, boxes), one page every WILD_PAGE_FRAMES frames from seeds
+# WILD_SEED, WILD_SEED + 1, ...: several draws of its ranges in one clip, and a cut between
+# pages, as when a different sheet is held up.
+WILD_SEED = 0
+WILD_PAGE_FRAMES = 50
+CLIP_ROWS = ("decode", "floor", "stream", "usual_keras")
+# The stream row keeps what is slow to find between frames, as Recognizer.stream does
+# (realtime.detect.reuse); False times every frame found anew.
+STREAM_REUSE = True
+CLIP_ROW_LABELS = {
+    "decode": "decode only",
+    "floor": "floor: decode+grey+blur+threshold+contours",
+    "stream": "realtime-digits, a stream (recognize_frame)",
+    "usual_keras": "usual: per-digit Keras predict",
+}
+
+
+def make_wild_clip(x_test: np.ndarray, y_test: np.ndarray, folder: Path, n_frames: int) -> Clip:
+    """The wild-tier clip: ceil(n_frames / WILD_PAGE_FRAMES) pages, each a make_video clip of
+    its own seed, written one after the other into one mp4 and decoded once into memory."""
+    folder = Path(folder)
+    path = folder / "bench_wild.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), CLIP_FPS, CLIP_SIZE)
+    digits = []
+    try:
+        for page in range(math.ceil(n_frames / WILD_PAGE_FRAMES)):
+            frames = min(WILD_PAGE_FRAMES, n_frames - page * WILD_PAGE_FRAMES)
+            part = folder / "bench_wild_page.mp4"
+            scenes = synth.make_video(x_test, y_test, part, tier="wild", n_frames=frames,
+                                      fps=CLIP_FPS, size=CLIP_SIZE, n_digits=CLIP_DIGITS,
+                                      seed=WILD_SEED + page)
+            for scene in scenes:
+                writer.write(scene.image_bgr)
+                digits.append(len(scene.digits))
+            part.unlink()
+    finally:
+        writer.release()
+    frames_bgr = read_frames(path)
+    if len(frames_bgr) != n_frames:
+        raise RuntimeError(f"{path} decodes to {len(frames_bgr)} frames, not {n_frames}")
+    return Clip(path, tuple(frames_bgr), float(np.mean(digits)))
+
+
+def demo_clip() -> Clip:
+    """realtime/data/demo.mp4 as shipped (its truth in demo.json beside it)."""
+    truth = json.loads(DEMO_CLIP.with_suffix(".json").read_text())
+    return Clip(DEMO_CLIP, tuple(read_frames(DEMO_CLIP)),
+                float(np.mean([len(frame["digits"]) for frame in truth["frames"]])))
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """One step's ms per frame over every timed frame of every run of a clip."""
+
+    step: str
+    mean_ms: float
+    p99_ms: float
+    max_ms: float
+
+    def to_json(self) -> dict:
+        return {"step": self.step, "mean_ms": round(self.mean_ms, 4),
+                "p99_ms": round(self.p99_ms, 4), "max_ms": round(self.max_ms, 4)}
+
+
+@dataclass(frozen=True)
+class ClipSpeed:
+    """One clip's rows (CLIP_ROWS, medians of the runs), the steps of its stream row, and
+    (slow_frames) the steps of its slowest frames: the mean over the frames above the stream's
+    p90, where a frame's time explodes; kept_share: the share of frames whose surface the
+    stream kept from an earlier frame (None without reuse)."""
+
+    name: str
+    frames: int
+    true_digits_per_frame: float
+    rows: tuple[SpeedRow, ...]
+    steps: tuple[StepTimes, ...]
+    slow_frames: tuple[StepTimes, ...]
+    kept_share: float | None = None
+
+    def row(self, key: str) -> SpeedRow | None:
+        return next((row for row in self.rows if row.key == key), None)
+
+    def ratio(self, slow_key: str, fast_key: str, name: str = "mean_ms") -> float | None:
+        slow, fast = self.row(slow_key), self.row(fast_key)
+        if slow is None or fast is None or not fast.median(name):
+            return None
+        return slow.median(name) / fast.median(name)
+
+    def to_json(self) -> dict:
+        stream = self.row("stream")
+        return {"name": self.name, "frames": self.frames,
+                "true_digits_per_frame": round(self.true_digits_per_frame, 2),
+                "rows": [row.to_json() for row in self.rows],
+                "stream_over_floor": _rounded(self.ratio("stream", "floor")),
+                "keras_over_stream": _rounded(self.ratio("usual_keras", "stream")),
+                "stream_p99_over_p50": _rounded(stream.median("p99_ms") / stream.median("p50_ms")
+                                                if stream else None),
+                "kept_surface_share": _rounded(self.kept_share),
+                "steps": [step.to_json() for step in self.steps],
+                "slow_frames_steps": [step.to_json() for step in self.slow_frames]}
+
+
+def stream_row(recognizer, frames, step_ms: list[dict[str, float]], reuse=None) -> TimedRow:
+    """Recognizer.recognize_frame on consecutive frames with one stream's state `reuse` (a
+    StreamReuse, or None: every frame found anew), as Recognizer.stream runs them, each step
+    clocked (profiling.StepClock) into step_ms (one {step: ms} a frame, in timed order)."""
+    from benchmarks.profiling import StepClock
+    from realtime.types import Frame
+
+    clock = StepClock(recognizer)
+
+    def step(frame_bgr):
+        index = len(step_ms)
+        result = recognizer.recognize_frame(Frame(index, index / CLIP_FPS, frame_bgr), reuse=reuse)
+        step_ms.append(clock.frame_ms())
+        return FrameClocks(digits=len(result.detections))
+
+    row = TimedRow(step, frames, around=lambda: clock)
+    return row
+
+
+def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, keras_frames: int,
+                 progress=None) -> ClipSpeed:
+    """The CLIP_ROWS of one clip `repeats` times, taking turns chunk by chunk as measure_speed's
+    rows do; the stream row goes through the clip in order (chunks follow each other)."""
+    frames = clip.frames_bgr
+    chunks = np.array_split(np.arange(len(frames)), math.ceil(len(frames) / CHUNK_FRAMES))
+    keras_subset = np.unique(np.linspace(0, len(frames) - 1, max(1, keras_frames)).round()
+                             .astype(int))
+    keras_chunks = np.array_split(keras_subset, len(chunks))
+    runs: dict[str, list[RunStats]] = {}
+    all_steps: list[dict[str, float]] = []
+    stream_frame_ms: list[float] = []
+    kept_surfaces: list[float] = []
+    for repeat in range(repeats):
+        warm_steps: list[dict[str, float]] = []
+        stream_row(recognizer, frames, warm_steps).warm_up()
+        step_ms: list[dict[str, float]] = []
+        reuse = recognizer.new_reuse() if STREAM_REUSE else None
+        rows = {"floor": TimedRow(floor_step, frames),
+                "stream": stream_row(recognizer, frames, step_ms, reuse)}
+        if keras_model is not None:
+            rows["usual_keras"] = per_digit_row(
+                recognizer, functools.partial(keras_predict_one, keras_model), frames,
+                warmup_frames=KERAS_WARMUP_FRAMES)
+        for key, row in rows.items():
+            if key != "stream":
+                row.warm_up()
+        order = list(rows)
+        with DecodeRow(clip.path, len(frames)) as decode:
+            for k, chunk in enumerate(chunks):
+                if progress is not None:
+                    progress.set_postfix_str(f"clip {name}, run {repeat + 1}/{repeats}")
+                decode.time(chunk)
+                for key in order[k % len(order):] + order[:k % len(order)]:
+                    rows[key].time(keras_chunks[k] if key == "usual_keras" else chunk)
+                if progress is not None:
+                    progress.update(1)
+        runs.setdefault("decode", []).append(decode.stats())
+        for key, row in rows.items():
+            runs.setdefault(key, []).append(row.stats(decode.decode_ms))
+        all_steps += step_ms
+        if reuse is not None:
+            kept_surfaces.append(reuse.kept / max(1, reuse.kept + reuse.found))
+        stream_frame_ms += [rows["stream"].process_ms[i] + decode.decode_ms[i]
+                            for i in range(len(frames))]
+    rows_out = tuple(SpeedRow(key, tuple(runs[key]), CLIP_ROW_LABELS[key], "")
+                     for key in CLIP_ROWS if key in runs)
+    slow = np.asarray(stream_frame_ms) > np.percentile(stream_frame_ms, 90)
+    return ClipSpeed(name, len(frames), clip.true_digits_per_frame, rows_out,
+                     _step_times(all_steps), _step_times([s for s, on in zip(all_steps, slow,
+                                                                             strict=True) if on]),
+                     float(np.mean(kept_surfaces)) if kept_surfaces else None)
+
+
+def _step_times(step_ms: list[dict[str, float]]) -> tuple[StepTimes, ...]:
+    if not step_ms:
+        return ()
+    return tuple(StepTimes(step, float(np.mean(values)), float(np.percentile(values, 99)),
+                           float(np.max(values)))
+                 for step in step_ms[0]
+                 for values in [np.array([frame[step] for frame in step_ms])])
+
+
+def steps_per_clip(n_frames: int) -> int:
+    """Progress-bar steps of one run of one clip: its chunks."""
+    return math.ceil(n_frames / CHUNK_FRAMES)

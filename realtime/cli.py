@@ -408,7 +408,8 @@ class Loop:
         # Until the loop ends normally, anything that ends it is an error (the one line follows).
         self.note = " (stopped by the error below; what was written is kept)"
         try:
-            for result in self.recognizer.stream(self.source):
+            # A folder of images is separate pictures: nothing is kept from one to the next.
+            for result in self.recognizer.stream(self.source, reuse=self.source.kind != "images"):
                 if not self._handle(result):
                     break
                 bar.update(1)

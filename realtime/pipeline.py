@@ -13,11 +13,12 @@ from collections.abc import Iterable, Iterator
 import cv2
 import numpy as np
 
-from realtime.detect import find_digits
+from realtime.detect import StreamReuse, find_digits
 from realtime.model import DigitModel
 from realtime.normalize import normalize_regions
 from realtime.numbers import group_numbers
 from realtime.settings import Settings
+from realtime.split import keep_sure_cuts, propose_cuts, rows_and_boxes
 from realtime.track import LabelSmoother
 from realtime.types import Detection, Frame, FrameResult
 
@@ -48,29 +49,52 @@ class Recognizer:
         if len(regions) == 0:
             return []
         digits = self.digits_28x28(regions)
+        # Touching digits: wide regions' halves ride in the same batch; a cut stays where the
+        # model is sure of both halves (realtime.split).
+        split = self.settings.split
+        cuts = propose_cuts(regions.ink_work, regions.boxes_work, split)
+        digits = np.concatenate([digits, cuts.digits_28x28])
         probabilities = self.model.predict(digits)
+        kept = keep_sure_cuts(cuts, probabilities, split.rule_for(self.model.metadata.get("arch")))
+        rows, boxes = rows_and_boxes(regions.boxes_src, regions.scale, cuts, kept)
+        digits, probabilities = digits[rows], probabilities[rows]
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
-        return [Detection(tuple(int(v) for v in box), int(label), float(confidence), digit, row)
+        return [Detection(box, int(label), float(confidence), digit, row)
                 for box, label, confidence, digit, row
-                in zip(regions.boxes_src, labels, confidences, digits, probabilities, strict=True)]
+                in zip(boxes, labels, confidences, digits, probabilities, strict=True)]
 
-    def recognize_frame(self, frame: Frame, smoother: LabelSmoother | None = None) -> FrameResult:
+    def recognize_frame(self, frame: Frame, smoother: LabelSmoother | None = None,
+                        reuse: StreamReuse | None = None) -> FrameResult:
         """One frame through the whole pipeline: mirrored first when settings.mirror, its
-        detections (steadied by `smoother` when given), its numbers and its ink mask."""
+        detections (steadied by `smoother` when given), its numbers and its ink mask.
+
+        reuse: the stream's detection state (new_reuse(), one per stream, every frame in
+        order): what is slow to find is kept across frames while the view stays the same.
+        """
         settings = self.settings
         if settings.mirror:
             frame = dataclasses.replace(frame, image_bgr=cv2.flip(frame.image_bgr, 1))
-        regions = find_digits(frame.image_bgr, settings)
+        regions = find_digits(frame.image_bgr, settings, reuse)
         detections = self._detections(regions)
         if smoother is not None:
             detections = smoother.update(detections)
         numbers = group_numbers(detections, settings.min_confidence)
         return FrameResult(frame, tuple(detections), tuple(numbers), regions.ink_mask)
 
-    def stream(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
+    def new_reuse(self) -> StreamReuse:
+        """A fresh detection state for one stream (settings.detect.reuse as it is now)."""
+        return StreamReuse(self.settings.detect.reuse)
+
+    def stream(self, frames: Iterable[Frame], reuse: bool = True) -> Iterator[FrameResult]:
         """One FrameResult for every frame of a source, with steady labels (track,
-        steady_label) when settings.smooth > 0 (its value when the stream starts)."""
+        steady_label) when settings.smooth > 0 (its value when the stream starts).
+
+        reuse: consecutive frames of one view (a camera, a video) share what is slow to find
+        (new_reuse()); False for frames that are separate pictures (a folder of images): each
+        is then found from scratch, as recognize does.
+        """
         smoother = LabelSmoother(self.settings.smooth) if self.settings.smooth else None
+        state = self.new_reuse() if reuse else None
         for frame in frames:
-            yield self.recognize_frame(frame, smoother)
+            yield self.recognize_frame(frame, smoother, state)

@@ -95,14 +95,19 @@ class Session:
     frames: int = 0
     started_s: float = dataclasses.field(default_factory=time.monotonic)
     smoother: object = None
+    # The page's camera is one stream: what its detection keeps from frame to frame.
+    reuse_config: object = None
+    reuse: object = None
 
     def __post_init__(self):
         self.reset()
 
     def reset(self) -> None:
+        from realtime.detect import StreamReuse
         from realtime.track import LabelSmoother
 
         self.smoother = LabelSmoother(self.smooth) if self.smooth else None
+        self.reuse = StreamReuse(self.reuse_config)
 
 
 class Refused(Exception):
@@ -151,7 +156,8 @@ class DigitServer:
             await websocket.close(code=1008)
             return
         await websocket.accept()
-        session = Session(self.smooth, self.recognizer.settings.min_confidence)
+        session = Session(self.smooth, self.recognizer.settings.min_confidence,
+                          reuse_config=self.recognizer.settings.detect.reuse)
         self.sessions.add(id(session))
         try:
             await websocket.send_text(json.dumps({"type": "hello", "max_message_bytes": MAX_MESSAGE_BYTES,
@@ -212,7 +218,7 @@ class DigitServer:
         if image_bgr is None:
             raise Refused("the image could not be decoded (damaged JPEG/PNG?)")
         frame = Frame(session.frames, time.monotonic() - session.started_s, image_bgr)
-        result = self.recognizer.recognize_frame(frame, session.smoother)
+        result = self.recognizer.recognize_frame(frame, session.smoother, session.reuse)
         if session.min_confidence != self.recognizer.settings.min_confidence:
             # This page's own bar for "?" decides which digits make up its numbers.
             result = dataclasses.replace(

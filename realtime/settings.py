@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from realtime.detect.config import DetectConfig
+from realtime.split import SplitConfig
 
 THRESHOLD_MODES = ("adaptive", "otsu")
 INVERT_MODES = ("auto", "yes", "no")
@@ -25,6 +26,7 @@ class Settings:
     (ShapeConfig.max_pixel_checks). mirror: flip frames left-right before recognition (selfie view).
     smooth: frames of memory for steady labels (0 = off; each frame's own reading).
     detect: the tuning of every detection step (realtime.detect.config), each value with its reason.
+    split: when a region too wide for one digit is read as two touching digits (realtime.split).
     """
 
     threshold: str = "adaptive"
@@ -34,6 +36,7 @@ class Settings:
     mirror: bool = False
     smooth: int = 0
     detect: DetectConfig = field(default_factory=DetectConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     def __post_init__(self):
         from realtime.errors import UserError

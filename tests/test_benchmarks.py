@@ -66,8 +66,9 @@ def test_quick_run_scores_every_tier_and_normalization(quick_results):
         assert score["true_digits"] == 2 * accuracy.SCENE_DIGITS
         for name in ("recall", "precision", "accuracy_found", "end_to_end"):
             assert 0.0 <= score[name] <= 1.0, score
-    # End-to-end and precision for each of the four tiers, and the text-page figure.
-    assert len(quick_results["targets"]) == 9 + 2
+    # End-to-end and precision for each of the four tiers, the text-page figure, and issue 15's
+    # three goals on each of the three clips.
+    assert len(quick_results["targets"]) == 9 + 2 + 3 * 3
     assert all(target["passed"] in (True, False, None) for target in quick_results["targets"])
     report_only = [target for target in quick_results["targets"] if target["report_only"]]
     assert [target["name"] for target in report_only] == [
@@ -144,6 +145,28 @@ def test_quick_run_reads_the_real_photos_or_says_why_not(quick_results):
         (total,) = photos["totals"]
         assert total["reader"] == "softmax" and total["negatives"] == 4
         assert total["true_digits"] == sum(row["true_digits"] for row in photos["images"])
+
+
+def test_quick_run_times_every_clip_and_its_steps(quick_results):
+    clips = {clip["name"]: clip for clip in quick_results["clips"]["clips"]}
+    assert set(clips) == {"demo", "camera", "wild"}
+    for clip in clips.values():
+        rows = {row["key"]: row for row in clip["rows"]}
+        assert set(rows) == {"decode", "floor", "stream", "usual_keras"}, clip["name"]
+        for row in rows.values():
+            assert row["p50_ms"] <= row["p99_ms"] <= row["max_ms"], row
+        assert clip["stream_over_floor"] > 0 and clip["stream_p99_over_p50"] >= 1
+        steps = {step["step"]: step for step in clip["steps"]}
+        assert set(steps) >= {"working", "surface", "threshold", "rules", "components",
+                              "strokes", "filters", "reading", "intensity", "normalize", "model"}
+        # The steps are parts of the stream row's frames, decode not among them.
+        assert sum(step["mean_ms"] for step in steps.values()) <= rows["stream"]["mean_ms"]
+    # The demo clip's digits are found, so every detection step and the model ran on it.
+    demo_steps = {step["step"]: step for step in clips["demo"]["steps"]}
+    assert all(demo_steps[name]["mean_ms"] > 0 for name in ("working", "surface", "intensity",
+                                                            "normalize", "model"))
+    names = [target["name"] for target in quick_results["targets"]]
+    assert "wild: realtime-digits p99 / its p50" in names
 
 
 def test_quick_run_profiles_the_pipeline(quick_results):

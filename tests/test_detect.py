@@ -362,15 +362,59 @@ def test_a_page_of_110_digits_is_not_cut_by_the_region_cap(recognizer, real_phot
 @pytest.mark.parametrize("name", ["lukasbindreiter__white-brush__05_blackboard_crop1.png",
                                   "lukasbindreiter__white-brush__05_blackboard_crop2.png"])
 def test_chalk_on_a_green_board_is_light_ink(real_photos_dir, name):
-    """The board reads 102-112 in the brightest channel (not "dark"); chalk is what stands out."""
+    """The board reads 98-112 in the working image (its brightest channel, a little darker for
+    its green): neither clearly dark nor paper; chalk is what stands out."""
     from realtime.detect.surface import find_paper, ink_is_light
     from realtime.detect.working import to_working_gray
 
     gray, _ = to_working_gray(cv2.imread(str(real_photos_dir / name)), SETTINGS.detect.working)
     surface = find_paper(gray, SETTINGS.detect.surface)
-    assert 100 <= surface.ground_brightness < 115
+    assert 95 <= surface.ground_brightness < 115
     assert ink_is_light(surface.ground_brightness, "auto", SETTINGS.detect.surface, gray, surface.mask)
     assert len(find_digits(cv2.imread(str(real_photos_dir / name)), SETTINGS)) >= 1  # 0 with dark ink
+
+
+def test_real_photo_chalk_digits_pass_the_contrast_test(recognizer, real_photos_dir):
+    """Issue 13 mechanism 5: on 05_blackboard_crop2 at 640 px the ground around each chalk digit
+    was its own soft flank (7-9 levels of "noise" against the board's 3-4): 1 of 18 digits
+    passed the contrast test. Measured beyond the flank (softmax, 640 px): 16 found, 7 read
+    right (the softmax misreads thick blurred chalk; the cnn reads 13)."""
+    alignment, true_digits = _read_real(recognizer, real_photos_dir,
+                                        "lukasbindreiter__white-brush__05_blackboard_crop2.png")
+    assert true_digits == 18
+    assert alignment.matched + alignment.substituted >= 15 and alignment.matched >= 6
+
+
+def test_pencil_in_a_dim_room_is_found_and_read(recognizer, mnist_test):
+    """Issue 13 mechanism 4 (synth condition pencil_dim: pencil on paper at 80-135, noisier as
+    the light falls). Paper under 100 was taken for a board (light ink) and a fixed core of 24
+    levels kept only specks of the pencil. Measured (softmax, these 12 scenes): recall 0.67,
+    read right 0.63; before, 0.49 and 0.48."""
+    batch = scenes(mnist_test, None, 12, seed=31, condition="pencil_dim")
+    found = [recognizer.recognize(s.image_bgr) for s in batch]
+    recall, precision, accuracy = detection_figures(
+        [[d.box for d in f] for f in found], batch, [[d.label for d in f] for f in found])
+    assert recall >= 0.6 and precision >= 0.97 and accuracy >= 0.57, (recall, precision, accuracy)
+
+
+def test_red_ink_is_found_and_read(recognizer, mnist_test):
+    """Issue 13 (synth condition red_ink): red ink is nearly paper-bright in the brightest
+    channel, which the working image was. Measured (softmax, these 12 scenes): recall 0.98,
+    read right 0.95; before, 0.47 and 0.45."""
+    batch = scenes(mnist_test, None, 12, seed=32, condition="red_ink")
+    found = [recognizer.recognize(s.image_bgr) for s in batch]
+    recall, precision, accuracy = detection_figures(
+        [[d.box for d in f] for f in found], batch, [[d.label for d in f] for f in found])
+    assert recall >= 0.95 and precision >= 0.97 and accuracy >= 0.92, (recall, precision, accuracy)
+
+
+def test_real_photo_digits_in_a_thin_strip_are_on_the_surface(recognizer, real_photos_dir):
+    """Issue 13: adamzev's automark strip (640x57 at 640 px) shrank to a 240x21 thumbnail, its
+    answer boxes were never plain, and the surface left every digit off it (0 of 6 found).
+    Measured (softmax, 640 px): all 6 found; the boxes' sides still read as 1s (a forms matter)."""
+    alignment, true_digits = _read_real(recognizer, real_photos_dir, "adamzev__AutoMark__automark_start_crop1.jpg")
+    assert true_digits == 6
+    assert alignment.matched + alignment.substituted == 6
 
 
 def test_real_photo_a_column_of_digits_is_not_one_box(real_photos_dir):

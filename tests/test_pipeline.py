@@ -12,6 +12,7 @@ from benchmarks.real_photos import levenshtein
 from realtime.detect import find_digits
 from realtime.normalize import naive_resize, normalize_regions
 from realtime.sources import open_source
+from realtime.split import propose_cuts
 from realtime.types import Detection, Frame, FrameResult
 
 
@@ -110,9 +111,12 @@ def test_a_frame_is_one_model_call_with_every_digit(recognizer, mnist_test, monk
     predict = recognizer.model.predict
     monkeypatch.setattr(recognizer.model, "predict", lambda batch: calls.append(len(batch)) or predict(batch))
     detections = recognizer.recognize(scene.image_bgr)
-    assert calls == [12] and len(detections) == 12
+    # The one call also holds both halves of each cut tried on a wide region (realtime.split).
+    regions = find_digits(scene.image_bgr, recognizer.settings)
+    halves = 2 * len(propose_cuts(regions.ink_work, regions.boxes_work, recognizer.settings.split))
+    assert calls == [12 + halves] and len(detections) == 12
     assert recognizer.recognize(np.full((240, 320, 3), 230, np.uint8)) == []
-    assert calls == [12]  # an empty frame costs no model call
+    assert calls == [12 + halves]  # an empty frame costs no model call
 
 
 def test_detections_carry_what_the_model_saw(recognizer, mnist_test):
@@ -209,3 +213,34 @@ def test_image_frames_carry_their_file_name(recognizer, seed_digits_dir):
     for result in results:
         index = int(result.frame.name.rsplit("_", 1)[1].split(".")[0])
         assert [d.label for d in result.detections] == [index]
+
+
+def test_a_stream_keeps_its_surface_and_reads_every_frame_as_well_as_alone(recognizer, clip):
+    """The camera clip (shake, drifting light and shadow) as a stream: the surface is kept on
+    most frames, and no frame reads fewer true digits than it does found on its own."""
+    from tools.scoring import match
+
+    path, truth, _ = clip
+    with open_source(str(path)) as source:
+        frames = list(source)
+    reuse = recognizer.new_reuse()
+    for frame, scene in zip(frames, truth, strict=True):
+        kept = recognizer.recognize_frame(frame, reuse=reuse).detections
+        alone = recognizer.recognize(frame.image_bgr)
+        true_boxes = [d.box for d in scene.digits]
+        right = [sum(found[j].label == scene.digits[i].label
+                     for i, j in match(true_boxes, [d.box for d in found], min_iou=0.5))
+                 for found in (kept, alone)]
+        assert right[0] >= right[1], frame.index
+    assert reuse.kept >= len(frames) // 2
+
+
+def test_a_stream_of_separate_pictures_keeps_nothing(recognizer, real_photos_dir, monkeypatch):
+    """stream(reuse=False), as the CLI runs a folder of images: each frame exactly as recognize
+    reads it, with no stream state made at all."""
+    frames = _photo_frames(real_photos_dir, 2)
+    monkeypatch.setattr(recognizer, "new_reuse", lambda: pytest.fail("a state was made"))
+    results = list(recognizer.stream(frames, reuse=False))
+    for frame, result in zip(frames, results, strict=True):
+        assert [(d.box, d.label) for d in result.detections] == [
+            (d.box, d.label) for d in recognizer.recognize(frame.image_bgr)]

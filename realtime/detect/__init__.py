@@ -4,7 +4,8 @@ Frame in, `Regions` out: each region is a box in source pixels plus the ink inte
 normalizer needs. One module per step, in the order find_digits runs them:
 working (the working image) -> surface (the sheet, and the ink's polarity) -> threshold ->
 boxes (printed form boxes) -> rules (ruled and squared paper) -> components -> strokes (merge
-broken strokes, cut thin lines) -> filters (size and shape, ink contrast, words) -> reading (order) -> intensity.
+broken strokes, cut thin lines) -> filters (size and shape, ink contrast, words) -> reading
+(order) -> intensity.
 Every tuning value is in a step's frozen config, all of them in Settings.detect (config.py).
 """
 
@@ -22,17 +23,18 @@ from realtime.detect.config import DetectConfig
 from realtime.detect.filters import has_ink_contrast, in_words, plausible_digits, too_wide
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
+from realtime.detect.reuse import ReuseConfig, StreamReuse, surface_of, without_rules
 from realtime.detect.rules import remove_rules
 from realtime.detect.strokes import enclosed_by_frames, merge_broken_strokes, pieces_worth_merging, split_thin_lines
-from realtime.detect.surface import find_paper, ink_bright_image, ink_is_light
-from realtime.detect.threshold import keep_ink_cores, local_contrast, threshold_ink
+from realtime.detect.surface import ink_bright_image, ink_is_light
+from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
 from realtime.detect.working import to_working_gray
 
 if TYPE_CHECKING:
     from realtime.settings import Settings
 
-__all__ = ["Candidates", "Components", "DetectConfig", "Regions", "find_digits", "ink_components",
-           "local_contrast", "reading_lines", "reading_order", "remove_rules", "threshold_ink",
+__all__ = ["Candidates", "Components", "DetectConfig", "Regions", "ReuseConfig", "StreamReuse", "find_digits",
+           "ink_components", "local_contrast", "reading_lines", "reading_order", "remove_rules", "threshold_ink",
            "to_working_gray"]
 
 
@@ -68,18 +70,24 @@ class Regions:
         return len(self.boxes_src)
 
 
-def find_digits(frame_bgr: np.ndarray, settings: Settings) -> Regions:
-    """Threshold `frame_bgr` ((H, W, 3) uint8, or (H, W) grey) and return its digit regions."""
+def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | None = None) -> Regions:
+    """Threshold `frame_bgr` ((H, W, 3) uint8, or (H, W) grey) and return its digit regions.
+
+    reuse: a stream's state (one per stream, the same for each of its frames, in order): what
+    is slow to find is then kept from earlier frames while the view is the same (reuse.py).
+    None, for a single image: everything is found from this frame alone.
+    """
     config = settings.detect
     gray, scale = to_working_gray(frame_bgr, config.working)
-    surface = find_paper(gray, config.surface)
+    surface = surface_of(gray, config.surface, reuse)
     light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface, gray, surface.mask)
     ink_bright = ink_bright_image(gray, light_ink)
     contrast = local_contrast(ink_bright, config.threshold)
-    ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold)
-    ink_mask = remove_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules)
+    offsets = ink_offsets(ink_bright, surface.mask, light_ink, config.threshold)
+    ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold, offsets)
+    ink_mask = without_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules, reuse)
     if surface.mask is not None and not light_ink and config.threshold.ink_cores:
-        ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold)
+        ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold, offsets)
     components = ink_components(ink_mask)
     pieces = pieces_worth_merging(components, config.strokes)
     candidates = merge_broken_strokes(components.stats, pieces, config.strokes,

@@ -13,6 +13,7 @@ from realtime.detect.boxes import BoxConfig
 from realtime.detect.filters import ContrastConfig, ShapeConfig, WordConfig
 from realtime.detect.intensity import IntensityConfig
 from realtime.detect.reading import ReadingConfig
+from realtime.detect.reuse import ReuseConfig
 from realtime.detect.rules import RuleConfig
 from realtime.detect.strokes import StrokeConfig
 from realtime.detect.surface import SurfaceConfig
@@ -35,6 +36,8 @@ class DetectConfig:
     words: WordConfig = field(default_factory=WordConfig)
     reading: ReadingConfig = field(default_factory=ReadingConfig)
     intensity: IntensityConfig = field(default_factory=IntensityConfig)
+    # Not a step: what a stream keeps from frame to frame (Recognizer.stream's StreamReuse).
+    reuse: ReuseConfig = field(default_factory=ReuseConfig)
 
     def replace(self, **steps) -> DetectConfig:
         """A copy with some steps' configs replaced (dataclasses.replace)."""

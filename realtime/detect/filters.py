@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from realtime.detect.candidates import Candidates
@@ -49,11 +50,12 @@ class ContrastConfig:
     """How clearly a digit's ink must stand out from the ground right around it."""
 
     enabled: bool = True
-    # A digit's darkest strokes (ink_quantile) must be this much darker than the paper right
-    # around it (grey levels, and fraction of the paper's brightness): shading, creases and
-    # show-through are fainter. A fine pen shrunk to 461 px wide measures 42 on white paper
-    # (235), red ink in the brightest channel 40.
-    min_ink_contrast: int = 30
+    # A digit's darkest strokes (ink_quantile) must be darker than the paper right around it by
+    # this fraction of the paper's brightness: shading, creases and show-through are fainter. A
+    # fraction, not grey levels: all of them take a share of the light, and in a dim room
+    # pencil on paper at 111 stands 20-40 above it (a floor of 30 levels dropped most of it).
+    # A fine pen shrunk to 461 px wide measures 42 on white paper (235), red ink in the
+    # brightest channel 40.
     min_ink_contrast_ratio: float = 0.15
     ink_quantile: float = 0.95
     # Ink stands out from the ground around it by far more than that ground varies: contrast
@@ -70,6 +72,22 @@ class ContrastConfig:
     # least ground_min_pad_px): near enough to share its light, wide enough to hold plain paper.
     ground_pad_fraction: float = 0.15
     ground_min_pad_px: int = 2
+    # ...less the candidate's own soft flank: a blurred stroke fades into the ground, and taken
+    # as ground that flank is "noise". Chalk on 05_blackboard_crop2 (7-8 px strokes at 640) is
+    # still 8 levels above the board 4 px out and reaches it only 9 px out: its flank measured
+    # 7-9 levels of "noise" against the board's own 3-4 and halved every chalk digit's ratio
+    # (2.6-7.1, all rejected: 1 of 18 found). A pen's edge fades within 1-2 px. How far the
+    # flank reaches is measured on the frame (flank_px): the distance from the ink where the
+    # ground's mean is within flank_fraction of the ink's contrast of the level max_flank_px
+    # out; the window grows to leave ground_min_pad_px beyond it. 0.3: the chalk's flank is 3 px
+    # there (16 of 18 found) and a pen's 0-1; at 0.1 the pale print of IMG_4219 ("ditulis
+    # dengan huruf", blurred by the upscale) gets 2 px and 13 of its letter pieces pass.
+    # Other ink's flank stays in the ground: crowded letters keep a busy ground.
+    flank_fraction: float = 0.3
+    max_flank_px: int = 12
+    # The flank is read around this many of the largest candidates (the digits, on a page):
+    # enough for a mean, and it costs ~0.1 ms (a distance transform of the whole frame, 1-2).
+    flank_candidates: int = 8
     # Fewer ground pixels than this measure nothing: the candidate is dropped.
     min_ground_px: int = 4
     # Windows larger than this (px) are read at every other pixel: plenty for a median, and it
@@ -132,29 +150,63 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     ground_level = np.zeros(len(candidates))
     measured = np.zeros(len(candidates), bool)
     h_img, w_img = ink_bright.shape
+    flank = flank_px(ink_bright, ink_mask, candidates.largest(config.flank_candidates).boxes, config)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * flank + 1, 2 * flank + 1))
     for k, (x, y, w, h) in enumerate(candidates.boxes):
-        pad = max(config.ground_min_pad_px, int(config.ground_pad_fraction * h))
+        pad = max(config.ground_min_pad_px, int(config.ground_pad_fraction * h), flank + config.ground_min_pad_px)
         window = (slice(max(0, y - pad), min(h_img, y + h + pad)), slice(max(0, x - pad), min(w_img, x + w + pad)))
         window_px = (window[0].stop - window[0].start) * (window[1].stop - window[1].start)
         step = 2 if window_px > config.subsample_above_px else 1
+        own = label_lut[labels[window]] == k
+        if flank:
+            own = cv2.dilate(own.astype(np.uint8), disc) > 0
         window = (slice(window[0].start, window[0].stop, step), slice(window[1].start, window[1].stop, step))
         patch = ink_bright[window]
         is_ink = label_lut[labels[window]] == k
-        ground = patch[ink_mask[window] == 0]
-        if not is_ink.any() or ground.size < config.min_ground_px:
+        is_ground = (ink_mask[window] == 0) & ~own[::step, ::step]
+        if not is_ink.any() or np.count_nonzero(is_ground) < config.min_ground_px:
             continue
         measured[k] = True
-        ground_level[k] = quantile(ground, 0.5)
-        noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(ground.astype(np.int16) - int(ground_level[k])), 0.5))
-        contrast[k] = quantile(patch[is_ink], config.ink_quantile) - ground_level[k]
+        ground = patch[is_ground].astype(np.float32)
+        ink = patch[is_ink].astype(np.float32)
+        centre = ground_level[k] = quantile(ground, 0.5)
+        noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(ground - centre), 0.5))
+        contrast[k] = quantile(ink, config.ink_quantile) - centre
     paper_brightness = 255.0 - ground_level  # in the original polarity
     ratio = contrast / noise
     bar = config.min_contrast_to_noise
     if (measured.sum() >= config.texture_min_candidates
             and np.median(ratio[measured]) < config.min_contrast_to_noise):
         bar = max(bar, config.texture_margin * float(np.median(ratio[measured])))
-    return (measured & (contrast >= config.min_ink_contrast)
-            & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar))
+    return measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
+
+
+def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, config: ContrastConfig) -> int:
+    """How far (px) strokes fade into the ground around them, read around `boxes` ((N, 4) x, y,
+    w, h: the largest candidates): the first distance from the ink at which the mean ground
+    level is within flank_fraction of the ink's contrast of the level max_flank_px out (0: a
+    sharp edge; nothing to measure: 0)."""
+    reach = config.max_flank_px
+    if reach <= 0 or not len(boxes):
+        return 0
+    h_img, w_img = ink_bright.shape
+    counts = np.zeros(reach + 2)
+    sums = np.zeros(reach + 2)
+    for x, y, w, h in boxes:
+        window = (slice(max(0, y - reach - 1), min(h_img, y + h + reach + 1)),
+                  slice(max(0, x - reach - 1), min(w_img, x + w + reach + 1)))
+        # L1 (city-block) distance: a few times faster than L2, and rings of it are what a
+        # 3x3 dilation grows; its staircase is no matter for a mean over a ring.
+        distance = cv2.distanceTransform(cv2.bitwise_not(ink_mask[window]), cv2.DIST_L1, 3, dstType=cv2.CV_8U)
+        ring = np.minimum(distance, reach + 1).ravel()
+        counts += np.bincount(ring, minlength=reach + 2)
+        sums += np.bincount(ring, weights=ink_bright[window].ravel(), minlength=reach + 2)
+    if counts[0] == 0 or counts[reach] == 0:
+        return 0
+    level = sums / np.maximum(counts, 1)
+    far = level[reach]
+    near = np.flatnonzero(level[1:reach + 1] - far <= config.flank_fraction * (level[0] - far))
+    return int(near[0]) if len(near) else reach
 
 
 def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig) -> np.ndarray:

@@ -81,10 +81,36 @@ class RuleConfig:
     # Each segment is read at this many evenly spaced points (coverage, thickness, contrast, the
     # component under it): one every 20 px along a 1280-px rule.
     points_per_segment: int = 64
+    # Hough's budget (None: none): its cost grows with the pixels that vote (each in 180 angle
+    # bins), ~0.6 ms a thousand. A sheet's runs are under 8,000 px (clean and camera tiers: 99% of
+    # passes); a bright textured desk thresholded with the sheet gives 20,000-40,000 (25 ms a
+    # pass). Past the budget only every k-th column (row, for vertical rules) votes, k the
+    # smallest that brings them under it, at most Hough's gap (hough_gap_runs runs), which the
+    # walk along a line bridges: a rule keeps its exact position across. Off by default: at 8,000
+    # it changes which rules ruled, boxed and textured frames give (their runs exceed it too):
+    # real photos at 640 px, cnn CER 0.249 -> 0.273; wild tier precision 89.1 -> 87.9%. A
+    # stream skips the search on a view that held no rules (reuse.py) instead.
+    max_voting_px: int | None = None
+
+    def __post_init__(self):
+        """Shares of a length or of a count beyond 1 mean nothing and index past the lines found
+        (spacing_min_share > 1 used to crash the search for lost rules): refuse them here."""
+        from realtime.errors import UserError
+
+        for name in _SHARES:
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise UserError(f"rule config {name}={value} is outside (0, 1]: give a share such as 0.5")
+
+
+# The RuleConfig values that are shares of a length, a spacing or a count.
+_SHARES = ("run_fraction", "min_length", "piece_length", "spacing_min_share", "min_coverage",
+           "grid_tolerance", "grid_min_share")
 
 
 def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig) -> np.ndarray:
-    """The ink mask (uint8 255 = ink) without its rules, horizontal then vertical.
+    """The ink mask (uint8 255 = ink) without its rules, horizontal then vertical: `ink_mask`
+    itself when no rule was found (reuse.without_rules reads that as "no rules here").
 
     contrast: threshold.local_contrast of the image the mask was thresholded from.
     """
@@ -102,9 +128,7 @@ def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig)
         # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
         # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
         # bin leaves a 1-px line after a hundred pixels or so.
-        segments = cv2.HoughLinesP(runs, 1, np.pi / 180, threshold=int(config.hough_votes_per_run * run),
-                                   minLineLength=config.piece_length * span,
-                                   maxLineGap=config.hough_gap_runs * run)
+        segments = _hough_pieces(runs, run, span, is_horizontal, config)
         if segments is None:
             continue
         segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
@@ -169,14 +193,47 @@ def _may_hold_rules(runs: np.ndarray, run: int, span: int, is_horizontal: bool, 
     h, w = runs.shape
     small = cv2.resize(runs, (max(1, w // FIRST_LOOK_SHRINK), max(1, h // FIRST_LOOK_SHRINK)),
                        interpolation=cv2.INTER_AREA)
+    small, every = _voting_budget(small, max(1, run // FIRST_LOOK_SHRINK), is_horizontal, config)
     segments = cv2.HoughLinesP(
         small, 1, np.pi / 180,
-        threshold=max(int(config.hough_votes_per_run * run / FIRST_LOOK_SHRINK), config.min_run_px),
+        threshold=max(int(config.hough_votes_per_run * run / FIRST_LOOK_SHRINK / every),
+                      max(2, config.min_run_px // every)),
         minLineLength=config.piece_length * span / FIRST_LOOK_SHRINK,
-        maxLineGap=config.hough_gap_runs * run / FIRST_LOOK_SHRINK)
+        maxLineGap=max(config.hough_gap_runs * run / FIRST_LOOK_SHRINK, every))
     if segments is None:
         return False
     return _straight_pieces(FIRST_LOOK_SHRINK * segments.reshape(-1, 4), span, is_horizontal, config)[1]
+
+
+def _hough_pieces(runs: np.ndarray, run: int, span: int, is_horizontal: bool, config: RuleConfig):
+    """cv2.HoughLinesP's pieces of rules in `runs` (None: none), within max_voting_px votes
+    when set."""
+    image, every = _voting_budget(runs, run, is_horizontal, config)
+    return cv2.HoughLinesP(image, 1, np.pi / 180,
+                           threshold=max(2, int(config.hough_votes_per_run * run / every)),
+                           minLineLength=config.piece_length * span,
+                           maxLineGap=max(config.hough_gap_runs * run, every))
+
+
+def _voting_budget(runs: np.ndarray, run: int, is_horizontal: bool, config: RuleConfig) -> tuple[np.ndarray, int]:
+    """(image, k): `runs` itself (k = 1) when it has at most max_voting_px pixels (or no budget
+    is set), else only its
+    every k-th column (row, for vertical rules), k the smallest that brings it under that but at
+    most the gap Hough bridges (hough_gap_runs runs of `run` px)."""
+    if config.max_voting_px is None:
+        return runs, 1
+    voting = cv2.countNonZero(runs)
+    if voting <= config.max_voting_px:
+        return runs, 1
+    every = int(min(np.ceil(voting / config.max_voting_px), max(1, config.hough_gap_runs * run)))
+    if every == 1:
+        return runs, 1
+    thinned = np.zeros_like(runs)
+    if is_horizontal:
+        thinned[:, ::every] = runs[:, ::every]
+    else:
+        thinned[::every] = runs[::every]
+    return thinned, every
 
 
 def _straight_pieces(segments: np.ndarray, span: int, is_horizontal: bool,

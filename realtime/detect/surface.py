@@ -24,10 +24,18 @@ class SurfaceConfig:
     # The paper is looked for on a thumbnail of this longest side: the sheet is large, so a
     # coarse view finds it for a fraction of a millisecond.
     thumb_side_px: int = 240
+    # ...but with at least this shorter side (never larger than the image): the scale follows
+    # the content, and a thin strip's content is as tall as the strip. A row of answer boxes at
+    # 640x59 (adamzev) shrank to 240x22, its boxes 8 px high, none of them plain.
+    min_thumb_short_px: int = 60
     # Local texture window, as a fraction of the thumbnail's longest side, and the largest local
     # standard deviation (grey levels) that still counts as plain paper. Leather, wood grain and
     # specular highlights measure 25-45 here; paper with its shading under 12.
     texture_window: float = 1 / 40
+    # ...and at most this fraction of the thumbnail's shorter side: a few strokes of content
+    # that fills the strip's height (no change on 4:3 to 16:9 frames, where 1/40 of the longer
+    # side is the smaller).
+    max_texture_window_of_short: float = 1 / 20
     max_texture_std: float = 20.0
     # A surface must cover this much of the frame, and be mostly plain inside (digits are small
     # holes in it): a large white '0' on black fills only ~40% of its own outline.
@@ -41,24 +49,27 @@ class SurfaceConfig:
     # Ink this close to the sheet's outline (fraction of the frame's shorter side) is the sheet's
     # edge or its shadow, not writing.
     edge_margin: float = 0.012
-    # A writing surface darker than this (grey level) carries light ink: a blackboard, a
-    # dark-mode screen, the original example's white-on-black images.
+    # With no ink to decide by (see below), a writing surface darker than this (grey level)
+    # carries light ink: a blackboard, a dark-mode screen, the original example's white-on-black
+    # images.
     dark_ground_median: int = 100
-    # Grounds from dark_ground_median up to this are either: a green blackboard reads 102-112 in
-    # its brightest channel (its luma 85-95), grey paper in dim light 129-149. There the ink's own
-    # contrast decides: the pixels standing polarity_offset above the median of their
-    # polarity_block_px neighbourhood against those as far below it, on the surface, at
-    # polarity_side_px (a 5-px window there is 20 px at 640: wider than twice a stroke, so its
-    # median is the ground; a 5-px median is the fast one, ~0.1 ms). On the real photos chalk
-    # boards measure 0.26-0.99% bright against 0.00-0.08% dark; every sheet of paper 10 times
-    # more dark than bright.
+    # Grounds below polarity_check_below are a board or paper in dim light: a green blackboard
+    # reads 102-112 in its brightest channel (its luma 85-95), grey paper in dim light 129-149,
+    # pencil on paper in a dim room 50-100. There the ink's own contrast decides: the pixels
+    # standing polarity_offset above the median of their polarity_block_px neighbourhood against
+    # those as far below it, on the surface, at polarity_side_px (a 5-px window there is 20 px
+    # at 640: wider than twice a stroke, so its median is the ground; a 5-px median is the fast
+    # one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
+    # 0.00-0.08% dark; every sheet of paper 10 times more dark than bright. Under 100 the
+    # ground's brightness alone took every dim sheet of pencil for a board (pencil_dim: 13 of 20
+    # pages read as light ink, nothing found).
     polarity_check_below: int = 150
     polarity_side_px: int = 160
     polarity_block_px: int = 5
     polarity_offset: int = 24
-    # Light ink needs this many times more bright standouts than dark ones, and at least
-    # min_light_ink_fraction of the surface (a blank board has no ink to decide by: dark ink, as
-    # the ground's brightness says).
+    # One polarity needs this many times more standouts than the other, and at least
+    # min_light_ink_fraction of the surface; else there is no ink to decide by (a blank board)
+    # and the ground's brightness decides.
     light_ink_majority: float = 3.0
     min_light_ink_fraction: float = 0.001
 
@@ -81,9 +92,10 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     h, w = gray.shape
     if not config.enabled:
         return Surface(None, float(np.median(gray)))
-    thumb = area_shrink(gray, config.thumb_side_px)
+    thumb = area_shrink(gray, thumb_side(gray.shape, config))
     th, tw = thumb.shape
-    window = max(3, int(max(th, tw) * config.texture_window) | 1)
+    window = max(3, int(min(max(th, tw) * config.texture_window,
+                            min(th, tw) * config.max_texture_window_of_short)) | 1)
     thumb_f = thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
@@ -118,27 +130,38 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
                    brightness[best])
 
 
+def thumb_side(shape: tuple[int, int], config: SurfaceConfig) -> int:
+    """The longer side (px) of the thumbnail the surface is looked for on, for an image of
+    `shape`: thumb_side_px, or more when that leaves the shorter side under min_thumb_short_px,
+    never more than the image's own."""
+    longest, shortest = max(shape), min(shape)
+    needed = round(longest * config.min_thumb_short_px / max(shortest, 1))
+    return min(longest, max(config.thumb_side_px, needed))
+
+
 def ink_is_light(ground_brightness: float, invert: str, config: SurfaceConfig,
                  gray: np.ndarray | None = None, search: np.ndarray | None = None) -> bool:
     """True when the digits are lighter than their ground (invert "yes"/"no" force it).
 
-    A dark ground carries light ink, a bright one dark ink; in between (a blackboard, dim grey
-    paper) the ink's contrast in the working image `gray` ((H, W) uint8, limited to `search`,
-    uint8 255 = surface, if given) says which, when given.
+    A bright ground carries dark ink; on a darker one (a blackboard, dim grey paper) the ink's
+    contrast in the working image `gray` ((H, W) uint8, limited to `search`, uint8 255 =
+    surface, if given) says which, when given and when there is ink to tell by; else a dark
+    ground carries light ink.
     """
     if invert != "auto":
         return invert == "yes"
-    if ground_brightness < config.dark_ground_median:
-        return True
-    if gray is None or ground_brightness >= config.polarity_check_below:
-        return False
-    return light_ink_stands_out(gray, search, config)
+    if gray is not None and ground_brightness < config.polarity_check_below:
+        light = light_ink_stands_out(gray, search, config)
+        if light is not None:
+            return light
+    return ground_brightness < config.dark_ground_median
 
 
-def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: SurfaceConfig) -> bool:
-    """True when far more pixels of `gray` stand out bright from their neighbourhood than dark:
-    ink is the sparse extreme of its ground, whichever its colour (shading and texture go both
-    ways about equally)."""
+def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: SurfaceConfig) -> bool | None:
+    """True when far more pixels of `gray` stand out bright from their neighbourhood than dark,
+    False when far more stand out dark, None when too few stand out to tell: ink is the sparse
+    extreme of its ground, whichever its colour (shading and texture go both ways about
+    equally)."""
     # A median, not a mean: a mean is pulled towards the ink, so the ground right beside bold
     # strokes would stand out the other way (and a top-hat takes the paper between printed
     # strokes for bright strokes).
@@ -153,7 +176,12 @@ def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: Su
     else:
         area = small.size
     bright_px, dark_px = int(bright.sum()), int(dark.sum())
-    return bright_px >= config.min_light_ink_fraction * area and bright_px > config.light_ink_majority * dark_px
+    least = config.min_light_ink_fraction * area
+    if bright_px >= least and bright_px > config.light_ink_majority * dark_px:
+        return True
+    if dark_px >= least and dark_px > config.light_ink_majority * bright_px:
+        return False
+    return None
 
 
 def ink_bright_image(gray: np.ndarray, light_ink: bool) -> np.ndarray:

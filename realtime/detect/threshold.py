@@ -8,9 +8,14 @@ request; limited to the writing surface; and, for dark ink on paper, only ink ne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
+
+# A normal spread's smaller 90% (|x| < 1.645 sigma) has a mean square of 0.623 sigma^2.
+NOISE_QUANTILE = 0.9
+NOISE_TRUNCATED_VARIANCE = 0.623
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,67 @@ class ThresholdConfig:
     ink_cores: bool = True
     core_offset: int = 24
     core_reach_px: int = 5
+    # Dark ink on paper: the core is core_offset for paper at nominal_paper_level and less on
+    # paper dimmer under each pixel, in proportion. Ink takes a share of the light, so in a dim
+    # room (pencil on grey paper at 90-130) or a shadow its contrast shrinks with the light:
+    # pencil strokes stand 12-24 above paper at 111, where a fixed core of 24 kept only specks.
+    # The threshold stays at offset: scaled too, on grey paper (138) it joined a form's faint
+    # frame line into one component that swallowed all 9 digits of data_sample_02_crop2.
+    relative_core: bool = True
+    nominal_paper_level: int = 225
+    # ...but at least core_noise_floor times the frame's noise (robust sigma of the working
+    # image on the surface): a dim frame's sensor noise does not shrink with its light (pencil_dim:
+    # sigma 2.5-3.5 after the blur, against a relative core of 9-14).
+    core_noise_floor: float = 5.0
+    # The noise is read from differences of pixels noise_lag_px apart (past the 3x3 blur's
+    # reach: independent) on every noise_row_step-th row: plenty for a median, ~0.1 ms.
+    noise_lag_px: int = 3
+    noise_row_step: int = 8
+
+
+class Offsets(NamedTuple):
+    """How far above its neighbourhood a pixel must stand to be ink (threshold, grey levels) and
+    to be a core of ink (core: grey levels, or an (H, W) uint8 map of the working image)."""
+
+    threshold: int
+    core: int | np.ndarray
+
+
+def ink_offsets(ink_bright: np.ndarray, search: np.ndarray | None, light_ink: bool,
+                config: ThresholdConfig) -> Offsets:
+    """The offsets for this frame: for dark ink, the core relative to the paper's brightness
+    under each pixel (at most core_offset, at least the noise floor); for light ink the fixed
+    ones (a board's brightness says nothing of the light on the chalk)."""
+    if light_ink or not config.relative_core:
+        return Offsets(config.offset, config.core_offset)
+    sigma = noise_sigma(ink_bright, search, config)
+    floor = min(config.core_offset, int(np.ceil(config.core_noise_floor * sigma)))
+    # contrast > f * paper, with paper = gray + contrast (the neighbourhood's mean in the
+    # original polarity), is contrast > gray * f / (1 - f).
+    share = config.core_offset / config.nominal_paper_level
+    relative = cv2.convertScaleAbs(cv2.bitwise_not(ink_bright), alpha=share / (1 - share))
+    return Offsets(config.offset, cv2.max(cv2.min(relative, config.core_offset), floor))
+
+
+def noise_sigma(ink_bright: np.ndarray, search: np.ndarray | None, config: ThresholdConfig) -> float:
+    """Robust sigma (grey levels) of the working image's noise on `search` (uint8 255 = the
+    surface; None = everywhere): from differences of pixels noise_lag_px apart along every
+    noise_row_step-th row (a difference of two has twice the variance)."""
+    rows = ink_bright[::config.noise_row_step].astype(np.int16)
+    lag = config.noise_lag_px
+    if rows.shape[1] <= lag:
+        return 0.0
+    difference = np.abs(rows[:, lag:] - rows[:, :-lag])
+    if search is not None:
+        on = search[::config.noise_row_step]
+        difference = difference[(on[:, lag:] > 0) & (on[:, :-lag] > 0)]
+    if difference.size == 0:
+        return 0.0
+    # The mean square of the smaller NOISE_QUANTILE of the differences: a median of small whole
+    # numbers moves in steps of a whole level, this does not; strokes and edges are in the rest.
+    k = int(NOISE_QUANTILE * (difference.size - 1))
+    smaller = np.partition(difference.ravel(), k)[:k + 1].astype(np.float64)
+    return float(np.sqrt(np.mean(smaller * smaller) / NOISE_TRUNCATED_VARIANCE / 2))
 
 
 def paper_block(shape: tuple[int, int], config: ThresholdConfig) -> int:
@@ -50,10 +116,11 @@ def local_contrast(ink_bright: np.ndarray, config: ThresholdConfig) -> np.ndarra
 
 
 def threshold_ink(ink_bright: np.ndarray, contrast: np.ndarray, search: np.ndarray | None, mode: str,
-                  config: ThresholdConfig) -> np.ndarray:
+                  config: ThresholdConfig, offsets: Offsets | None = None) -> np.ndarray:
     """Binary ink mask (uint8 255) of `ink_bright` (ink = bright), limited to `search` if given.
 
-    contrast: local_contrast(ink_bright); mode: "adaptive" or "otsu" (Settings.threshold).
+    contrast: local_contrast(ink_bright); mode: "adaptive" or "otsu" (Settings.threshold);
+    offsets: ink_offsets(...) for the adaptive threshold (None: the fixed config.offset).
     """
     if mode == "otsu":
         # Otsu on the background-subtracted image: one global cut, but uneven light is removed
@@ -68,21 +135,23 @@ def threshold_ink(ink_bright: np.ndarray, contrast: np.ndarray, search: np.ndarr
     else:
         # An adaptive (mean) threshold, pixel for pixel what cv2.adaptiveThreshold gives, with
         # the contrast kept for what follows.
-        mask = cv2.compare(contrast, config.offset, cv2.CMP_GT)
+        offset = config.offset if offsets is None else offsets.threshold
+        mask = cv2.compare(contrast, offset, cv2.CMP_GT)
     if search is not None:
         mask = cv2.bitwise_and(mask, search)
     return mask
 
 
-def keep_ink_cores(ink_mask: np.ndarray, contrast: np.ndarray, config: ThresholdConfig) -> np.ndarray:
-    """The ink of `ink_mask` within core_reach_px of a pixel at least core_offset above its
-    paper: for dark ink on a sheet, after the rules are removed.
+def keep_ink_cores(ink_mask: np.ndarray, contrast: np.ndarray, config: ThresholdConfig,
+                   offsets: Offsets | None = None) -> np.ndarray:
+    """The ink of `ink_mask` within core_reach_px of a pixel at least core_offset (or
+    offsets.core) above its paper: for dark ink on a sheet, after the rules are removed.
 
     Only after the rules are found whole (before their faint stretches are cut off): a pale
     grid line that the threshold only half sees is left as dashes that join the digits; it has
     no core. Not for light ink or without a sheet: desk texture is told from ink later, by
     statistics of all its faint specks, which this would thin out.
     """
-    core = cv2.compare(contrast, config.core_offset, cv2.CMP_GT)
+    core = cv2.compare(contrast, config.core_offset if offsets is None else offsets.core, cv2.CMP_GT)
     reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (config.core_reach_px, config.core_reach_px))
     return cv2.bitwise_and(ink_mask, cv2.dilate(core, reach))

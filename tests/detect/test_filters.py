@@ -2,13 +2,14 @@
 
 import dataclasses
 
+import cv2
 import numpy as np
 from conftest import make_settings
 
 from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
-from realtime.detect.filters import has_ink_contrast, in_words, plausible_digits, too_wide
+from realtime.detect.filters import flank_px, has_ink_contrast, in_words, plausible_digits, too_wide
 
 SETTINGS = make_settings()
 SHAPE, CONTRAST, WORDS, READING = (SETTINGS.detect.shape, SETTINGS.detect.contrast, SETTINGS.detect.words,
@@ -75,15 +76,16 @@ def _page(ground, ink_levels, noise=0, seed=0):
     return np.clip(ink_bright, 0, 255).astype(np.uint8), mask, components, candidates
 
 
-def test_ink_must_be_30_levels_and_a_sixth_of_the_paper_above_the_ground():
+def test_ink_must_stand_a_sixth_of_the_papers_brightness_above_the_ground():
     # Ground 20 in ink-bright terms: paper brightness 235, 0.15 of which is 35.25.
     ink_bright, mask, components, candidates = _page(20, [36, 34, 29, 80])
     assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
         True, False, False, True]
-    # Dark paper (ground 175: brightness 80, 0.15 of it 12): 30 is the bar.
-    ink_bright, mask, components, candidates = _page(175, [31, 28, 16, 70])
+    # Dark paper (ground 175: brightness 80, 0.15 of it 12): 13 is enough, as the light is dim
+    # (pencil in a dim room); no fixed floor of grey levels.
+    ink_bright, mask, components, candidates = _page(175, [13, 11, 28, 70])
     assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [
-        True, False, False, True]
+        True, False, True, True]
 
 
 def test_ink_must_stand_six_times_the_grounds_noise_above_it():
@@ -203,17 +205,52 @@ def test_pixel_checks_run_on_the_max_pixel_checks_largest_candidates():
 
 
 def test_the_ground_of_a_small_digit_is_two_pixels_around_it():
-    """A 6x12 px '1' (125 in ink-bright terms) in rings of ground: 20 at 1 px, 100 at 2 px, 20
-    beyond. Two pixels around it, the ground is mostly the 100 ring and the '1' stands only 25
-    above it: too faint."""
+    """A 6x12 px '1' (120 in ink-bright terms) in rings of ground: 20 at 1 px, 100 at 2 px, 20
+    beyond. Two pixels around it, the ground is mostly the 100 ring and the '1' stands only 20
+    above it (under 0.15 of that paper's 155): too faint."""
     ink_bright = np.full((60, 60), 20, np.uint8)
     ink_bright[17:43, 24:42] = 20
     ink_bright[22:38, 27:37] = 100
     ink_bright[23:37, 28:36] = 20
-    ink_bright[24:36, 29:35] = 125
+    ink_bright[24:36, 29:35] = 120
     mask = np.zeros((60, 60), np.uint8)
     mask[24:36, 29:35] = 255
     components = ink_components(mask)
     candidates = Candidates.from_members(components.stats, [[1]])
     assert candidates.boxes.tolist() == [[29, 24, 6, 12]]
     assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [False]
+
+
+def _soft_strokes(blur_sigma, noise=3, seed=0):
+    """Chalk-like '1's on a board: 8x30 px strokes 50 levels above a ground at 100 (ink-bright,
+    light ink), blurred by blur_sigma px, +-noise levels, thresholded 25 above the ground (the
+    adaptive threshold's mean is lifted by the stroke itself)."""
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((120, 400), np.float32)
+    for x in (60, 160, 260):
+        ink[30:60, x:x + 8] = 50
+    if blur_sigma:
+        ink = cv2.GaussianBlur(ink, (0, 0), blur_sigma)
+    ink_bright = np.clip(100 + ink + rng.integers(-noise, noise + 1, ink.shape), 0, 255).astype(np.uint8)
+    mask = ((ink > 25) * 255).astype(np.uint8)
+    components = ink_components(mask)
+    candidates = Candidates.from_members(components.stats, [[k] for k in range(1, components.count)])
+    return ink_bright, mask, components, candidates
+
+
+def test_a_stroke_fading_into_the_ground_is_measured_beyond_its_flank():
+    """05_blackboard_crop2: chalk strokes fade over ~8 px at 640; the ground 2-6 px around the
+    box was their own flank, measured as 7-9 levels of noise, and every digit failed the bar of
+    6. The flank is left out of the ground, so the board's own noise is the noise."""
+    ink_bright, mask, components, candidates = _soft_strokes(blur_sigma=3)
+    assert flank_px(ink_bright, mask, candidates.boxes, CONTRAST) >= 2
+    assert has_ink_contrast(ink_bright, mask, components, candidates, CONTRAST).tolist() == [True] * 3
+    no_flank = dataclasses.replace(CONTRAST, max_flank_px=0)
+    assert has_ink_contrast(ink_bright, mask, components, candidates, no_flank).tolist() == [False] * 3
+
+
+def test_a_sharp_stroke_has_no_flank():
+    ink_bright, mask, _, candidates = _soft_strokes(blur_sigma=0)
+    assert flank_px(ink_bright, mask, candidates.boxes, CONTRAST) == 0
+    assert flank_px(ink_bright, mask, candidates.boxes[:0], CONTRAST) == 0  # nothing to measure
+

@@ -1,17 +1,21 @@
 """rules: long straight lines are removed from the ink mask; strokes on them and short lines stay."""
 
+import dataclasses
+
 import cv2
 import numpy as np
+import pytest
 from conftest import make_settings
 
-from realtime.detect.rules import remove_rules
+from realtime.detect.rules import RuleConfig, remove_rules
 from realtime.detect.threshold import local_contrast, threshold_ink
+from realtime.errors import UserError
 
 SETTINGS = make_settings()
 PAPER = 225
 
 
-def _removed(*drawings):
+def _removed(*drawings, config=None):
     """(ink mask before, after remove_rules) of a 640x480 sheet of paper with the drawings on it."""
     gray = np.full((480, 640), PAPER, np.uint8)
     for draw in drawings:
@@ -19,7 +23,7 @@ def _removed(*drawings):
     ink_bright = 255 - gray
     contrast = local_contrast(ink_bright, SETTINGS.detect.threshold)
     mask = threshold_ink(ink_bright, contrast, None, "adaptive", SETTINGS.detect.threshold)
-    return mask, remove_rules(mask, contrast, SETTINGS.detect.rules)
+    return mask, remove_rules(mask, contrast, config or SETTINGS.detect.rules)
 
 
 def rule(y0, y1, level=170, x0=0, x1=640, thickness=2):
@@ -148,3 +152,62 @@ def test_the_grid_of_a_ruled_sheet():
     # Two spacings, neither fitting three quarters of the rules: not a ruled sheet.
     assert grid([100, 120, 140, 200, 260, 320]) is None
     assert grid([100, 140]) is None
+
+
+def test_a_share_beyond_one_is_refused_with_its_name():
+    with pytest.raises(UserError, match="spacing_min_share=1.5 is outside"):
+        RuleConfig(spacing_min_share=1.5)
+    with pytest.raises(UserError, match="min_coverage=0"):
+        RuleConfig(min_coverage=0)
+
+
+def _desk_grain(seed=0, bottom=240):
+    """A drawing: wood-grain-like streaks (15-45 px long, 2 px thick) over the frame above
+    `bottom`, as a bright desk thresholded with the sheet gives: its horizontal runs hold several
+    times RuleConfig.max_voting_px pixels."""
+    def draw(gray):
+        rng = np.random.default_rng(seed)
+        for _ in range(700):
+            x, y, length = int(rng.integers(0, 640)), int(rng.integers(0, bottom - 4)), int(rng.integers(15, 45))
+            cv2.line(gray, (x, y), (x + length, y + int(rng.integers(-2, 3))), 150, 2)
+    return draw
+
+
+def _hough_inputs(monkeypatch):
+    """The non-zero pixel count of every image handed to cv2.HoughLinesP from now on."""
+    import realtime.detect.rules as rules_module
+
+    counts = []
+    hough = cv2.HoughLinesP
+
+    def counting(image, *args, **kwargs):
+        counts.append(cv2.countNonZero(image))
+        return hough(image, *args, **kwargs)
+
+    monkeypatch.setattr(rules_module.cv2, "HoughLinesP", counting)
+    return counts
+
+
+# The budget is off by default (it changes which rules real photos give); set, it holds.
+BUDGET = dataclasses.replace(SETTINGS.detect.rules, max_voting_px=8000)
+
+
+def test_hough_never_votes_on_more_than_its_budget(monkeypatch):
+    # Dense texture (a bright desk thresholded with the sheet) had every pixel of its runs vote:
+    # 20,000-40,000, 25 ms a pass. With a budget at most max_voting_px do, whatever the frame holds.
+    counts = _hough_inputs(monkeypatch)
+    mask, _ = _removed(_desk_grain(), config=BUDGET)
+    budget = BUDGET.max_voting_px
+    run = 640 // 48
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    assert cv2.countNonZero(runs) > 2 * budget  # the frame would exceed it
+    assert counts and max(counts) <= budget
+
+
+def test_a_rule_beside_a_grained_desk_is_still_removed_within_the_budget(monkeypatch):
+    # Voting on every k-th column keeps a rule's exact position across: the sheet's rule is found
+    # and removed as without the desk.
+    counts = _hough_inputs(monkeypatch)
+    mask, kept = _removed(_desk_grain(), rule(360, 360, level=120), config=BUDGET)
+    assert max(counts) <= BUDGET.max_voting_px
+    assert _px(mask, 359, 362, 0, 640) > 1200 and _px(kept, 355, 366, 0, 640) == 0

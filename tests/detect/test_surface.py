@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from conftest import make_settings
 
-from realtime.detect.surface import find_paper, ink_bright_image, ink_is_light
+from realtime.detect.surface import find_paper, ink_bright_image, ink_is_light, thumb_side
 
 CONFIG = make_settings().detect.surface
 
@@ -113,3 +113,32 @@ def test_between_dark_and_bright_grounds_the_inks_contrast_decides_its_polarity(
     mixed = np.hstack([pencil[:, :160], chalk[:, 160:]])
     assert not ink_is_light(110.0, "auto", CONFIG, mixed, on_sheet)
     assert ink_is_light(110.0, "auto", CONFIG, mixed, 255 - on_sheet)
+
+
+def test_on_dim_paper_the_inks_contrast_decides_too():
+    """Issue 13 mechanism 4: pencil on paper at 52-98 (a dim room) was taken for light ink on a
+    board by the ground's brightness alone, and nothing was found. Below polarity_check_below
+    the ink decides whenever it stands out; a blank dark ground is still a board."""
+    assert not ink_is_light(70.0, "auto", CONFIG, _strokes_on(70, 30))  # pencil in dim light
+    assert ink_is_light(40.0, "auto", CONFIG, _strokes_on(40, 160))  # chalk on a black slate
+    assert ink_is_light(70.0, "auto", CONFIG, np.full((240, 320), 70, np.uint8))  # blank: the ground
+
+
+def _answer_strip():
+    """A 640x59 strip of grey paper (150) with two answer boxes (2 px black frames, 45 px high)
+    near its ends, as the adamzev worksheet crops show them."""
+    gray = np.full((59, 640), 150, np.uint8)
+    for x in (20, 520):
+        cv2.rectangle(gray, (x, 6), (x + 100, 51), 30, 2)
+        cv2.putText(gray, "140", (x + 15, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 40, 2)
+    return gray
+
+
+def test_a_thin_strip_is_searched_at_its_own_scale():
+    """Issue 13: a 640x59 strip shrank to a 240x22 thumbnail, where its answer boxes are 8 px
+    high and none of them plain: the surface was the blank middle, and the digits in the boxes
+    were off it. With the thumbnail's shorter side at least 60 px the strip is the surface."""
+    assert thumb_side((59, 640), CONFIG) == 640 and thumb_side((480, 640), CONFIG) == 240
+    assert thumb_side((126, 640), CONFIG) == 305 and thumb_side((20, 40), CONFIG) == 40
+    surface = find_paper(_answer_strip(), CONFIG)
+    assert surface.mask is not None and surface.mask[28, 60] == 255 and surface.mask[28, 570] == 255

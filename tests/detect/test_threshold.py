@@ -4,7 +4,14 @@ import numpy as np
 from conftest import make_settings
 
 from realtime.detect import find_digits
-from realtime.detect.threshold import keep_ink_cores, local_contrast, paper_block, threshold_ink
+from realtime.detect.threshold import (
+    ink_offsets,
+    keep_ink_cores,
+    local_contrast,
+    noise_sigma,
+    paper_block,
+    threshold_ink,
+)
 
 CONFIG = make_settings().detect.threshold
 
@@ -70,3 +77,43 @@ def test_on_a_thin_strip_the_neighbourhood_is_still_several_strokes_wide():
     assert contrast[30, 302] >= 80  # its middle: nearly all of its 100 levels (0 with a 5 px block)
     assert keep_ink_cores(threshold_ink(ink_bright, contrast, None, "adaptive", CONFIG), contrast,
                           CONFIG)[10:50, 300:305].all()
+
+
+def _pencil_on_dim_paper(paper, noise=0.0, seed=0):
+    """Ink-bright image of paper at grey level `paper` with three 4 px pencil strokes 20 below
+    it, and Gaussian noise of sigma `noise` (a 3x3 blur's worth already)."""
+    rng = np.random.default_rng(seed)
+    gray = np.full((480, 640), float(paper))
+    for x in (100, 300, 500):
+        gray[200:260, x:x + 4] -= 20
+    gray += rng.normal(0, noise, gray.shape)
+    return 255 - np.clip(np.round(gray), 0, 255).astype(np.uint8)
+
+
+def test_a_core_is_relative_to_the_papers_brightness():
+    """Issue 13 mechanism 4: pencil 20 below paper at 111 (a dim room) has no core at a fixed 24
+    levels; relative to the paper (24 / 225 of it, 13 here) it does. Bright paper keeps 24."""
+    ink_bright = _pencil_on_dim_paper(111)
+    contrast = local_contrast(ink_bright, CONFIG)
+    ink = threshold_ink(ink_bright, contrast, None, "adaptive", CONFIG)
+    assert ink[200:260, 100:104].all()
+    assert not keep_ink_cores(ink, contrast, CONFIG).any()  # the fixed core: nothing
+    offsets = ink_offsets(ink_bright, None, False, CONFIG)
+    kept = keep_ink_cores(ink, contrast, CONFIG, offsets)
+    assert kept[200:260, 100:104].all() and kept[200:260, 500:504].all()
+    assert int(offsets.core[0, 0]) == 13 and offsets.threshold == CONFIG.offset
+    bright = ink_offsets(_pencil_on_dim_paper(235), None, False, CONFIG)
+    assert int(bright.core[0, 0]) == 24  # never above core_offset
+    assert ink_offsets(ink_bright, None, True, CONFIG) == (CONFIG.offset, CONFIG.core_offset)  # chalk
+
+
+def test_a_noisy_dim_frame_keeps_its_core_above_the_noise():
+    """Sensor noise does not shrink with the light: on paper at 80 with noise sigma 4 the core is
+    5 sigma (about 20), not 24 / 225 of 80 (9)."""
+    ink_bright = _pencil_on_dim_paper(80, noise=4.0)
+    assert 3.6 < noise_sigma(ink_bright, None, CONFIG) < 4.4
+    assert 19 <= int(np.median(ink_offsets(ink_bright, None, False, CONFIG).core)) <= 22
+    search = np.zeros_like(ink_bright)
+    search[:, :320] = 255
+    ink_bright[:, 320:] = 255 - np.random.default_rng(1).integers(0, 255, (480, 320), dtype=np.uint8)
+    assert 3.6 < noise_sigma(ink_bright, search, CONFIG) < 4.4  # only the surface is read

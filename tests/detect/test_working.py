@@ -19,10 +19,21 @@ def test_large_frames_are_shrunk_and_small_ones_enlarged():
 
 def test_the_brightest_channel_is_the_brightness():
     frame = np.zeros((480, 640, 3), np.uint8)
-    frame[:, :, 2] = 220  # red paper: as bright as white in the red channel
+    frame[:, :] = (200, 210, 220)  # paper under warm light: its tint is under the colour floor
     frame[100:110, 100:110] = (40, 40, 40)  # dark pen
+    frame[200:210, 200:210] = (198, 162, 130)  # a pale blue rule: stays far lighter than ink
     gray, _ = to_working_gray(frame, CONFIG)
-    assert gray[300, 300] == 220 and gray[105, 105] == 40
+    assert gray[300, 300] == 220 and gray[105, 105] == 40 and gray[205, 205] == 180
+
+
+def test_coloured_ink_keeps_its_contrast():
+    """Issue 13: red ink is nearly paper-bright in its red channel (169 on paper at 225: 56
+    below), so the brightest channel lost it; half its colour beyond the floor puts it 106 below."""
+    frame = np.full((480, 640, 3), 225, np.uint8)
+    frame[100:110, 100:110] = (36, 40, 169)  # red pen
+    frame[200:210, 200:210] = (102, 34, 18)  # blue pen: 102 in its brightest channel, now 76
+    gray, _ = to_working_gray(frame, CONFIG)
+    assert gray[300, 300] == 225 and 118 <= gray[105, 105] <= 119 and gray[205, 205] == 76
 
 
 def test_a_single_pixel_spike_is_smoothed_by_the_3x3_gaussian():

@@ -1,0 +1,163 @@
+"""Reuse across a stream: what is slow to find in a frame and barely changes from one camera frame
+to the next (the writing surface, and that the view holds no rules) is kept while a cheap check
+says the view is still the same, and found anew when the check fails or every refresh_frames.
+
+The check: a small thumbnail of the working image against the one of the frame the surface was
+found on. Phase correlation gives the shift between them (hand tremor, a sheet slid along the
+desk); the kept surface is moved by it. What else changed (the sheet turned, lifted, covered, a
+new page, a shadow moved) is what is left of the difference once shifted: over the limit, the
+surface is found again. Only a stream has a StreamReuse (Recognizer.stream makes one); a single
+image, or a folder of them, is found from scratch each time, exactly as without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from realtime.detect.rules import RuleConfig, remove_rules
+from realtime.detect.surface import Surface, SurfaceConfig, find_paper
+from realtime.detect.working import area_shrink
+
+
+@dataclass(frozen=True)
+class ReuseConfig:
+    """When a stream's surface may be kept from an earlier frame; enabled=False finds it anew
+    every frame (what a stream did before)."""
+
+    enabled: bool = True
+    # The check's thumbnail (longest side, px): a 640x480 frame shrunk 4 times. Phase correlation
+    # on it finds a shift to a fraction of its pixel (~0.1 ms), and a sheet is large there.
+    check_side_px: int = 160
+    # A kept surface moves with the view by at most this (fraction of the working image's longer
+    # side: 19 px at 640): a hand's tremor and a slow slide. Faster, and the frame is blurred and
+    # the surface found anew.
+    max_shift: float = 0.03
+    # What is left of the thumbnails' difference once shifted, with the overall level taken out
+    # (auto-exposure, a light drifting a few levels), is looked at on a coarser view of this
+    # longest side (40 px: 16 working px a pixel at 640), where writing and camera noise average
+    # out and a sheet's edge does not; its largest value, in grey levels. The same view, shaking,
+    # its light and a shadow drifting (camera, bright-desk and shadow clips): at most 16.4; the
+    # sheet turned by 1.5 degrees, scaled by 3% or a shadow over a corner: 27-92.
+    compare_side_px: int = 40
+    max_difference: float = 20.0
+    # Found anew at least this often (frames) whatever the check says: what changes too slowly
+    # for any one frame's check (light fading over seconds) is caught within a second at 15 fps.
+    refresh_frames: int = 15
+
+
+@dataclass
+class _Kept:
+    """The surface found on one frame, with that frame's check thumbnail and the configs then."""
+
+    surface: Surface
+    thumb: np.ndarray
+    config: SurfaceConfig
+    shape: tuple[int, int]
+    age: int = 0
+    no_rules: bool = False
+
+
+class StreamReuse:
+    """The state of one stream's detection: its last found surface and whether that view held
+    rules. Pass the same object to find_digits for every frame of one stream, a new one for a new
+    stream; never share one between streams (not thread-safe, and each has its own view)."""
+
+    def __init__(self, config: ReuseConfig | None = None):
+        self.config = config or ReuseConfig()
+        self._kept: _Kept | None = None
+        self._shift = (0, 0)
+        self._window: np.ndarray | None = None
+        # Frames whose surface was found anew, and kept (for the benchmark and the tests).
+        self.found = 0
+        self.kept = 0
+
+    def surface(self, gray: np.ndarray, config: SurfaceConfig) -> Surface:
+        """find_paper(gray, config), or the kept surface moved with the view when the check passes."""
+        thumb = area_shrink(gray, self.config.check_side_px).astype(np.float32)
+        kept = self._kept
+        if (self.config.enabled and kept is not None and kept.config == config and kept.shape == gray.shape
+                and kept.age < self.config.refresh_frames):
+            shift = self._check(kept.thumb, thumb, gray.shape)
+            if shift is not None:
+                kept.age += 1
+                self.kept += 1
+                self._shift = shift
+                return _moved(kept.surface, shift)
+        surface = find_paper(gray, config)
+        self._kept = _Kept(surface, thumb, config, gray.shape)
+        self._shift = (0, 0)
+        self.found += 1
+        return surface
+
+    def rules_absent(self) -> bool:
+        """True when rules were searched for on this view and none was there: the kept surface's
+        frame (or one since) found none, and the check says the view is the same."""
+        return self.config.enabled and self._kept is not None and self._kept.no_rules
+
+    def note_rules(self, found: bool) -> None:
+        """What this frame's rule search found (after surface() for the same frame)."""
+        if self._kept is not None:
+            self._kept.no_rules = not found
+
+    def _check(self, before: np.ndarray, now: np.ndarray, shape: tuple[int, int]) -> tuple[int, int] | None:
+        """The shift (dx, dy) in working px from the kept frame to this one, or None when the view
+        changed by more than a shift (or shifted too far)."""
+        if before.shape != now.shape:
+            return None
+        if self._window is None or self._window.shape != now.shape:
+            self._window = cv2.createHanningWindow(now.shape[::-1], cv2.CV_32F)
+        # Copies: this OpenCV's phaseCorrelate windows its inputs in place.
+        (dx, dy), _ = cv2.phaseCorrelate(before.copy(), now.copy(), self._window)
+        scale = max(shape) / max(now.shape)
+        if np.hypot(dx, dy) * scale > self.config.max_shift * max(shape):
+            return None
+        # The kept thumbnail moved by the shift found, against this one, inside a border the
+        # move leaves empty.
+        h, w = now.shape
+        moved = cv2.warpAffine(before, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        border = int(np.ceil(max(abs(dx), abs(dy)))) + 1
+        if min(h, w) <= 4 * border:
+            return None
+        difference = now[border:h - border, border:w - border] - moved[border:h - border, border:w - border]
+        difference -= float(np.median(difference))
+        coarse = area_shrink(difference, self.config.compare_side_px)
+        if float(np.abs(coarse).max()) > self.config.max_difference:
+            return None
+        return int(round(dx * scale)), int(round(dy * scale))
+
+
+def _moved(surface: Surface, shift: tuple[int, int]) -> Surface:
+    """The surface with its mask moved by shift (dx, dy) working px. What comes into view is
+    what was at the edge it comes from: a sheet that reached the frame's edge goes on beyond it
+    (it slides back into view), a desk there stays desk."""
+    if surface.mask is None or shift == (0, 0):
+        return surface
+    h, w = surface.mask.shape
+    if cv2.countNonZero(surface.mask) == h * w:
+        return surface  # the whole view: nothing to move (no edge of it is in view)
+    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    return Surface(cv2.warpAffine(surface.mask, matrix, (w, h), flags=cv2.INTER_NEAREST,
+                                  borderMode=cv2.BORDER_REPLICATE),
+                   surface.ground_brightness)
+
+
+def surface_of(gray: np.ndarray, config: SurfaceConfig, reuse: StreamReuse | None) -> Surface:
+    """The writing surface of a frame: found (find_paper) without a stream's reuse, else kept
+    from an earlier frame of the stream when the view is the same."""
+    return find_paper(gray, config) if reuse is None else reuse.surface(gray, config)
+
+
+def without_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig,
+                  reuse: StreamReuse | None) -> np.ndarray:
+    """remove_rules, skipped when the stream's view held no rules when last searched (rules do not
+    appear on a sheet that has not changed); a search that removes nothing is noted as none."""
+    if reuse is not None and reuse.rules_absent():
+        return ink_mask
+    cleaned = remove_rules(ink_mask, contrast, config)
+    if reuse is not None:
+        reuse.note_rules(cleaned is not ink_mask)  # remove_rules returns its input when it removes nothing
+    return cleaned

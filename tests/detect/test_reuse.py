@@ -1,0 +1,142 @@
+"""reuse: a stream keeps its surface (and that its view holds no rules) while the view is the same,
+moves it with the view, finds it anew when the view changes; a moving sheet reads as well with
+it as every frame found on its own."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+from conftest import make_settings
+
+from realtime.detect import StreamReuse, find_digits
+from realtime.detect.reuse import ReuseConfig
+from realtime.detect.surface import find_paper
+from realtime.detect.working import to_working_gray
+from realtime.types import Frame
+from tools.scoring import match
+from tools.synth import TrueDigit, make_scene
+
+SETTINGS = make_settings()
+
+
+def _pan(image_bgr: np.ndarray, dx: int, dy: int = 0) -> np.ndarray:
+    """The frame as a camera panned by (dx, dy) px would see it: moved, the desk's edge
+    stretched into what comes into view."""
+    h, w = image_bgr.shape[:2]
+    return cv2.warpAffine(image_bgr, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h),
+                          flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _moved_truth(digits, dx: int, dy: int, size=(640, 480)):
+    """The true digits still wholly in view after a pan, their boxes moved with it."""
+    w, h = size
+    moved = [TrueDigit((d.box[0] + dx, d.box[1] + dy, d.box[2], d.box[3]), d.label, d.mnist_index)
+             for d in digits]
+    return [d for d in moved if d.box[0] >= 0 and d.box[1] >= 0 and d.box[0] + d.box[2] <= w
+            and d.box[1] + d.box[3] <= h]
+
+
+def _sheet_scene(mnist_test, seed: int):
+    images, labels = mnist_test
+    return make_scene(images, labels, np.random.default_rng(seed), tier="camera", sheet=True)
+
+
+# A sheet held still (a tremor of a pixel or two), slid out of view to the right at 16 px a
+# frame until most of it is gone, brought back, and held still again.
+STILL = [(0, 0), (1, 0), (1, 1), (0, 1), (-1, 0), (0, 0)]
+OUT = [(16 * k, k // 3) for k in range(1, 21)]
+PATH = STILL + OUT + OUT[::-1] + STILL
+
+
+def _right_digits(recognizer, frames, truths, reuse):
+    """Per frame, how many true digits come back with their box (IoU >= 0.5) and label."""
+    state = recognizer.new_reuse() if reuse else None
+    right = []
+    for index, (image, truth) in enumerate(zip(frames, truths, strict=True)):
+        result = recognizer.recognize_frame(Frame(index, index / 15, image), reuse=state)
+        found = [d.box for d in result.detections]
+        pairs = match([d.box for d in truth], found, min_iou=0.5)
+        right.append(sum(result.detections[j].label == truth[i].label for i, j in pairs))
+    return right, state
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_sheet_sliding_out_of_view_and_back_reads_as_well_as_each_frame_alone(mnist_test, recognizer, seed):
+    scene = _sheet_scene(mnist_test, seed)
+    frames = [_pan(scene.image_bgr, dx, dy) for dx, dy in PATH]
+    truths = [_moved_truth(scene.digits, dx, dy) for dx, dy in PATH]
+    alone, _ = _right_digits(recognizer, frames, truths, reuse=False)
+    kept, state = _right_digits(recognizer, frames, truths, reuse=True)
+    assert all(k >= a for k, a in zip(kept, alone, strict=True)), list(zip(kept, alone, strict=True))
+    assert sum(alone) >= 0.8 * sum(len(t) for t in truths)  # the clip is readable at all
+    # ...and the surface was kept on most frames (moved with the view), found anew on the others.
+    assert state.kept >= len(PATH) // 2 and state.found >= 2
+
+
+def test_a_new_sheet_is_found_anew_not_read_through_the_old_ones_surface(mnist_test, recognizer):
+    first, second = _sheet_scene(mnist_test, 3), _sheet_scene(mnist_test, 4)
+    frames = [first.image_bgr] * 5 + [second.image_bgr] * 5
+    truths = [first.digits] * 5 + [second.digits] * 5
+    alone, _ = _right_digits(recognizer, frames, truths, reuse=False)
+    kept, state = _right_digits(recognizer, frames, truths, reuse=True)
+    assert kept == alone and state.found == 2 and state.kept == 8
+
+
+def _gray(image_bgr):
+    return to_working_gray(image_bgr, SETTINGS.detect.working)[0]
+
+
+def test_a_still_view_keeps_its_surface_until_the_refresh(mnist_test):
+    scene = _sheet_scene(mnist_test, 1)
+    state = StreamReuse(ReuseConfig(refresh_frames=4))
+    gray = _gray(scene.image_bgr)
+    surfaces = [state.surface(gray, SETTINGS.detect.surface) for _ in range(10)]
+    # Found on frames 0, 5 (after 4 kept) and kept in between: the same mask as found.
+    assert (state.found, state.kept) == (2, 8)
+    found = find_paper(gray, SETTINGS.detect.surface)
+    assert all(np.array_equal(s.mask, found.mask) for s in surfaces)
+
+
+def test_a_kept_surface_moves_with_the_view(mnist_test):
+    scene = _sheet_scene(mnist_test, 1)
+    state = StreamReuse()
+    before = state.surface(_gray(scene.image_bgr), SETTINGS.detect.surface)
+    moved = state.surface(_gray(_pan(scene.image_bgr, 9, -5)), SETTINGS.detect.surface)
+    assert state.kept == 1
+    assert before.mask is not None and 0 < (before.mask > 0).mean() < 0.97
+    # The kept mask is the found one moved by (9, -5) px, to a pixel (the shift is measured on a
+    # thumbnail a quarter the size).
+    expected = _pan(before.mask, 9, -5)
+    near = np.ones((3, 3), np.uint8)
+    assert not (moved.mask & ~cv2.dilate(expected, near)).any()
+    assert not (cv2.erode(expected, near) & ~moved.mask).any()
+    unmoved_differs = (before.mask != expected).mean()
+    assert unmoved_differs > 0.01  # (the move itself is no small change)
+
+
+def test_rules_are_skipped_only_where_a_search_found_none(mnist_test):
+    scene = _sheet_scene(mnist_test, 1)
+    gray = _gray(scene.image_bgr)
+    state = StreamReuse()
+    assert not state.rules_absent()  # nothing searched yet
+    state.surface(gray, SETTINGS.detect.surface)
+    state.note_rules(found=True)
+    state.surface(gray, SETTINGS.detect.surface)
+    assert not state.rules_absent()  # this view holds rules: searched every frame
+    state.note_rules(found=False)
+    state.surface(gray, SETTINGS.detect.surface)
+    assert state.rules_absent()
+    state.surface(_gray(_sheet_scene(mnist_test, 2).image_bgr), SETTINGS.detect.surface)
+    assert not state.rules_absent()  # a new view: searched again
+
+
+def test_reuse_switched_off_finds_every_frame_anew(mnist_test):
+    scene = _sheet_scene(mnist_test, 1)
+    settings = dataclasses.replace(SETTINGS, detect=SETTINGS.detect.replace(reuse=ReuseConfig(enabled=False)))
+    state = StreamReuse(settings.detect.reuse)
+    regions = [find_digits(scene.image_bgr, settings, state) for _ in range(3)]
+    assert state.found == 3 and state.kept == 0
+    assert all(np.array_equal(r.boxes_src, find_digits(scene.image_bgr, settings).boxes_src) for r in regions)
