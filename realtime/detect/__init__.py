@@ -3,8 +3,9 @@
 Frame in, `Regions` out: each region is a box in source pixels plus the ink intensity the
 normalizer needs. One module per step, in the order find_digits runs them:
 working (the working image) -> surface (the sheet, and the ink's polarity) -> threshold ->
-rules (ruled and squared paper) -> components -> strokes (merge broken strokes, cut thin lines)
--> filters (size and shape, ink contrast, words) -> reading (order) -> intensity.
+boxes (printed form boxes) -> rules (ruled and squared paper) -> components -> strokes (merge
+broken strokes, cut thin lines) -> filters (size and shape, ink contrast, words) -> reading
+(order) -> intensity.
 Every tuning value is in a step's frozen config, all of them in Settings.detect (config.py).
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from realtime.detect.boxes import remove_boxes
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import Components, ink_components
 from realtime.detect.config import DetectConfig
@@ -23,7 +25,7 @@ from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, surface_of, without_rules
 from realtime.detect.rules import remove_rules
-from realtime.detect.strokes import merge_broken_strokes, pieces_worth_merging, split_thin_lines
+from realtime.detect.strokes import enclosed_by_frames, merge_broken_strokes, pieces_worth_merging, split_thin_lines
 from realtime.detect.surface import ink_bright_image, ink_is_light
 from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
 from realtime.detect.working import to_working_gray
@@ -83,12 +85,13 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     contrast = local_contrast(ink_bright, config.threshold)
     offsets = ink_offsets(ink_bright, surface.mask, light_ink, config.threshold)
     ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold, offsets)
-    ink_mask = without_rules(ink_mask, contrast, config.rules, reuse)
+    ink_mask = without_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules, reuse)
     if surface.mask is not None and not light_ink and config.threshold.ink_cores:
         ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold, offsets)
     components = ink_components(ink_mask)
-    candidates = merge_broken_strokes(components.stats, pieces_worth_merging(components, config.strokes),
-                                      config.strokes)
+    pieces = pieces_worth_merging(components, config.strokes)
+    candidates = merge_broken_strokes(components.stats, pieces, config.strokes,
+                                      enclosed_by_frames(components, pieces, config.strokes))
     components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))

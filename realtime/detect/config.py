@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from realtime.detect.boxes import BoxConfig
 from realtime.detect.filters import ContrastConfig, ShapeConfig, WordConfig
 from realtime.detect.intensity import IntensityConfig
 from realtime.detect.reading import ReadingConfig
@@ -27,6 +28,7 @@ class DetectConfig:
     working: WorkingConfig = field(default_factory=WorkingConfig)
     surface: SurfaceConfig = field(default_factory=SurfaceConfig)
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
+    boxes: BoxConfig = field(default_factory=BoxConfig)
     rules: RuleConfig = field(default_factory=RuleConfig)
     strokes: StrokeConfig = field(default_factory=StrokeConfig)
     shape: ShapeConfig = field(default_factory=ShapeConfig)

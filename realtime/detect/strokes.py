@@ -1,8 +1,10 @@
 """Detection step 5, strokes: components grouped into digits.
 
 The pieces of a digit whose stroke broke (a pen lift, a rule cut out across it) are merged back by
-their box geometry; groups too wide to be a digit are tried again with their thin horizontal
-lines cut (what is left of a rule in a dim corner strings digits together).
+their box geometry, except into a frame around them (a box, a sheet's edge band: a piece whose
+ink runs along its own box, with room round what it encloses); groups too wide to be a digit
+are tried again with their thin horizontal lines cut (what is left of a rule in a dim corner
+strings digits together).
 
 Words used: a *piece* is one component label; a candidate's *members* are the pieces it is made of.
 """
@@ -53,6 +55,19 @@ class StrokeConfig:
     # ...unless the pieces are at most cut_gap_px apart: what a removed rule or a pen lift leaves
     # (rules are at most 6 px thick, RuleConfig), not the space between two written digits.
     cut_gap_px: int = 6
+    # A frame never absorbs what it encloses: a piece whose box lies inside a bigger piece's box
+    # with none of that piece's ink within frame_clearance of its own height (at least
+    # cut_gap_px) around it sits in an empty interior (a box on a form, the band a bright desk
+    # leaves along the sheet's edge, an L of dark border) and is not part of it. Pieces of one
+    # digit touch or nearly touch (a pen lift, a rule's width); forms leave room round a digit.
+    frames: bool = True
+    frame_clearance: float = 0.15
+    # A frame's ink runs along its own box (a box's sides, a sheet's edge, an L of border): at
+    # least frame_min_border_share of it within frame_border of the box's shorter side (at
+    # least cut_gap_px) of the box's edges. A drawing's outline (a sketch, a big loop) touches
+    # its box at a few points only, and what it encloses stays with it.
+    frame_min_border_share: float = 0.5
+    frame_border: float = 0.1
     # split=False: candidates too wide to be a digit are dropped, not cut.
     split: bool = True
     # Regions too wide to be a digit are tried again with their thin horizontal lines cut: ink at
@@ -71,10 +86,12 @@ def pieces_worth_merging(components: Components, config: StrokeConfig) -> np.nda
     return pieces
 
 
-def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeConfig) -> Candidates:
+def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeConfig,
+                         apart: np.ndarray | None = None) -> Candidates:
     """The pieces (component labels) grouped into digits, one candidate per group.
 
-    stats: (count, 5) Components.stats the labels index.
+    stats: (count, 5) Components.stats the labels index; apart: (N, N) bool over the pieces,
+    pairs that must never end up in one group (enclosed_by_frames), or None.
     """
     members = [[int(label)] for label in pieces]
     candidates = Candidates.from_members(stats, members)
@@ -82,13 +99,25 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeCo
         return candidates
     boxes = candidates.boxes
     typical = typical_height(candidates, config)
+    index = {int(label): k for k, label in enumerate(pieces)}
     for _ in range(config.merge_rounds):
         joined = np.triu(belong_together(boxes, candidates.ink_area, typical, config), k=1)
         if not joined.any():
             break
+        # Groups that hold a pair of pieces apart never join, not even through a third piece
+        # near both (a speck left on a box line, beside its digit).
+        kept_apart = (_groups_apart(members, index, apart) if apart is not None and apart.any() else None)
         parent = list(range(len(members)))
         for i, j in zip(*np.nonzero(joined), strict=True):
-            parent[_root(parent, i)] = _root(parent, j)
+            root_i, root_j = _root(parent, i), _root(parent, j)
+            if root_i == root_j:
+                continue
+            if kept_apart is not None:
+                if kept_apart[root_i, root_j]:
+                    continue
+                kept_apart[root_j] |= kept_apart[root_i]
+                kept_apart[:, root_j] |= kept_apart[:, root_i]
+            parent[root_i] = root_j
         merged: dict[int, list[int]] = {}
         for i, member in enumerate(members):
             merged.setdefault(_root(parent, i), []).extend(member)
@@ -96,6 +125,52 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeCo
         candidates = Candidates.from_members(stats, members)
         boxes = candidates.boxes
     return candidates
+
+
+def _groups_apart(members: list[list[int]], index: dict[int, int], apart: np.ndarray) -> np.ndarray:
+    """(G, G) bool: groups holding a pair of pieces that are apart."""
+    membership = np.zeros((len(members), len(index)), np.float32)
+    for g, member in enumerate(members):
+        membership[g, [index[label] for label in member]] = 1
+    pairs = apart.astype(np.float32)
+    return (membership @ (pairs + pairs.T) @ membership.T) > 0
+
+
+def enclosed_by_frames(components: Components, pieces: np.ndarray, config: StrokeConfig) -> np.ndarray | None:
+    """(N, N) bool over the pieces (component labels): [i, j] when piece i lies in piece j's
+    empty interior (its box inside j's, none of j's ink near it); None when frames=False.
+
+    Box containment alone is cheap and rare; only those pairs have j's pixels read, in i's box
+    grown by frame_clearance of i's height.
+    """
+    if not config.frames or not len(pieces):
+        return None
+    x, y, w, h = components.stats[pieces, :4].T.astype(np.int64)
+    inside = ((x[:, None] >= x[None, :]) & (y[:, None] >= y[None, :]) & ((x + w)[:, None] <= (x + w)[None, :])
+              & ((y + h)[:, None] <= (y + h)[None, :]) & ((w * h)[:, None] < (w * h)[None, :]))
+    apart = np.zeros_like(inside)
+    labels = components.labels
+    rows, cols = labels.shape
+    framed = {int(j): _along_its_box(labels, pieces[j], components.stats[pieces[j]], config)
+              for j in np.flatnonzero(inside.any(axis=0))}
+    for i, j in zip(*np.nonzero(inside), strict=True):
+        if not framed[int(j)]:
+            continue
+        pad = max(int(np.ceil(config.frame_clearance * h[i])), config.cut_gap_px)
+        window = labels[max(0, y[i] - pad):min(rows, y[i] + h[i] + pad),
+                        max(0, x[i] - pad):min(cols, x[i] + w[i] + pad)]
+        apart[i, j] = not np.any(window == pieces[j])
+    return apart
+
+
+def _along_its_box(labels: np.ndarray, label: int, stats_row: np.ndarray, config: StrokeConfig) -> bool:
+    """Whether most of the component's ink lies along the edges of its box (frame_border)."""
+    x, y, w, h, area = (int(v) for v in stats_row[:5])
+    band = max(config.cut_gap_px, int(np.ceil(config.frame_border * min(w, h))))
+    if 2 * band >= min(w, h):
+        return False  # no interior
+    inner = np.count_nonzero(labels[y + band:y + h - band, x + band:x + w - band] == label)
+    return area - inner >= config.frame_min_border_share * area
 
 
 def _root(parent: list[int], i: int) -> int:

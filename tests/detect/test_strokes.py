@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import cv2
 import numpy as np
 from conftest import make_settings
 
@@ -124,3 +125,28 @@ def test_at_most_eight_too_wide_regions_a_frame_are_cut():
         gray[y0 + 47, x0 + 10:x0 + 170] = 40  # 1 px: about 3 px thick in the ink mask
     frame = np.repeat(gray[..., None], 3, axis=2)
     assert len(find_digits(frame, make_settings())) == 24
+
+
+def _pieces_of(mask):
+    from realtime.detect.components import ink_components
+    from realtime.detect.strokes import pieces_worth_merging
+
+    components = ink_components(mask)
+    return components, pieces_worth_merging(components, make_settings().detect.strokes)
+
+
+def test_a_frame_never_absorbs_the_digits_it_encloses():
+    """A box's outline (or the band a bright desk leaves round the sheet) encloses digits with
+    room round them: each digit stays a candidate of its own, the frame one of its own."""
+    from realtime.detect.strokes import enclosed_by_frames
+
+    mask = np.zeros((480, 640), np.uint8)
+    cv2.rectangle(mask, (40, 40), (600, 440), 255, 12)
+    for x in (150, 300, 450):
+        cv2.line(mask, (x, 200), (x, 260), 255, 5)
+    cv2.circle(mask, (300, 380), 25, 255, 5)
+    components, pieces = _pieces_of(mask)
+    config = make_settings().detect.strokes
+    merged = merge_broken_strokes(components.stats, pieces, config, enclosed_by_frames(components, pieces, config))
+    assert len(merged) == 5, merged.boxes
+
