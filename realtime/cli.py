@@ -71,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--invert", default="auto", metavar="{auto,yes,no}",
                         help="auto (default), yes (light digits on dark), no (dark on light)")
     parser.add_argument("--mirror", action="store_true", help="flip frames left-right (selfie view)")
-    parser.add_argument("--no-digit-check", action="store_true",
-                        help="keep every region the classifier reads, also those the 'not a digit' "
-                             "check (models/notdigit) rejects as letters, signs or lines")
+    parser.add_argument("--digit-check", action="store_true",
+                        help="drop the regions the 'not a digit' check (models/notdigit) rejects as "
+                             "letters, signs or lines: fewer false digits on text, a few real ones lost")
     parser.add_argument("--smooth", metavar="N", type=int, default=None,
                         help="steady labels: average each digit's last N frames (0: off; default "
                              f"{DEFAULT_LIVE_SMOOTH} for cameras and the screen, 0 for files)")
@@ -142,7 +142,7 @@ def settings_from(args):
     return Settings(threshold=args.threshold, invert=args.invert,
                     min_confidence=args.min_confidence, mirror=args.mirror,
                     smooth=0 if args.smooth is None else args.smooth,
-                    digit_check=not args.no_digit_check)
+                    digit_check=args.digit_check)
 
 
 def live_defaults(settings, args, source):

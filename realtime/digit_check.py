@@ -49,7 +49,7 @@ class DigitCheck:
         if not (self.model_dir / needed).is_file():
             raise UserError(f"the digit check's model is missing ({self.model_dir / needed}): "
                             f"train it with `python train_export.py --arch {CHECK_MODEL}`, or turn "
-                            f"the check off (Settings(digit_check=False), --no-digit-check)")
+                            f"the check off (Settings(digit_check=False), no --digit-check)")
         if backend == "litert":
             self._predict = LiteRTPredictor(self.model_dir / TFLITE_FILE, CHECK_OUTPUT_WIDTH)
         else:

@@ -16,6 +16,12 @@ INVERT_MODES = ("auto", "yes", "no")
 # 0.005 and none on camera and hard; on ../shared/data/real at 640 px, 0.002 already drops a
 # chalk 1 and a form's 1 that 0.001 keeps, and 0.01 costs hard scenes 3 cnn digits of 400.
 MIN_IS_DIGIT = 0.001
+# Off by default: measured after every detection change of issue 13 had landed, on
+# ../shared/data/real at 640 px it takes 1 false digit off the negatives (7 -> 6) but costs real
+# digits (cnn CER 0.175 -> 0.185, softmax 0.249 -> 0.253) and one clean-tier digit in 500; on
+# generated text pages it takes a third of the false digits away (camera 28.4 -> 19.1 a page).
+# Worth turning on (--digit-check) for a view full of text, such as a screen region.
+DIGIT_CHECK_BY_DEFAULT = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ class Settings:
     smooth: int = 0
     detect: DetectConfig = field(default_factory=DetectConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
-    digit_check: bool = True
+    digit_check: bool = DIGIT_CHECK_BY_DEFAULT
     min_is_digit: float = MIN_IS_DIGIT
 
     def __post_init__(self):

@@ -457,3 +457,12 @@ def test_a_tally_form_photo_is_read_without_its_grid(real_photos_dir):
     read = text_in_lines(Recognizer("cnn", settings=make_settings()).recognize(image)).replace(" ", "")
     alignment = align_digits(read, truth)
     assert alignment.matched >= 9 and len(read) - alignment.matched <= 1, (read, truth)
+
+
+def test_a_box_of_an_enlarged_tiny_frame_is_never_empty_in_source_pixels():
+    """A 35x18 frame is worked on 18 times larger: a 1-px piece there is 1/18 of a source pixel,
+    which rounding made a box of width 0 (the fuzz test found it)."""
+    from realtime.detect import _to_source
+
+    boxes = _to_source(np.array([[576, 160, 1, 40], [620, 300, 10, 30]]), 18.0, (18, 35))
+    assert boxes.tolist() == [[32, 9, 1, 2], [34, 17, 1, 1]]

@@ -75,10 +75,12 @@ def test_coloured_words_give_fewer_digits_with_the_check(real_photos_dir):
     without = recognizer.recognize(image)
     recognizer.settings = dataclasses.replace(recognizer.settings, digit_check=True)
     with_check = recognizer.recognize(image)
-    # Measured: 8 regions of the three words read as digits without the check, 6 with it (the
-    # "b" and the "g" still pass: alone they are a 6 and a 9).
+    # Measured: 7 regions of the three words read as digits without the check, 6 with it (the
+    # "b" and the "g" still pass: alone they are a 6 and a 9). Before the detection changes of
+    # issue 13 (surface, boxes, split) it was 8 -> 6: the region the check took off with them is
+    # no longer found at all.
     assert len(without) >= 6
-    assert len(with_check) <= len(without) - 2
+    assert len(with_check) <= len(without) - 1
     assert {d.box for d in with_check} <= {d.box for d in without}
 
 

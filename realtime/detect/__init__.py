@@ -99,8 +99,24 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     candidates = candidates[~in_words(candidates.boxes, config.words, config.reading)].largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
-    boxes_src = np.round(candidates.boxes / scale).astype(int) if scale != 1.0 else candidates.boxes.astype(int)
-    return Regions(boxes_src.reshape(-1, 4), candidates, ink_work, components.labels, scale, ink_mask)
+    boxes_src = _to_source(candidates.boxes, scale, frame_bgr.shape[:2])
+    return Regions(boxes_src, candidates, ink_work, components.labels, scale, ink_mask)
+
+
+def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, int]) -> np.ndarray:
+    """(N, 4) int (x, y, w, h) in source pixels of working-pixel boxes: rounded, but never empty
+    and never past the frame (a tiny frame is enlarged to the working size, so a 1-px piece of a
+    line there is a fraction of a source pixel)."""
+    boxes = np.asarray(boxes_work, dtype=np.float64).reshape(-1, 4)
+    if scale == 1.0:
+        return boxes.astype(int)
+    height, width = source_shape
+    rounded = np.round(boxes / scale)
+    x = np.minimum(rounded[:, 0], width - 1)
+    y = np.minimum(rounded[:, 1], height - 1)
+    w = np.clip(rounded[:, 2], 1, width - x)
+    h = np.clip(rounded[:, 3], 1, height - y)
+    return np.stack([x, y, w, h], axis=1).astype(int)
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,
