@@ -492,19 +492,31 @@ def export_saved_model(model: Model, arch: str, folder: Path, deskew_input: bool
     """
     import tensorflow as tf
 
-    trained_values = [variable.numpy() for variable in model.variables]
-    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
-        x = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_PIXELS], name=INPUT_NAME)
+    def head(x):
         # The initial values are replaced below, so the seed only has to be fixed, not the run's.
         graph_model = ARCHITECTURES[arch].build(DEFAULT_SEED)
         classifier_input = deskew_in_graph(x) if deskew_input else x
-        probabilities = tf.nn.softmax(graph_model.logits(classifier_input), name=OUTPUT_NAME)
+        return graph_model, tf.nn.softmax(graph_model.logits(classifier_input), name=OUTPUT_NAME)
+
+    _save_v1_graph(model, folder, head, OUTPUT_NAME)
+
+
+def _save_v1_graph(model: Model, folder: Path, head, output_name: str) -> None:
+    """`model`'s trained weights in a TF1 graph at `folder`: myInput [None, 784] -> `head`'s
+    output under serving_default. head(x) builds the graph's model on x and returns it with
+    its output tensor (named output_name)."""
+    import tensorflow as tf
+
+    trained_values = [variable.numpy() for variable in model.variables]
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        x = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_PIXELS], name=INPUT_NAME)
+        graph_model, output = head(x)
         for variable, value in zip(graph_model.variables, trained_values, strict=True):
             # Feeding the initial value sets the trained weights without also storing them in the
             # graph as a constant (which would double the folder's size).
             session.run(variable.initializer, {variable.initial_value: value})
         signature = tf.compat.v1.saved_model.predict_signature_def(
-            inputs={INPUT_NAME: x}, outputs={OUTPUT_NAME: probabilities})
+            inputs={INPUT_NAME: x}, outputs={output_name: output})
         builder = tf.compat.v1.saved_model.Builder(str(folder))
         builder.add_meta_graph_and_variables(
             session, [tf.compat.v1.saved_model.tag_constants.SERVING],
@@ -726,20 +738,11 @@ def export_check(model: Model, folder: Path) -> None:
 
     from realtime.contract import CHECK_OUTPUT_NAME
 
-    trained_values = [variable.numpy() for variable in model.variables]
-    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
-        x = tf.compat.v1.placeholder(tf.float32, [None, IMAGE_PIXELS], name=INPUT_NAME)
+    def head(x):
         graph_model = build_check(DEFAULT_SEED)
-        is_digit = tf.nn.sigmoid(graph_model.logits(x), name=CHECK_OUTPUT_NAME)
-        for variable, value in zip(graph_model.variables, trained_values, strict=True):
-            session.run(variable.initializer, {variable.initial_value: value})
-        signature = tf.compat.v1.saved_model.predict_signature_def(
-            inputs={INPUT_NAME: x}, outputs={CHECK_OUTPUT_NAME: is_digit})
-        builder = tf.compat.v1.saved_model.Builder(str(folder))
-        builder.add_meta_graph_and_variables(
-            session, [tf.compat.v1.saved_model.tag_constants.SERVING],
-            signature_def_map={SIGNATURE: signature}, strip_default_attrs=True)
-        builder.save()
+        return graph_model, tf.nn.sigmoid(graph_model.logits(x), name=CHECK_OUTPUT_NAME)
+
+    _save_v1_graph(model, folder, head, CHECK_OUTPUT_NAME)
 
 
 # The cuts metrics.json reports the kept shares at (Settings.min_is_digit is chosen among them).
