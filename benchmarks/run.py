@@ -85,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_models() -> list[str]:
-    from realtime.model import DEFAULT_MODEL, models_root
+    from realtime.contract import classifier_names
+    from realtime.model import DEFAULT_MODEL
 
-    found = sorted(p.name for p in models_root().glob("*") if (p / "saved_model.pb").is_file())
+    found = classifier_names()
     return [DEFAULT_MODEL] + [name for name in found if name != DEFAULT_MODEL]
 
 

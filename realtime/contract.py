@@ -47,6 +47,14 @@ def models_root() -> Path:
     return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
 
 
+def classifier_names(*model_files: str) -> list[str]:
+    """The named classifiers under models_root() (sorted): folders holding one of model_files
+    (default: saved_model.pb), never the not-a-digit check, which answers isDigit, not a digit."""
+    files = model_files or (SAVED_MODEL_FILE,)
+    return sorted(p.name for p in models_root().glob("*") if p.name != CHECK_MODEL
+                  and any((p / name).is_file() for name in files))
+
+
 def model_folder(model: str | os.PathLike) -> Path:
     """A model folder from a path, or from a bare name ("softmax", "cnn") under models_root().
 

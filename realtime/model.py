@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from realtime.contract import (
-    CHECK_MODEL,
     DEFAULT_MODEL,
     DESKEW_IN_GRAPH_KEY,
     DESKEW_KEY,
@@ -30,6 +29,7 @@ from realtime.contract import (
     SAVED_MODEL_FILE,
     SIGNATURE,
     TFLITE_FILE,
+    classifier_names,
     model_folder,
     models_root,
 )
@@ -65,8 +65,7 @@ def resolve_model_dir(model: str | os.PathLike | None, backend: str = DEFAULT_BA
     model = model or DEFAULT_MODEL
     path = model_folder(model)
     if not path.exists():
-        known = sorted(p.name for p in models_root().glob("*") if p.name != CHECK_MODEL
-                       and any((p / name).exists() for name in _BACKEND_FILE.values()))
+        known = classifier_names(*_BACKEND_FILE.values())
         raise UserError(f"model {str(model)!r} not found: give a model folder or one of "
                         f"{', '.join(known) or 'the models under ' + str(models_root())}")
     if (path / needed).is_file():

@@ -305,3 +305,12 @@ def test_accuracy_alone_refuses_an_unknown_tier_in_one_line(capsys):
     assert accuracy.main(["--tiers", "camera,wilde", "--condition-scenes", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["benchmarks.accuracy: error: unknown tier 'wilde': choose from " + ", ".join(synth.TIERS)]
+
+
+def test_the_benchmark_times_classifiers_not_the_digit_check():
+    """models/ also holds notdigit, whose output is isDigit [N, 1]: the default model list took
+    it for a classifier and the speed benchmark stopped on its signature."""
+    from benchmarks.run import default_models
+
+    models = default_models()
+    assert models[0] == "softmax" and "cnn" in models and "notdigit" not in models
