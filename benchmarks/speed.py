@@ -763,19 +763,10 @@ def measure_speed(clip: Clip, recognizer, model_name: str, keras_model, repeats:
             rows[key] = video_write_row(writer, frames)
         for row in rows.values():
             row.warm_up()
-        order = list(rows)
         with writers, DecodeRow(clip.path, len(frames)) as decode:
-            for k, chunk in enumerate(chunks):
-                if progress is not None:
-                    progress.set_postfix_str(f"run {repeat + 1}/{repeats}: in-process rows")
-                decode.time(chunk)  # first: the other rows add its times for these frames
-                for key in order[k % len(order):] + order[:k % len(order)]:
-                    rows[key].time(keras_chunks[k] if key == "usual_keras" else chunk)
-                if progress is not None:
-                    progress.update(1)
-        runs.setdefault("decode", []).append(decode.stats())
-        for key, row in rows.items():
-            runs.setdefault(key, []).append(row.stats(decode.decode_ms))
+            _take_turns(rows, decode, chunks, keras_chunks, progress,
+                        f"run {repeat + 1}/{repeats}: in-process rows")
+        _add_run(runs, rows, decode)
         for key in (cli_rows if repeat % 2 == 0 else cli_rows[::-1]):
             if progress is not None:
                 progress.set_postfix_str(f"run {repeat + 1}/{repeats}: {key}")
@@ -953,19 +944,9 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
         for key, row in rows.items():
             if key != "stream":
                 row.warm_up()
-        order = list(rows)
         with DecodeRow(clip.path, len(frames)) as decode:
-            for k, chunk in enumerate(chunks):
-                if progress is not None:
-                    progress.set_postfix_str(f"clip {name}, run {repeat + 1}/{repeats}")
-                decode.time(chunk)
-                for key in order[k % len(order):] + order[:k % len(order)]:
-                    rows[key].time(keras_chunks[k] if key == "usual_keras" else chunk)
-                if progress is not None:
-                    progress.update(1)
-        runs.setdefault("decode", []).append(decode.stats())
-        for key, row in rows.items():
-            runs.setdefault(key, []).append(row.stats(decode.decode_ms))
+            _take_turns(rows, decode, chunks, keras_chunks, progress, f"clip {name}, run {repeat + 1}/{repeats}")
+        _add_run(runs, rows, decode)
         all_steps += step_ms
         if reuse is not None:
             kept_surfaces.append(reuse.kept / max(1, reuse.kept + reuse.found))
@@ -992,3 +973,25 @@ def _step_times(step_ms: list[dict[str, float]]) -> tuple[StepTimes, ...]:
 def steps_per_clip(n_frames: int) -> int:
     """Progress-bar steps of one run of one clip: its chunks."""
     return math.ceil(n_frames / CHUNK_FRAMES)
+
+
+def _take_turns(rows: dict, decode, chunks, keras_chunks, progress, label: str) -> None:
+    """One run: every chunk of frames decoded first (the other rows add its times for these
+    frames), then timed by each row, the rows taking turns in a rotating order so that a load
+    burst hits them alike; the slow Keras row gets its own few frames of each chunk."""
+    order = list(rows)
+    for k, chunk in enumerate(chunks):
+        if progress is not None:
+            progress.set_postfix_str(label)
+        decode.time(chunk)
+        for key in order[k % len(order):] + order[:k % len(order)]:
+            rows[key].time(keras_chunks[k] if key == "usual_keras" else chunk)
+        if progress is not None:
+            progress.update(1)
+
+
+def _add_run(runs: dict, rows: dict, decode) -> None:
+    """The run's statistics, decode and every row (each with decode's time added), into runs."""
+    runs.setdefault("decode", []).append(decode.stats())
+    for key, row in rows.items():
+        runs.setdefault(key, []).append(row.stats(decode.decode_ms))
