@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -26,8 +27,6 @@ from tools import negatives  # noqa: E402
 
 needs_litert = pytest.mark.skipif(importlib.util.find_spec("ai_edge_litert") is None,
                                   reason="ai-edge-litert is not installed: pip install -e .[lite]")
-needs_fonts = pytest.mark.skipif(not negatives.handwriting_fonts(),
-                                 reason=f"no handwriting fonts under {negatives.FONT_ROOT}")
 
 # Measured with the shipped check at the default cut (settings.MIN_IS_DIGIT, 0.001): 99.81% of
 # MNIST's test digits kept; 56.7% of the 180 letters (negatives.LOWER + UPPER in the 10 fonts,
@@ -45,7 +44,20 @@ def check():
 
 
 @pytest.fixture(scope="module")
-def letters():
+def fonts():
+    """The handwriting fonts the negatives are drawn with: a skip without them, a failure under
+    CI (.ci/run installs them)."""
+    found = negatives.handwriting_fonts()
+    if not found:
+        message = f"no handwriting fonts under {negatives.FONT_ROOT}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}: .ci/run installs {' '.join(negatives.FONT_PACKAGES)}", pytrace=False)
+        pytest.skip(f"{message}: apt-get install {' '.join(negatives.FONT_PACKAGES)}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def letters(fonts):
     return negatives.letter_crops(negatives.LOWER + negatives.UPPER, np.random.default_rng(0))
 
 
@@ -54,7 +66,6 @@ def test_keeps_mnist_test_digits(check, mnist_test):
     assert kept.mean() >= MIN_KEPT_MNIST
 
 
-@needs_fonts
 def test_rejects_letters_in_handwriting_fonts(check, letters):
     assert len(letters) >= 100
     kept = check.is_digit(letters) >= Settings().min_is_digit
@@ -93,8 +104,7 @@ def test_litert_and_tensorflow_agree(mnist_test, letters):
                                    atol=PROBABILITY_TOLERANCE)
 
 
-@needs_fonts
-def test_same_seed_reexports_identical_bytes(mnist_npz, tmp_path):
+def test_same_seed_reexports_identical_bytes(fonts, mnist_npz, tmp_path):
     from realtime.mnist import load_mnist
 
     mnist = load_mnist(mnist_npz)

@@ -38,6 +38,9 @@ from tools.scoring import box_iou
 # Debian's handwriting fonts (fonts-dkg-handwriting, fonts-breip, fonts-femkeklaver,
 # fonts-rufscript, fonts-sjfonts): letters as different hands write them.
 FONT_ROOT = Path("/usr/share/fonts/truetype")
+# The Debian packages that hold them (.ci/run installs them).
+FONT_PACKAGES = ("fonts-dkg-handwriting", "fonts-breip", "fonts-femkeklaver", "fonts-rufscript",
+                 "fonts-sjfonts")
 FONT_FOLDERS = ("fifthhorseman", "breip", "femkeklaver", "rufscript", "sjfonts")
 
 # Letters alone, and signs, that no digit is written like. Left out (see the module
