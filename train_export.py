@@ -278,7 +278,6 @@ CNN_KERNEL = 3
 CNN_FILTERS = (32, 64)
 CNN_DENSE = 64
 CNN_DROPOUT = 0.5
-_CNN_FLAT = 5 * 5 * CNN_FILTERS[1]
 
 
 def build_cnn(seed: int = DEFAULT_SEED) -> Model:
@@ -287,24 +286,34 @@ def build_cnn(seed: int = DEFAULT_SEED) -> Model:
     Weights start He-uniform (the ReLU-friendly scale) from stateless random ops seeded by
     `seed`, biases at zero.
     """
+    return _two_conv_net(seed, "", CNN_FILTERS, CNN_DENSE, NUM_CLASSES, first_index=1,
+                         dropout=CNN_DROPOUT)
+
+
+def _two_conv_net(seed: int, prefix: str, filters: tuple[int, int], dense_width: int, outputs: int,
+                  first_index: int, dropout: float | None) -> Model:
+    """conv filters[0] 3x3 > pool > conv filters[1] 3x3 > pool > dense_width (> dropout) >
+    outputs logits, its variables named under `prefix`; weight k (from first_index) is drawn
+    He-uniform with the stateless seed [seed, k], so each net's start is fixed by its seed."""
     import tensorflow as tf
+
+    flat = 5 * 5 * filters[1]
 
     def he_uniform(name: str, shape: list[int], fan_in: int, index: int):
         limit = float(np.sqrt(6.0 / fan_in))
-        initial = tf.random.stateless_uniform(shape, seed=[seed, index], minval=-limit,
+        initial = tf.random.stateless_uniform(shape, seed=[seed, first_index + index], minval=-limit,
                                               maxval=limit)
-        return tf.Variable(initial, name=name)
+        return tf.Variable(initial, name=prefix + name)
 
-    conv1 = he_uniform("conv1/W", [CNN_KERNEL, CNN_KERNEL, 1, CNN_FILTERS[0]],
-                       CNN_KERNEL * CNN_KERNEL, 1)
-    conv1_b = tf.Variable(tf.zeros([CNN_FILTERS[0]]), name="conv1/b")
-    conv2 = he_uniform("conv2/W", [CNN_KERNEL, CNN_KERNEL, CNN_FILTERS[0], CNN_FILTERS[1]],
-                       CNN_KERNEL * CNN_KERNEL * CNN_FILTERS[0], 2)
-    conv2_b = tf.Variable(tf.zeros([CNN_FILTERS[1]]), name="conv2/b")
-    dense = he_uniform("dense/W", [_CNN_FLAT, CNN_DENSE], _CNN_FLAT, 3)
-    dense_b = tf.Variable(tf.zeros([CNN_DENSE]), name="dense/b")
-    out = he_uniform("out/W", [CNN_DENSE, NUM_CLASSES], CNN_DENSE, 4)
-    out_b = tf.Variable(tf.zeros([NUM_CLASSES]), name="out/b")
+    conv1 = he_uniform("conv1/W", [CNN_KERNEL, CNN_KERNEL, 1, filters[0]], CNN_KERNEL * CNN_KERNEL, 0)
+    conv1_b = tf.Variable(tf.zeros([filters[0]]), name=prefix + "conv1/b")
+    conv2 = he_uniform("conv2/W", [CNN_KERNEL, CNN_KERNEL, filters[0], filters[1]],
+                       CNN_KERNEL * CNN_KERNEL * filters[0], 1)
+    conv2_b = tf.Variable(tf.zeros([filters[1]]), name=prefix + "conv2/b")
+    dense = he_uniform("dense/W", [flat, dense_width], flat, 2)
+    dense_b = tf.Variable(tf.zeros([dense_width]), name=prefix + "dense/b")
+    out = he_uniform("out/W", [dense_width, outputs], dense_width, 3)
+    out_b = tf.Variable(tf.zeros([outputs]), name=prefix + "out/b")
 
     def conv_pool(images, weights, biases):
         activations = tf.nn.relu(tf.nn.conv2d(images, weights, 1, "VALID") + biases)
@@ -313,9 +322,9 @@ def build_cnn(seed: int = DEFAULT_SEED) -> Model:
     def logits(x, training_seed=None):
         images = tf.reshape(x, [-1, IMAGE_SIDE, IMAGE_SIDE, 1])
         features = conv_pool(conv_pool(images, conv1, conv1_b), conv2, conv2_b)
-        hidden = tf.nn.relu(tf.matmul(tf.reshape(features, [-1, _CNN_FLAT]), dense) + dense_b)
-        if training_seed is not None:
-            hidden = tf.nn.experimental.stateless_dropout(hidden, CNN_DROPOUT, training_seed)
+        hidden = tf.nn.relu(tf.matmul(tf.reshape(features, [-1, flat]), dense) + dense_b)
+        if dropout is not None and training_seed is not None:
+            hidden = tf.nn.experimental.stateless_dropout(hidden, dropout, training_seed)
         return tf.matmul(hidden, out) + out_b
 
     return Model([conv1, conv1_b, conv2, conv2_b, dense, dense_b, out, out_b], logits)
@@ -588,7 +597,6 @@ def replace_folder(staged: Path, out: Path) -> None:
 CHECK_ARCH = "notdigit"
 CHECK_FILTERS = (16, 32)
 CHECK_DENSE = 32
-_CHECK_FLAT = 5 * 5 * CHECK_FILTERS[1]
 # Each batch draws this many crops from each group (with replacement, seeded): half digits,
 # half not; words and letters from the pages weigh as much as the drawn patches.
 CHECK_BATCH_MIX = (("mnist", 40, 1.0), ("drawn_digits", 16, 1.0), ("page_digits", 16, 1.0),
@@ -638,35 +646,7 @@ def _flat_crops(crops: np.ndarray) -> np.ndarray:
 def build_check(seed: int = DEFAULT_SEED) -> Model:
     """conv 16 3x3 > pool > conv 32 3x3 > pool > dense 32 > 1 logit (~31k weights): the CNN's
     shape at a quarter of its width, enough to tell a digit's outline from a word's."""
-    import tensorflow as tf
-
-    def he_uniform(name: str, shape: list[int], fan_in: int, index: int):
-        limit = float(np.sqrt(6.0 / fan_in))
-        return tf.Variable(tf.random.stateless_uniform(shape, seed=[seed, index], minval=-limit,
-                                                       maxval=limit), name=name)
-
-    conv1 = he_uniform("check/conv1/W", [CNN_KERNEL, CNN_KERNEL, 1, CHECK_FILTERS[0]],
-                       CNN_KERNEL * CNN_KERNEL, 11)
-    conv1_b = tf.Variable(tf.zeros([CHECK_FILTERS[0]]), name="check/conv1/b")
-    conv2 = he_uniform("check/conv2/W", [CNN_KERNEL, CNN_KERNEL, CHECK_FILTERS[0], CHECK_FILTERS[1]],
-                       CNN_KERNEL * CNN_KERNEL * CHECK_FILTERS[0], 12)
-    conv2_b = tf.Variable(tf.zeros([CHECK_FILTERS[1]]), name="check/conv2/b")
-    dense = he_uniform("check/dense/W", [_CHECK_FLAT, CHECK_DENSE], _CHECK_FLAT, 13)
-    dense_b = tf.Variable(tf.zeros([CHECK_DENSE]), name="check/dense/b")
-    out = he_uniform("check/out/W", [CHECK_DENSE, 1], CHECK_DENSE, 14)
-    out_b = tf.Variable(tf.zeros([1]), name="check/out/b")
-
-    def conv_pool(images, weights, biases):
-        activations = tf.nn.relu(tf.nn.conv2d(images, weights, 1, "VALID") + biases)
-        return tf.nn.max_pool2d(activations, 2, 2, "VALID")
-
-    def logits(x, training_seed=None):
-        images = tf.reshape(x, [-1, IMAGE_SIDE, IMAGE_SIDE, 1])
-        features = conv_pool(conv_pool(images, conv1, conv1_b), conv2, conv2_b)
-        hidden = tf.nn.relu(tf.matmul(tf.reshape(features, [-1, _CHECK_FLAT]), dense) + dense_b)
-        return tf.matmul(hidden, out) + out_b
-
-    return Model([conv1, conv1_b, conv2, conv2_b, dense, dense_b, out, out_b], logits)
+    return _two_conv_net(seed, "check/", CHECK_FILTERS, CHECK_DENSE, 1, first_index=11, dropout=None)
 
 
 def check_batches(data: CheckData, steps: int, rng: np.random.Generator,
