@@ -21,12 +21,11 @@ from realtime.contract import (
     CHECK_OUTPUT_NAME,
     CHECK_OUTPUT_WIDTH,
     DIGIT_PIXELS,
-    SAVED_MODEL_FILE,
     TFLITE_FILE,
     model_folder,
 )
 from realtime.errors import UserError
-from realtime.model import DEFAULT_BACKEND, LiteRTPredictor, _load_signature, check_backend
+from realtime.model import _BACKEND_FILE, DEFAULT_BACKEND, LiteRTPredictor, _load_signature, check_backend
 
 
 def check_folder(model_dir: str | os.PathLike | None = None) -> Path:
@@ -45,7 +44,7 @@ class DigitCheck:
     def __init__(self, model_dir: str | os.PathLike | None = None, backend: str = DEFAULT_BACKEND):
         self.backend = check_backend(backend)
         self.model_dir = check_folder(model_dir)
-        needed = TFLITE_FILE if backend == "litert" else SAVED_MODEL_FILE
+        needed = _BACKEND_FILE[self.backend]
         if not (self.model_dir / needed).is_file():
             raise UserError(f"the digit check's model is missing ({self.model_dir / needed}): "
                             f"train it with `python train_export.py --arch {CHECK_MODEL}`, or turn "

@@ -68,7 +68,6 @@ class StreamReuse:
     def __init__(self, config: ReuseConfig | None = None):
         self.config = config or ReuseConfig()
         self._kept: _Kept | None = None
-        self._shift = (0, 0)
         self._window: np.ndarray | None = None
         # Frames whose surface was found anew, and kept (for the benchmark and the tests).
         self.found = 0
@@ -76,19 +75,20 @@ class StreamReuse:
 
     def surface(self, gray: np.ndarray, config: SurfaceConfig) -> Surface:
         """find_paper(gray, config), or the kept surface moved with the view when the check passes."""
+        if not self.config.enabled:
+            self.found += 1
+            return find_paper(gray, config)
         thumb = area_shrink(gray, self.config.check_side_px).astype(np.float32)
         kept = self._kept
-        if (self.config.enabled and kept is not None and kept.config == config and kept.shape == gray.shape
+        if (kept is not None and kept.config == config and kept.shape == gray.shape
                 and kept.age < self.config.refresh_frames):
             shift = self._check(kept.thumb, thumb, gray.shape)
             if shift is not None:
                 kept.age += 1
                 self.kept += 1
-                self._shift = shift
                 return _moved(kept.surface, shift)
         surface = find_paper(gray, config)
         self._kept = _Kept(surface, thumb, config, gray.shape)
-        self._shift = (0, 0)
         self.found += 1
         return surface
 
