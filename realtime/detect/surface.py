@@ -56,17 +56,25 @@ class SurfaceConfig:
     # Grounds below polarity_check_below are a board or paper in dim light: a green blackboard
     # reads 102-112 in its brightest channel (its luma 85-95), grey paper in dim light 129-149,
     # pencil on paper in a dim room 50-100. There the ink's own contrast decides: the pixels
-    # standing polarity_offset above the median of their polarity_block_px neighbourhood against
-    # those as far below it, on the surface, at polarity_side_px (a 5-px window there is 20 px
-    # at 640: wider than twice a stroke, so its median is the ground; a 5-px median is the fast
-    # one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
+    # standing polarity_share of that median above the median of their polarity_block_px
+    # neighbourhood against those as far below it, on the surface, at polarity_side_px (a 5-px
+    # window there is 20 px at 640: wider than twice a stroke, so its median is the ground; a
+    # 5-px median is the fast one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
     # 0.00-0.08% dark; every sheet of paper 10 times more dark than bright. Under 100 the
     # ground's brightness alone took every dim sheet of pencil for a board (pencil_dim: 13 of 20
     # pages read as light ink, nothing found).
     polarity_check_below: int = 150
     polarity_side_px: int = 160
     polarity_block_px: int = 5
-    polarity_offset: int = 24
+    # A share of the neighbourhood's level, not grey levels: ink takes a share of the light, and
+    # so does what the camera loses of a stroke when the view is shrunk 4 times. 24 levels (the
+    # old fixed offset, 0.107 of paper at 225) is what pencil on paper at 52-96 never reaches
+    # there: 22 of 50 pencil_dim pages had no standout to decide by and read as a board by their
+    # brightness (nothing found on them). polarity_min_offset: the floor for the darkest
+    # grounds, where a share is a level or two; sensor noise at that view is under 1.5 levels
+    # even at a dim frame's raised gain, and at 4-6 a board's dark box lines outvote its chalk.
+    polarity_share: float = 24 / 225
+    polarity_min_offset: int = 8
     # One polarity needs this many times more standouts than the other, and at least
     # min_light_ink_fraction of the surface; else there is no ink to decide by (a blank board)
     # and the ground's brightness decides.
@@ -167,8 +175,9 @@ def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: Su
     # strokes for bright strokes).
     small = area_shrink(gray, config.polarity_side_px)
     neighbourhood = cv2.medianBlur(small, config.polarity_block_px)
-    bright = cv2.subtract(small, neighbourhood) > config.polarity_offset
-    dark = cv2.subtract(neighbourhood, small) > config.polarity_offset
+    offset = cv2.max(cv2.convertScaleAbs(neighbourhood, alpha=config.polarity_share), config.polarity_min_offset)
+    bright = cv2.subtract(small, neighbourhood) > offset
+    dark = cv2.subtract(neighbourhood, small) > offset
     if search is not None:
         on = cv2.resize(search, small.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
         bright, dark = bright & on, dark & on
