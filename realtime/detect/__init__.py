@@ -25,7 +25,13 @@ from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, surface_of, without_rules
 from realtime.detect.rules import remove_rules
-from realtime.detect.strokes import enclosed_by_frames, merge_broken_strokes, pieces_worth_merging, split_thin_lines
+from realtime.detect.strokes import (
+    StrokeInk,
+    enclosed_by_frames,
+    merge_broken_strokes,
+    pieces_worth_merging,
+    split_thin_lines,
+)
 from realtime.detect.surface import ink_bright_image, ink_is_light
 from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
 from realtime.detect.working import to_working_gray
@@ -91,7 +97,8 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     components = ink_components(ink_mask)
     pieces = pieces_worth_merging(components, config.strokes)
     candidates = merge_broken_strokes(components.stats, pieces, config.strokes,
-                                      enclosed_by_frames(components, pieces, config.strokes))
+                                      enclosed_by_frames(components, pieces, config.strokes),
+                                      StrokeInk(components.labels, contrast))
     components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))

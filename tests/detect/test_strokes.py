@@ -150,3 +150,50 @@ def test_a_frame_never_absorbs_the_digits_it_encloses():
     merged = merge_broken_strokes(components.stats, pieces, config, enclosed_by_frames(components, pieces, config))
     assert len(merged) == 5, merged.boxes
 
+
+
+def _stacked_pair(gap_level):
+    """Two 31x43 rings (a 0 above a 0), offset 14 px as a right-aligned column is, 6 px apart,
+    with a faint band at `gap_level` above the paper across the gap: the pieces (components,
+    labels) and what the gaps are read on."""
+    from realtime.detect.strokes import StrokeInk
+
+    contrast = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(contrast, (65, 41), (13, 19), 0, 0, 360, 140, 4)  # box y 20-62
+    cv2.ellipse(contrast, (79, 90), (13, 19), 0, 0, 360, 140, 4)  # box y 69-111
+    contrast[60:72, 60:85] = np.maximum(contrast[60:72, 60:85], gap_level)
+    mask = cv2.compare(contrast, 12, cv2.CMP_GT)
+    components, pieces = _pieces_of(mask)
+    return components, pieces, StrokeInk(components.labels, contrast)
+
+
+def test_digits_stacked_with_bare_paper_between_them_stay_apart():
+    """Issue 13, synth column: two whole digits one above the other, 6 px apart and offset,
+    make a 46x91 box that is "digit-shaped" (2.0 tall for its width) and their gap is a cut's:
+    joined by boxes alone. The paper between them is bare, so they stay two; the same pieces
+    with faint ink across the gap (a stroke the threshold broke) are one."""
+    from realtime.detect.strokes import bridged
+
+    components, pieces, ink = _stacked_pair(gap_level=0)
+    assert len(merge_broken_strokes(components.stats, pieces, CONFIG)) == 1  # by boxes alone
+    assert len(merge_broken_strokes(components.stats, pieces, CONFIG, None, ink)) == 2
+    assert not bridged(ink, [1], [2], components.stats[1, :4], components.stats[2, :4], CONFIG)
+    components, pieces, ink = _stacked_pair(gap_level=8)  # under the threshold, over bridge_offset
+    assert len(merge_broken_strokes(components.stats, pieces, CONFIG, None, ink)) == 1
+    off = dataclasses.replace(CONFIG, bridges=False)
+    components, pieces, ink = _stacked_pair(gap_level=0)
+    assert len(merge_broken_strokes(components.stats, pieces, off, None, ink)) == 1
+
+
+def test_a_column_of_written_digits_is_read_as_separate_digits(mnist_test):
+    """Issue 13, synth condition column (lines of 1-3 digits stacked 0.2-0.6 of their height
+    apart, right-aligned): digits one above the other were merged into one box over the rounds
+    (column recall 90% on the benchmark's 50 scenes). Measured on these 8 scenes: recall and
+    precision 0.99 (79 of 80); before, recall 0.94 and precision 0.96."""
+    from conftest import detection_figures, scenes
+
+    settings = make_settings()
+    batch = scenes(mnist_test, None, 8, seed=14, condition="column")
+    found = [[tuple(box) for box in find_digits(scene.image_bgr, settings).boxes_src] for scene in batch]
+    recall, precision, _ = detection_figures(found, batch)
+    assert recall >= 0.975 and precision >= 0.975, (recall, precision)
