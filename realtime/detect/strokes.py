@@ -66,9 +66,12 @@ class StrokeConfig:
     # pixels at least bridge_offset above their paper across the gap, within the pieces'
     # overlap: half the threshold's offset (ThresholdConfig.offset), above a blurred frame's
     # noise (sigma under 3) and below any stroke's faint stretch. synth column (50 scenes):
-    # recall 90 -> 98%.
+    # recall 90 -> 98%. A bare gap of at most pen_lift_px needs no bridge: a pen lifted and set
+    # down again (MNIST's own 5s and 7s, their bar or stem 1-5 px off the rest); digits in a
+    # column stood 6-17 px apart.
     bridges: bool = True
     bridge_offset: int = 6
+    pen_lift_px: int = 5
     # A frame never absorbs what it encloses: a piece whose box lies inside a bigger piece's box
     # with none of that piece's ink within frame_clearance of its own height (at least
     # cut_gap_px) around it sits in an empty interior (a box on a form, the band a bright desk
@@ -239,13 +242,14 @@ def bridged(ink: StrokeInk, upper_members, lower_members, box_a: np.ndarray, box
             config: StrokeConfig) -> bool:
     """Whether ink at least bridge_offset above its paper crosses the gap between two groups of
     pieces one above the other (8-connected, between the upper group's last row and the lower
-    group's first, within their boxes' columns), from the upper group's ink to the lower's."""
+    group's first, within their boxes' columns), from the upper group's ink to the lower's; or
+    the gap is a pen lift's (at most pen_lift_px)."""
     (xa, ya, wa, ha), (xb, yb, wb, hb) = (tuple(int(v) for v in box) for box in (box_a, box_b))
     if ya > yb:
         (xa, ya, wa, ha), (xb, yb, wb, hb) = (xb, yb, wb, hb), (xa, ya, wa, ha)
         upper_members, lower_members = lower_members, upper_members
     top, bottom = ya + ha - 1, yb  # the upper group's last row, the lower group's first
-    if bottom <= top:
+    if bottom - top - 1 <= config.pen_lift_px:
         return True
     # Across both boxes: a stroke may cross the gap aslant, and a group's last row may hold its
     # ink outside the boxes' overlap only.

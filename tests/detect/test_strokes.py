@@ -152,15 +152,15 @@ def test_a_frame_never_absorbs_the_digits_it_encloses():
 
 
 
-def _stacked_pair(gap_level):
-    """Two 31x43 rings (a 0 above a 0), offset 14 px as a right-aligned column is, 6 px apart,
-    with a faint band at `gap_level` above the paper across the gap: the pieces (components,
-    labels) and what the gaps are read on."""
+def _stacked_pair(gap_level, apart_px=6):
+    """Two 31x43 rings (a 0 above a 0), offset 14 px as a right-aligned column is, apart_px
+    apart, with a faint band at `gap_level` above the paper across the gap: the pieces
+    (components, labels) and what the gaps are read on."""
     from realtime.detect.strokes import StrokeInk
 
     contrast = np.zeros((200, 200), np.uint8)
     cv2.ellipse(contrast, (65, 41), (13, 19), 0, 0, 360, 140, 4)  # box y 20-62
-    cv2.ellipse(contrast, (79, 90), (13, 19), 0, 0, 360, 140, 4)  # box y 69-111
+    cv2.ellipse(contrast, (79, 84 + apart_px), (13, 19), 0, 0, 360, 140, 4)  # box from y 63 + apart_px
     contrast[60:72, 60:85] = np.maximum(contrast[60:72, 60:85], gap_level)
     mask = cv2.compare(contrast, 12, cv2.CMP_GT)
     components, pieces = _pieces_of(mask)
@@ -179,6 +179,9 @@ def test_digits_stacked_with_bare_paper_between_them_stay_apart():
     assert len(merge_broken_strokes(components.stats, pieces, CONFIG, None, ink)) == 2
     assert not bridged(ink, [1], [2], components.stats[1, :4], components.stats[2, :4], CONFIG)
     components, pieces, ink = _stacked_pair(gap_level=8)  # under the threshold, over bridge_offset
+    assert len(merge_broken_strokes(components.stats, pieces, CONFIG, None, ink)) == 1
+    # A bare gap of a pen lift (at most pen_lift_px) needs no bridge.
+    components, pieces, ink = _stacked_pair(gap_level=0, apart_px=CONFIG.pen_lift_px)
     assert len(merge_broken_strokes(components.stats, pieces, CONFIG, None, ink)) == 1
     off = dataclasses.replace(CONFIG, bridges=False)
     components, pieces, ink = _stacked_pair(gap_level=0)
