@@ -63,6 +63,17 @@ class ContrastConfig:
     # included, measure 7.5 and up; leather texture, wood grain and highlights 2-4 (they are
     # made of the same stuff as their surroundings).
     min_contrast_to_noise: float = 6.0
+    # The ground's spread is read about its shading (_shading: a plane through its median), not
+    # about one level: the edge of a deep shadow (30-55% of the light) crossing a digit makes its
+    # ground vary by 15-37 levels from side to side, which was taken for noise (shadow
+    # condition: 23 of 500 digits at ratios 2.8-5.9, contrast 80-135). Noise and texture are not
+    # a plane and stay in the spread. Only for boxes at most detrend_max_fraction of the frame's
+    # shorter side tall: over a digit the light's shading is nearly a plane (a shadow's edge is
+    # at least 5% of the frame soft), over a large part of the frame it is not, and there the
+    # plane took the shading of a page out from under a blob of merged handwriting (page09,
+    # 242x364 at 640: ratio 2.3 -> over 6, read as a digit).
+    detrend_ground: bool = True
+    detrend_max_fraction: float = 0.25
     # A frame with at least texture_min_candidates candidates, most of them under that bar, is
     # looking at texture (a bare desk): the survivors must then beat texture_margin times the
     # typical candidate, as real writing does (15-40 against the desk's 3-5).
@@ -147,9 +158,11 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     labels, label_lut = components.labels, candidates.label_lut(components.count)
     contrast = np.zeros(len(candidates))
     noise = np.ones(len(candidates))
+    unshaded_noise = np.ones(len(candidates))  # about the shading (detrend_ground)
     ground_level = np.zeros(len(candidates))
     measured = np.zeros(len(candidates), bool)
     h_img, w_img = ink_bright.shape
+    detrend_max_px = config.detrend_max_fraction * min(h_img, w_img)
     flank = flank_px(ink_bright, ink_mask, candidates.largest(config.flank_candidates).boxes, config)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * flank + 1, 2 * flank + 1))
     for k, (x, y, w, h) in enumerate(candidates.boxes):
@@ -170,7 +183,10 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         ground = patch[is_ground].astype(np.float32)
         ink = patch[is_ink].astype(np.float32)
         centre = ground_level[k] = quantile(ground, 0.5)
-        noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(ground - centre), 0.5))
+        noise[k] = unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(ground - centre), 0.5))
+        if config.detrend_ground and h <= detrend_max_px:
+            spread = ground - _shading(is_ground, ground)
+            unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
         contrast[k] = quantile(ink, config.ink_quantile) - centre
     paper_brightness = 255.0 - ground_level  # in the original polarity
     ratio = contrast / noise
@@ -178,7 +194,30 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     if (measured.sum() >= config.texture_min_candidates
             and np.median(ratio[measured]) < config.min_contrast_to_noise):
         bar = max(bar, config.texture_margin * float(np.median(ratio[measured])))
+    # Whether the frame is texture is read on the plain spread (desk grain and a crowd of pale
+    # print measure the same with the plane taken out, but more of them pass the median); a
+    # candidate then passes on its spread about the shading.
+    ratio = np.maximum(ratio, contrast / unshaded_noise)
     return measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
+
+
+def _shading(is_ground: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """The ground's shading at each of its pixels (ground: float32, the values of `is_ground`'s
+    True pixels in row-major order): a plane through its median level whose slopes are the
+    differences of the medians of its two halves, left and right, top and bottom, over the
+    distance between them. Medians, not least squares: a box's line or a neighbour's faint
+    flank in the ground would tilt a fitted plane."""
+    rows, cols = np.nonzero(is_ground)
+    plane = np.full_like(ground, quantile(ground, 0.5))
+    for coordinate in (rows, cols):
+        middle = np.median(coordinate)
+        low, high = coordinate < middle, coordinate > middle
+        if not low.any() or not high.any():
+            continue
+        distance = float(coordinate[high].mean() - coordinate[low].mean())
+        slope = (quantile(ground[high], 0.5) - quantile(ground[low], 0.5)) / distance
+        plane += slope * (coordinate - float(coordinate.mean())).astype(np.float32)
+    return plane
 
 
 def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, config: ContrastConfig) -> int:

@@ -254,3 +254,32 @@ def test_a_sharp_stroke_has_no_flank():
     assert flank_px(ink_bright, mask, candidates.boxes, CONTRAST) == 0
     assert flank_px(ink_bright, mask, candidates.boxes[:0], CONTRAST) == 0  # nothing to measure
 
+
+
+def test_the_grounds_spread_is_read_about_its_shading():
+    """Issue 13, synth condition shadow: a deep shadow's edge crossing a digit makes its ground
+    vary from side to side by tens of levels, and that was taken for noise. A ramp of a level a
+    pixel down the page (38 levels across a 20x30 '1's ground) with noise of +-3: about its
+    median the ground spreads by ~15 and the '1' is under the bar, about its shading by ~2."""
+    ink_bright, mask, components, candidates = _page(60, [50, 50], noise=3, seed=5)
+    ramp = np.arange(ink_bright.shape[0], dtype=np.int16)[:, None]
+    shaded = np.clip(ink_bright.astype(np.int16) + ramp, 0, 255).astype(np.uint8)
+    assert has_ink_contrast(shaded, mask, components, candidates, CONTRAST).tolist() == [True, True]
+    flat = dataclasses.replace(CONTRAST, detrend_ground=False)
+    assert has_ink_contrast(shaded, mask, components, candidates, flat).tolist() == [False, False]
+    # ...only for boxes up to detrend_max_fraction of the frame's shorter side (200 px here).
+    small = dataclasses.replace(CONTRAST, detrend_max_fraction=0.1)
+    assert has_ink_contrast(shaded, mask, components, candidates, small).tolist() == [False, False]
+
+
+def test_digits_under_the_edge_of_a_deep_shadow_are_found(mnist_test):
+    """The shadow condition end to end (a shadow taking 30-55% of the light, up to a third of
+    the frame wide or a soft-edged half-plane, on a strong gradient). Measured on these 8
+    scenes: recall 1.0 and precision 1.0; before, recall 0.91."""
+    from conftest import detection_figures, scenes
+
+    settings = make_settings()
+    batch = scenes(mnist_test, None, 8, seed=21, condition="shadow")
+    found = [[tuple(box) for box in find_digits(scene.image_bgr, settings).boxes_src] for scene in batch]
+    recall, precision, _ = detection_figures(found, batch)
+    assert recall >= 0.97 and precision >= 0.97, (recall, precision)
