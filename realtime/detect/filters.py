@@ -163,6 +163,7 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     measured = np.zeros(len(candidates), bool)
     h_img, w_img = ink_bright.shape
     detrend_max_px = config.detrend_max_fraction * min(h_img, w_img)
+    highest_bar = config.texture_margin * config.min_contrast_to_noise
     flank = flank_px(ink_bright, ink_mask, candidates.largest(config.flank_candidates).boxes, config)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * flank + 1, 2 * flank + 1))
     for k, (x, y, w, h) in enumerate(candidates.boxes):
@@ -184,10 +185,11 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         ink = patch[is_ink].astype(np.float32)
         centre = ground_level[k] = quantile(ground, 0.5)
         noise[k] = unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(ground - centre), 0.5))
-        if config.detrend_ground and h <= detrend_max_px:
+        contrast[k] = quantile(ink, config.ink_quantile) - centre
+        # No bar is higher than highest_bar: a candidate already over it needs no shading read.
+        if config.detrend_ground and h <= detrend_max_px and contrast[k] < highest_bar * noise[k]:
             spread = ground - _shading(is_ground, ground)
             unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
-        contrast[k] = quantile(ink, config.ink_quantile) - centre
     paper_brightness = 255.0 - ground_level  # in the original polarity
     ratio = contrast / noise
     bar = config.min_contrast_to_noise
@@ -204,13 +206,13 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
 def _shading(is_ground: np.ndarray, ground: np.ndarray) -> np.ndarray:
     """The ground's shading at each of its pixels (ground: float32, the values of `is_ground`'s
     True pixels in row-major order): a plane through its median level whose slopes are the
-    differences of the medians of its two halves, left and right, top and bottom, over the
-    distance between them. Medians, not least squares: a box's line or a neighbour's faint
+    differences of the medians of its two halves (either side of its middle column, and row)
+    over the distance between them. Medians, not least squares: a box's line or a neighbour's faint
     flank in the ground would tilt a fitted plane."""
     rows, cols = np.nonzero(is_ground)
     plane = np.full_like(ground, quantile(ground, 0.5))
     for coordinate in (rows, cols):
-        middle = np.median(coordinate)
+        middle = (int(coordinate.min()) + int(coordinate.max())) / 2
         low, high = coordinate < middle, coordinate > middle
         if not low.any() or not high.any():
             continue
