@@ -67,8 +67,9 @@ class StrokeConfig:
     # overlap: half the threshold's offset (ThresholdConfig.offset), above a blurred frame's
     # noise (sigma under 3) and below any stroke's faint stretch. synth column (50 scenes):
     # recall 90 -> 98%. A bare gap of at most pen_lift_px needs no bridge: a pen lifted and set
-    # down again (MNIST's own 5s and 7s, their bar or stem 1-5 px off the rest); digits in a
-    # column stood 6-17 px apart.
+    # down again (MNIST's own 5s and 7s, their bar or stem 1-5 px off the rest), nor one no
+    # wider than the strokes either side of it (a marker's 5 cut by 8 px of paper, its strokes
+    # 12 px wide); digits in a column stood 6-17 px apart, their strokes 3-6 px wide.
     bridges: bool = True
     bridge_offset: int = 6
     pen_lift_px: int = 5
@@ -243,17 +244,24 @@ def bridged(ink: StrokeInk, upper_members, lower_members, box_a: np.ndarray, box
     """Whether ink at least bridge_offset above its paper crosses the gap between two groups of
     pieces one above the other (8-connected, between the upper group's last row and the lower
     group's first, within their boxes' columns), from the upper group's ink to the lower's; or
-    the gap is a pen lift's (at most pen_lift_px)."""
+    the gap is a pen lift's (at most pen_lift_px, or no wider than the strokes either side)."""
     (xa, ya, wa, ha), (xb, yb, wb, hb) = (tuple(int(v) for v in box) for box in (box_a, box_b))
     if ya > yb:
         (xa, ya, wa, ha), (xb, yb, wb, hb) = (xb, yb, wb, hb), (xa, ya, wa, ha)
         upper_members, lower_members = lower_members, upper_members
     top, bottom = ya + ha - 1, yb  # the upper group's last row, the lower group's first
-    if bottom - top - 1 <= config.pen_lift_px:
+    gap = bottom - top - 1
+    if gap <= config.pen_lift_px:
         return True
     # Across both boxes: a stroke may cross the gap aslant, and a group's last row may hold its
     # ink outside the boxes' overlap only.
-    window = (slice(top, bottom + 1), slice(min(xa, xb), max(xa + wa, xb + wb)))
+    x0, x1 = min(xa, xb), max(xa + wa, xb + wb)
+    upper_end = slice(max(ya, top - gap), top + 1)  # as many rows as the gap, either side of it
+    lower_end = slice(bottom, min(yb + hb, bottom + gap + 1))
+    if (gap <= _stroke_width(ink.labels, upper_members, upper_end, slice(x0, x1))
+            and gap <= _stroke_width(ink.labels, lower_members, lower_end, slice(x0, x1))):
+        return True  # a bare gap no wider than the strokes either side of it: a broad pen's lift
+    window = (slice(top, bottom + 1), slice(x0, x1))
     labels = ink.labels[window]
     weak = (ink.contrast[window] >= config.bridge_offset).astype(np.uint8)
     start = np.isin(labels[0], upper_members) & (weak[0] > 0)
@@ -262,6 +270,16 @@ def bridged(ink: StrokeInk, upper_members, lower_members, box_a: np.ndarray, box
         return False
     _, paths = cv2.connectedComponents(weak, connectivity=8)
     return bool(np.intersect1d(paths[0][start], paths[-1][end]).size)
+
+
+def _stroke_width(labels: np.ndarray, members, rows: slice, cols: slice) -> float:
+    """The widest stroke (px: twice the largest distance to the paper) of the members' ink in
+    labels[rows, cols]."""
+    ink = np.isin(labels[rows, cols], members).astype(np.uint8)
+    if not ink.any():
+        return 0.0
+    ink = cv2.copyMakeBorder(ink, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
 
 
 def belong_together(boxes: np.ndarray, ink_area: np.ndarray, typical: float, config: StrokeConfig) -> np.ndarray:
