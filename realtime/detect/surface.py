@@ -37,12 +37,27 @@ class SurfaceConfig:
     # side is the smaller).
     max_texture_window_of_short: float = 1 / 20
     max_texture_std: float = 20.0
+    # A step in brightness that takes more than max_step_ratio of the light within step_span_px
+    # (thumbnail px, after a 3x3 box against noise; never wider than the texture window, which
+    # follows a thin strip's content) is an outline, not paper: the sheet's edge
+    # against a desk is a step of 1-2 px there, however dim the room (a sheet at 80 on a desk at
+    # 30 steps by 0.6), while a shadow's edge is spread over 13 px or more (the softest wild
+    # shadow takes 0.18 of the light in 5 px), and ruled lines, thin and shrunk, under 0.15. Cut
+    # there, a dim desk as plain as the sheet no longer joins it into one surface (wild frames:
+    # the desk decided the polarity, or the search covered it). Levels under step_floor count
+    # as step_floor: on a near-black ground, noise alone is a large fraction of the light.
+    max_step_ratio: float = 0.25
+    step_span_px: int = 5
+    step_floor: float = 40.0
     # A surface must cover this much of the frame, and be mostly plain inside (digits are small
     # holes in it): a large white '0' on black fills only ~40% of its own outline.
     min_area_fraction: float = 0.08
     min_plain_fraction: float = 0.7
-    # Plain parts at least this bright relative to the brightest are the same surface in shadow.
+    # Plain parts at least this bright relative to the brightest are the same surface in shadow,
+    # unless a part's hull holds most of the brightest part (enclosed_share of it): that part
+    # is around the sheet (the desk), not a shadowed piece of it beside the lit one.
     shade_ratio: float = 0.5
+    enclosed_share: float = 0.5
     # A surface whose hull covers more than this of the thumbnail fills the view: the mask is
     # then the whole frame, with no edge margin (no edge of the sheet is in view to cut off).
     fills_view_fraction: float = 0.97
@@ -99,7 +114,8 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     thumb_f = thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
-    plain = (local_std < config.max_texture_std).astype(np.uint8)
+    plain = ((local_std < config.max_texture_std) & ~on_step(thumb_f, min(config.step_span_px, window),
+                                                             config)).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
     plain = cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(plain, connectivity=4)
@@ -110,14 +126,19 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     best = max(large, key=brightness.get)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
     # brightness: all large parts nearly as bright as the brightest belong to the surface.
-    parts = [i for i in large if brightness[i] >= config.shade_ratio * brightness[best]]
     # Each part's convex hull, not its outline: digits are holes in the plain area, and a digit
     # near the sheet's edge is a bay open to the desk that only the hull closes.
-    sheet = np.zeros_like(plain)
-    for part in parts:
-        contours, _ = cv2.findContours((labels == part).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_SIMPLE)
-        cv2.fillConvexPoly(sheet, cv2.convexHull(np.vstack(contours)), 1)
+    sheet = _hull(labels == best)
+    parts = [best]
+    in_best = labels == best
+    for part in large:
+        if part == best or brightness[part] < config.shade_ratio * brightness[best]:
+            continue
+        hull = _hull(labels == part)
+        if np.count_nonzero(hull[in_best]) > config.enclosed_share * stats[best, cv2.CC_STAT_AREA]:
+            continue  # around the brightest part: the desk
+        sheet |= hull
+        parts.append(part)
     sheet_area = int(sheet.sum())
     if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < config.min_plain_fraction * sheet_area:
         return Surface(None, float(np.median(gray)))  # mostly holes: a big drawn shape, not a surface
@@ -128,6 +149,25 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     margin = max(3, int(config.edge_margin * min(h, w)) | 1)
     return Surface(cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))),
                    brightness[best])
+
+
+def on_step(thumb: np.ndarray, span: int, config: SurfaceConfig) -> np.ndarray:
+    """(h, w) bool: where the thumbnail `thumb` ((h, w) float32 grey levels) steps in
+    brightness by more than max_step_ratio of the brighter side within `span` px (an outline:
+    the sheet's edge, a digit's stroke), not a slow change of light."""
+    smooth = cv2.blur(thumb, (3, 3))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (span, span))
+    brighter = cv2.dilate(smooth, kernel)
+    step = brighter - cv2.erode(smooth, kernel)
+    return step > config.max_step_ratio * np.maximum(brighter, config.step_floor)
+
+
+def _hull(part: np.ndarray) -> np.ndarray:
+    """(h, w) uint8 1 = inside the convex hull of the bool mask `part`."""
+    contours, _ = cv2.findContours(part.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = np.zeros(part.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.vstack(contours)), 1)
+    return hull
 
 
 def thumb_side(shape: tuple[int, int], config: SurfaceConfig) -> int:
