@@ -54,9 +54,18 @@ class SurfaceConfig:
     min_area_fraction: float = 0.08
     min_plain_fraction: float = 0.7
     # Plain parts at least this bright relative to the brightest are the same surface in shadow,
-    # unless a part's hull holds most of the brightest part (enclosed_share of it): that part
-    # is around the sheet (the desk), not a shadowed piece of it beside the lit one.
+    # if they are the same paper: their texture relative to their brightness (the median of
+    # local std / local mean) at most shade_texture_match times the brightest part's, taken as
+    # at least min_relative_texture (clipped white paper measures 0). Sensor noise is the same
+    # in grey levels in a shadow, so at half the light it doubles relative to it; sheets measure
+    # 0.006-0.035 on the wild tier and the real photos, desks beside them 0.045-0.12 (plain in
+    # grey levels, their grain is 3-14 times the paper's relative to their light: unchecked,
+    # desk strips at 0.58 of the sheet joined it and their ink swallowed the digits).
     shade_ratio: float = 0.5
+    shade_texture_match: float = 2.5
+    min_relative_texture: float = 0.01
+    # ...and not a part whose hull holds more than enclosed_share of the brightest part: that
+    # part is around the sheet (the desk), not a shadowed piece of it beside the lit one.
     enclosed_share: float = 0.5
     # A surface whose hull covers more than this of the thumbnail fills the view: the mask is
     # then the whole frame, with no edge margin (no edge of the sheet is in view to cut off).
@@ -124,6 +133,9 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
         return Surface(None, float(np.median(gray)))
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
+    relative_texture = local_std / np.maximum(mean, 1)
+    texture = {i: float(np.median(relative_texture[labels == i])) for i in large}
+    most_texture = config.shade_texture_match * max(texture[best], config.min_relative_texture)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
     # brightness: all large parts nearly as bright as the brightest belong to the surface.
     # Each part's convex hull, not its outline: digits are holes in the plain area, and a digit
@@ -132,7 +144,8 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     parts = [best]
     in_best = labels == best
     for part in large:
-        if part == best or brightness[part] < config.shade_ratio * brightness[best]:
+        if (part == best or brightness[part] < config.shade_ratio * brightness[best]
+                or texture[part] > most_texture):
             continue
         hull = _hull(labels == part)
         if np.count_nonzero(hull[in_best]) > config.enclosed_share * stats[best, cv2.CC_STAT_AREA]:
