@@ -80,7 +80,7 @@ class SurfaceConfig:
     # Grounds below polarity_check_below are a board or paper in dim light: a green blackboard
     # reads 102-112 in its brightest channel (its luma 85-95), grey paper in dim light 129-149,
     # pencil on paper in a dim room 50-100. There the ink's own contrast decides: the pixels
-    # standing polarity_offset above the median of their polarity_block_px neighbourhood against
+    # standing an offset (below) above the median of their polarity_block_px neighbourhood against
     # those as far below it, on the surface, at polarity_side_px (a 5-px window there is 20 px
     # at 640: wider than twice a stroke, so its median is the ground; a 5-px median is the fast
     # one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
@@ -90,7 +90,14 @@ class SurfaceConfig:
     polarity_check_below: int = 150
     polarity_side_px: int = 160
     polarity_block_px: int = 5
-    polarity_offset: int = 24
+    # The offset is polarity_offset_ratio of the neighbourhood's level, at least
+    # min_polarity_offset (noise): ink's contrast scales with the light, so a fixed 24 levels
+    # (the ratio's at 120) missed faint and pencil ink on paper at 60-90: no standouts, and the
+    # ground's brightness took the sheet for a board (pencil_dim recall 60 -> 94%; wild frames
+    # at 61-93 read again). Measured cost: a chalkboard with dark printed boxes (a wild-tier
+    # mix) now reads as dark ink, its box lines outnumbering the chalk.
+    polarity_offset_ratio: float = 0.2
+    min_polarity_offset: float = 8.0
     # One polarity needs this many times more standouts than the other, and at least
     # min_light_ink_fraction of the surface; else there is no ink to decide by (a blank board)
     # and the ground's brightness decides.
@@ -220,8 +227,10 @@ def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: Su
     # strokes for bright strokes).
     small = area_shrink(gray, config.polarity_side_px)
     neighbourhood = cv2.medianBlur(small, config.polarity_block_px)
-    bright = cv2.subtract(small, neighbourhood) > config.polarity_offset
-    dark = cv2.subtract(neighbourhood, small) > config.polarity_offset
+    offset = np.maximum(neighbourhood * np.float32(config.polarity_offset_ratio),
+                        np.float32(config.min_polarity_offset))
+    bright = cv2.subtract(small, neighbourhood).astype(np.float32) > offset
+    dark = cv2.subtract(neighbourhood, small).astype(np.float32) > offset
     if search is not None:
         on = cv2.resize(search, small.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
         bright, dark = bright & on, dark & on
