@@ -120,7 +120,6 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     dark plain surface (a blackboard, the black of the original example's images) means light
     ink. No such region, or the step switched off: Surface(None, median brightness).
     """
-    h, w = gray.shape
     if not config.enabled:
         return Surface(None, float(np.median(gray)))
     thumb = area_shrink(gray, thumb_side(gray.shape, config))
@@ -140,35 +139,56 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
         return Surface(None, float(np.median(gray)))
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
-    relative_texture = local_std / np.maximum(mean, 1)
-    texture = {i: float(np.median(relative_texture[labels == i])) for i in large}
-    most_texture = config.shade_texture_match * max(texture[best], config.min_relative_texture)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
-    # brightness: all large parts nearly as bright as the brightest belong to the surface.
-    # Each part's convex hull, not its outline: digits are holes in the plain area, and a digit
-    # near the sheet's edge is a bay open to the desk that only the hull closes.
+    # brightness: all large parts nearly as bright as the brightest, of the same paper, belong
+    # to the surface. Each part's convex hull, not its outline: digits are holes in the plain
+    # area, and a digit near the sheet's edge is a bay open to the desk that only the hull closes.
     sheet = _hull(labels == best)
     parts = [best]
+    shaded = [i for i in large if i != best and brightness[i] >= config.shade_ratio * brightness[best]]
+    if not shaded:
+        return _surface_of(sheet, parts, stats, gray, brightness[best], config)
+    texture = _relative_texture(local_std, mean, labels, [best, *shaded])
+    most_texture = config.shade_texture_match * max(texture[best], config.min_relative_texture)
     in_best = labels == best
-    for part in large:
-        if (part == best or brightness[part] < config.shade_ratio * brightness[best]
-                or texture[part] > most_texture):
+    for part in shaded:
+        if texture[part] > most_texture:
             continue
         hull = _hull(labels == part)
         if np.count_nonzero(hull[in_best]) > config.enclosed_share * stats[best, cv2.CC_STAT_AREA]:
             continue  # around the brightest part: the desk
         sheet |= hull
         parts.append(part)
+    return _surface_of(sheet, parts, stats, gray, brightness[best], config)
+
+
+def _relative_texture(local_std: np.ndarray, mean: np.ndarray, labels: np.ndarray,
+                      parts: list[int]) -> dict[int, float]:
+    """Each part's median of local std / local mean (thumbnail maps, (h, w) float32), on every
+    second pixel each way: a median over a whole part costs ~0.3 ms, a quarter of it is as
+    good a measure of a texture that fills the part."""
+    coarse = labels[::2, ::2]
+    relative = local_std[::2, ::2] / np.maximum(mean[::2, ::2], 1)
+    return {i: float(np.median(relative[coarse == i])) for i in parts}
+
+
+def _surface_of(sheet: np.ndarray, parts: list[int], stats: np.ndarray, gray: np.ndarray,
+                brightness: float, config: SurfaceConfig) -> Surface:
+    """The Surface of the joined hulls `sheet` ((h, w) uint8 1 = on it, thumbnail pixels) of
+    the plain `parts` (their areas in `stats`) of the working image `gray`, whose brightness
+    is `brightness`."""
+    h, w = gray.shape
+    th, tw = sheet.shape
     sheet_area = int(sheet.sum())
     if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < config.min_plain_fraction * sheet_area:
         return Surface(None, float(np.median(gray)))  # mostly holes: a big drawn shape, not a surface
     if sheet_area > config.fills_view_fraction * th * tw:
-        return Surface(np.full((h, w), 255, np.uint8), brightness[best])
+        return Surface(np.full((h, w), 255, np.uint8), brightness)
     # Back to full size, smooth edges, then binary again: the mask is used as "on the sheet or not".
     sheet = (cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR) > 127).astype(np.uint8) * 255
     margin = max(3, int(config.edge_margin * min(h, w)) | 1)
     return Surface(cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))),
-                   brightness[best])
+                   brightness)
 
 
 def on_step(thumb: np.ndarray, span: int, config: SurfaceConfig) -> np.ndarray:
