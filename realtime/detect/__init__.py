@@ -20,7 +20,16 @@ from realtime.detect.boxes import remove_boxes
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import Components, ink_components
 from realtime.detect.config import DetectConfig
-from realtime.detect.filters import has_ink_contrast, in_words, plausible_digits, too_wide
+from realtime.detect.filters import (
+    encloses_another,
+    has_ink_contrast,
+    in_words,
+    letter_sized,
+    near_candidates,
+    plausible_digits,
+    too_wide,
+    within_any,
+)
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, surface_of, without_rules
@@ -92,11 +101,13 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     pieces = pieces_worth_merging(components, config.strokes)
     candidates = merge_broken_strokes(components.stats, pieces, config.strokes,
                                       enclosed_by_frames(components, pieces, config.strokes))
+    # A word is judged on its marks as written, before the shape filter drops joined letters.
+    marks = candidates[letter_sized(candidates, gray.shape, config.shape)]
     components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
     candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast)]
-    candidates = candidates[~in_words(candidates.boxes, config.words, config.reading)].largest(settings.max_regions)
+    candidates = candidates[~_in_words(marks, candidates, config)].largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
     boxes_src = _to_source(candidates.boxes, scale, frame_bgr.shape[:2])
@@ -117,6 +128,16 @@ def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, in
     w = np.clip(rounded[:, 2], 1, width - x)
     h = np.clip(rounded[:, 3], 1, height - y)
     return np.stack([x, y, w, h], axis=1).astype(int)
+
+
+def _in_words(marks: Candidates, candidates: Candidates, config: DetectConfig) -> np.ndarray:
+    """(N,) bool: the candidates that lie in a mark of a written word (filters.in_words), judged
+    on the marks (letter-sized candidates before the shape filter) around the candidates, less
+    those around another mark (printed boxes, circles)."""
+    marks = marks[near_candidates(marks.boxes, candidates.boxes, config.words, config.reading)]
+    marks = marks[~encloses_another(marks.boxes)]
+    words = in_words(marks.boxes, config.words, config.reading, too_wide(marks, config.shape))
+    return within_any(candidates.boxes, marks.boxes[words])
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,
