@@ -131,13 +131,15 @@ def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, in
 
 
 def _in_words(marks: Candidates, candidates: Candidates, config: DetectConfig) -> np.ndarray:
-    """(N,) bool: the candidates that lie in a mark of a written word (filters.in_words), judged
-    on the marks (letter-sized candidates before the shape filter) around the candidates, less
+    """(N,) bool: the candidates in a written word (filters.in_words): among themselves (the
+    pieces of a joined word that split_thin_lines cut apart), or inside a word's mark, judged on
+    the marks (letter-sized candidates before the shape filter) around the candidates, less
     those around another mark (printed boxes, circles)."""
+    words = in_words(candidates.boxes, config.words, config.reading)
     marks = marks[near_candidates(marks.boxes, candidates.boxes, config.words, config.reading)]
     marks = marks[~encloses_another(marks.boxes)]
-    words = in_words(marks.boxes, config.words, config.reading, too_wide(marks, config.shape))
-    return within_any(candidates.boxes, marks.boxes[words])
+    mark_words = in_words(marks.boxes, config.words, config.reading, too_wide(marks, config.shape))
+    return words | within_any(candidates.boxes, marks.boxes[mark_words])
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,
