@@ -262,7 +262,7 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
     if not config.enabled or not len(boxes):
         return words
     joined = np.zeros(len(boxes), bool) if joined is None else np.asarray(joined, bool)
-    letters = np.maximum(boxes[:, 2] // np.maximum(boxes[:, 3], 1), 1 + joined)
+    letters = np.where(joined, np.maximum(boxes[:, 2] // np.maximum(boxes[:, 3], 1), 2), 1)
     heights = boxes[:, 3]
 
     def is_word(run: list[int], tight: bool) -> bool:
