@@ -113,10 +113,20 @@ class WordConfig:
     # the tightest digits of the real photos that are not already in a tight pair, the box
     # digits "122" of automark_start, 0.13-0.19 (one height), the next digit in a line of mixed
     # heights 0.49 (pwp_sample_01) and generated digits stand 0.4 of the taller one apart.
-    # Mixed: the shortest under max_height_ratio of the tallest (the x-height letters of those
-    # words are 0.31-0.35 of their b and l; a number's digits 0.65 and up).
+    # Mixed as letters are: a mark under max_height_ratio of the run's tallest that shares its
+    # baseline or its top line (within line_align of the shorter one's height): an x-height
+    # letter beside an ascender, or beside a descender. The x-height letters of those words are
+    # 0.31-0.35 of their b and l, 1 px off their baseline; a number's digits are 0.65 of each
+    # other and up; a digit in a printed box, its sides beside it twice its height, sits in their
+    # middle (automark_start at 320 px: 0.6 of the digit above and below).
     max_loose_gap: float = 0.4
     max_height_ratio: float = 0.5
+    line_align: float = 0.25
+    # Neighbouring letters of a word are within this factor of each other's height (an
+    # ascender beside an x-height letter: 2.6 in those words). A mark taller than that beside
+    # small letters is not one of them: on IMG_4219 at 320 px a 7 whose foot reaches into the
+    # printed line under it (123 px against 15-23) made a tight run with two of its letters.
+    max_neighbour_ratio: float = 3.0
     # Letters dropped by an earlier filter (joined into a mark too wide for a digit, too faint)
     # are still a digit's word context: the marks before the shape filter within this many of a
     # candidate's heights to its left or right are judged with it. Enough for two letters on
@@ -227,11 +237,17 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
 
 
 def letter_sized(candidates: Candidates, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:
-    """(N,) bool: candidates as tall as a digit may be (ShapeConfig's limits), of any width: the
-    marks a word is made of, before the shape filter drops the joined ones."""
+    """(N,) bool: candidates as tall as a digit may be (ShapeConfig's limits), of any width, clear
+    of the frame border: the marks a word is made of, before the shape filter drops the joined
+    ones. What the border cuts is unknown (on pilpres_2019_3_crop2 at 320 px a box's side cut by
+    the top edge made a tight run with the digit beside it)."""
+    h_frame, w_frame = shape
     min_h = max(config.min_height_px, config.min_height_fraction * min(shape))
-    h = candidates.boxes[:, 3]
-    return (h >= min_h) & (h <= config.max_height_fraction * shape[0])
+    x, y, w, h = candidates.boxes.T
+    keep = (h >= min_h) & (h <= config.max_height_fraction * h_frame)
+    if config.reject_border:
+        keep &= (x > 0) & (y > 0) & (x + w < w_frame) & (y + h < h_frame)
+    return keep
 
 
 def near_candidates(marks: np.ndarray, boxes: np.ndarray, config: WordConfig,
@@ -268,16 +284,15 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
     def is_word(run: list[int], tight: bool) -> bool:
         if letters[run].sum() < config.min_letters or len(run) < 2:
             return False
-        mixed = heights[run].min() < config.max_height_ratio * heights[run].max()
-        return tight or mixed or bool(joined[run].any())
+        return tight or bool(joined[run].any()) or _letters_of_mixed_heights(boxes[run], config)
 
     for line in reading_lines(boxes, reading):
         run, tight = [line[0]], True
         for previous, index in zip(line, line[1:] + [None], strict=True):
             if index is not None:
-                gap = (boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])) / min(heights[index],
-                                                                                         heights[previous])
-                if gap < config.max_loose_gap:
+                shorter, taller = sorted((heights[index], heights[previous]))
+                gap = (boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])) / max(shorter, 1)
+                if gap < config.max_loose_gap and taller <= config.max_neighbour_ratio * shorter:
                     run.append(index)
                     tight &= gap < config.max_gap
                     continue
@@ -287,6 +302,18 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
                 _tight_words(run, boxes, config, words)
             run, tight = [index], True
     return words
+
+
+def _letters_of_mixed_heights(boxes: np.ndarray, config: WordConfig) -> bool:
+    """Whether a run of marks ((N, 4) x, y, w, h) holds one under max_height_ratio of the
+    tallest that shares its baseline or top line, as x-height letters share an ascender's or a
+    descender's."""
+    tallest = boxes[np.argmax(boxes[:, 3])]
+    short = boxes[boxes[:, 3] < config.max_height_ratio * tallest[3]]
+    tolerance = config.line_align * short[:, 3]
+    top = np.abs(short[:, 1] - tallest[1]) <= tolerance
+    bottom = np.abs(short[:, 1] + short[:, 3] - tallest[1] - tallest[3]) <= tolerance
+    return bool((top | bottom).any())
 
 
 def _tight_words(run: list[int], boxes: np.ndarray, config: WordConfig, words: np.ndarray) -> None:
