@@ -28,6 +28,7 @@ from realtime.detect.filters import (
     near_candidates,
     plausible_digits,
     too_wide,
+    wider_than_a_digit,
     within_any,
 )
 from realtime.detect.intensity import ink_intensity
@@ -102,7 +103,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     candidates = merge_broken_strokes(components.stats, pieces, config.strokes,
                                       enclosed_by_frames(components, pieces, config.strokes))
     # A word is judged on its marks as written, before the shape filter drops joined letters.
-    marks = candidates[letter_sized(candidates, gray.shape, config.shape)]
+    marks = candidates.boxes[letter_sized(candidates.boxes, gray.shape, config.shape)]
     components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
@@ -130,16 +131,18 @@ def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, in
     return np.stack([x, y, w, h], axis=1).astype(int)
 
 
-def _in_words(marks: Candidates, candidates: Candidates, config: DetectConfig) -> np.ndarray:
+def _in_words(marks: np.ndarray, candidates: Candidates, config: DetectConfig) -> np.ndarray:
     """(N,) bool: the candidates in a written word (filters.in_words): among themselves (the
     pieces of a joined word that split_thin_lines cut apart), or inside a word's mark, judged on
-    the marks (letter-sized candidates before the shape filter) around the candidates, less
-    those around another mark (printed boxes, circles)."""
+    the marks ((K, 4) x, y, w, h: letter-sized candidates before the shape filter) around the
+    candidates, less those around another mark (printed boxes, circles)."""
     words = in_words(candidates.boxes, config.words, config.reading)
-    marks = marks[near_candidates(marks.boxes, candidates.boxes, config.words, config.reading)]
-    marks = marks[~encloses_another(marks.boxes)]
-    mark_words = in_words(marks.boxes, config.words, config.reading, too_wide(marks, config.shape))
-    return words | within_any(candidates.boxes, marks.boxes[mark_words])
+    marks = marks[near_candidates(marks, candidates.boxes, config.words, config.reading)]
+    marks = marks[~encloses_another(marks)]
+    if np.array_equal(marks[np.lexsort(marks.T)], candidates.boxes[np.lexsort(candidates.boxes.T)]):
+        return words  # nothing around the candidates but themselves: judged already
+    mark_words = in_words(marks, config.words, config.reading, wider_than_a_digit(marks, config.shape))
+    return words | within_any(candidates.boxes, marks[mark_words])
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,

@@ -156,7 +156,12 @@ def plausible_digits(candidates: Candidates, shape: tuple[int, int], config: Sha
 
 def too_wide(candidates: Candidates, config: ShapeConfig) -> np.ndarray:
     """(N,) bool: wider than max_aspect times their height."""
-    return candidates.boxes[:, 2] > config.max_aspect * candidates.boxes[:, 3]
+    return wider_than_a_digit(candidates.boxes, config)
+
+
+def wider_than_a_digit(boxes: np.ndarray, config: ShapeConfig) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) wider than max_aspect times their height."""
+    return boxes[:, 2] > config.max_aspect * boxes[:, 3]
 
 
 def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: Components,
@@ -236,14 +241,14 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
     return int(near[0]) if len(near) else reach
 
 
-def letter_sized(candidates: Candidates, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:
-    """(N,) bool: candidates as tall as a digit may be (ShapeConfig's limits), of any width, clear
-    of the frame border: the marks a word is made of, before the shape filter drops the joined
-    ones. What the border cuts is unknown (on pilpres_2019_3_crop2 at 320 px a box's side cut by
-    the top edge made a tight run with the digit beside it)."""
+def letter_sized(boxes: np.ndarray, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) as tall as a digit may be (ShapeConfig's limits), of
+    any width, clear of the frame border: the marks a word is made of, before the shape filter
+    drops the joined ones. What the border cuts is unknown (on pilpres_2019_3_crop2 at 320 px a
+    box's side cut by the top edge made a tight run with the digit beside it)."""
     h_frame, w_frame = shape
     min_h = max(config.min_height_px, config.min_height_fraction * min(shape))
-    x, y, w, h = candidates.boxes.T
+    x, y, w, h = boxes.T
     keep = (h >= min_h) & (h <= config.max_height_fraction * h_frame)
     if config.reject_border:
         keep &= (x > 0) & (y > 0) & (x + w < w_frame) & (y + h < h_frame)
