@@ -20,7 +20,8 @@ MIN_IS_DIGIT = 0.001
 # ../shared/data/real at 640 px it takes 1 false digit off the negatives (7 -> 6) but costs real
 # digits (cnn CER 0.175 -> 0.185, softmax 0.249 -> 0.253) and one clean-tier digit in 500; on
 # generated text pages it takes a third of the false digits away (camera 28.4 -> 19.1 a page).
-# Worth turning on (--digit-check) for a view full of text, such as a screen region.
+# Since then the word filter judges words on their marks as written and the negatives give 0
+# without the check. Worth turning on (--digit-check) for a view full of text, such as a screen region.
 DIGIT_CHECK_BY_DEFAULT = False
 
 

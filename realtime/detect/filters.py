@@ -108,14 +108,41 @@ class ContrastConfig:
 
 @dataclass(frozen=True)
 class WordConfig:
-    """When a run of candidates is a written word."""
+    """When a run of marks is a written word."""
 
     enabled: bool = True
-    # Written words: at least min_letters regions in a line, each less than max_gap of its
-    # height from the next. Digits people write stand further apart (0.3-0.9 heights on the
-    # real photo and in generated scenes), and a word's letters touch or overlap.
+    # Written words: at least min_letters letters in a line, each less than max_gap of the
+    # shorter one's height from the next. Digits people write stand further apart (0.3-0.9
+    # heights on the real photo and in generated scenes), and a word's letters touch or overlap.
     min_letters: int = 3
     max_gap: float = 0.12
+    # Handwriting spaced wider than that is still a word when its letters are of mixed heights
+    # (ascenders and descenders beside x-height letters) or some of them are joined into a mark
+    # too wide for one digit (ShapeConfig.max_aspect): the digits of a number are of one height
+    # and stand apart. Up to max_loose_gap of the shorter one's height: the words of
+    # lukasbindr:12_colors space their letters 0.14-0.30 of it (blau, grun, the b of braun);
+    # the tightest digits of the real photos that are not already in a tight pair, the box
+    # digits "122" of automark_start, 0.13-0.19 (one height), the next digit in a line of mixed
+    # heights 0.49 (pwp_sample_01) and generated digits stand 0.4 of the taller one apart.
+    # Mixed as letters are: a mark under max_height_ratio of the run's tallest that shares its
+    # baseline or its top line (within line_align of the shorter one's height): an x-height
+    # letter beside an ascender, or beside a descender. The x-height letters of those words are
+    # 0.31-0.35 of their b and l, 1 px off their baseline; a number's digits are 0.65 of each
+    # other and up; a digit in a printed box, its sides beside it twice its height, sits in their
+    # middle (automark_start at 320 px: 0.6 of the digit above and below).
+    max_loose_gap: float = 0.4
+    max_height_ratio: float = 0.5
+    line_align: float = 0.25
+    # Neighbouring letters of a word are within this factor of each other's height (an
+    # ascender beside an x-height letter: 2.6 in those words). A mark taller than that beside
+    # small letters is not one of them: on IMG_4219 at 320 px a 7 whose foot reaches into the
+    # printed line under it (123 px against 15-23) made a tight run with two of its letters.
+    max_neighbour_ratio: float = 3.0
+    # Letters dropped by an earlier filter (joined into a mark too wide for a digit, too faint)
+    # are still a digit's word context: the marks before the shape filter within this many of a
+    # candidate's heights to its left or right are judged with it. Enough for two letters on
+    # each side, and it bounds the work on a frame of texture.
+    context_heights: float = 3.0
 
 
 def plausible_digits(candidates: Candidates, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:
@@ -140,7 +167,12 @@ def plausible_digits(candidates: Candidates, shape: tuple[int, int], config: Sha
 
 def too_wide(candidates: Candidates, config: ShapeConfig) -> np.ndarray:
     """(N,) bool: wider than max_aspect times their height."""
-    return candidates.boxes[:, 2] > config.max_aspect * candidates.boxes[:, 3]
+    return wider_than_a_digit(candidates.boxes, config)
+
+
+def wider_than_a_digit(boxes: np.ndarray, config: ShapeConfig) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) wider than max_aspect times their height."""
+    return boxes[:, 2] > config.max_aspect * boxes[:, 3]
 
 
 def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: Components,
@@ -250,28 +282,120 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
     return int(near[0]) if len(near) else reach
 
 
-def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig) -> np.ndarray:
-    """(N,) bool: boxes ((N, 4) x, y, w, h) that are letters of written words, not digits.
+def letter_sized(boxes: np.ndarray, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) as tall as a digit may be (ShapeConfig's limits), of
+    any width, clear of the frame border: the marks a word is made of, before the shape filter
+    drops the joined ones. What the border cuts is unknown (on pilpres_2019_3_crop2 at 320 px a
+    box's side cut by the top edge made a tight run with the digit beside it)."""
+    h_frame, w_frame = shape
+    min_h = max(config.min_height_px, config.min_height_fraction * min(shape))
+    x, y, w, h = boxes.T
+    keep = (h >= min_h) & (h <= config.max_height_fraction * h_frame)
+    if config.reject_border:
+        keep &= (x > 0) & (y > 0) & (x + w < w_frame) & (y + h < h_frame)
+    return keep
+
+
+def near_candidates(marks: np.ndarray, boxes: np.ndarray, config: WordConfig,
+                    reading: ReadingConfig) -> np.ndarray:
+    """(K,) bool: the marks ((K, 4) x, y, w, h) on a line with one of the boxes ((N, 4)) and
+    within context_heights of its height to its left or right (the box itself included)."""
+    if not len(marks) or not len(boxes):
+        return np.zeros(len(marks), bool)
+    mx, my, mw, mh = (v[:, None] for v in marks.T)
+    bx, by, bw, bh = (v[None, :] for v in boxes.T)
+    overlap = (np.minimum(my + mh, by + bh) - np.maximum(my, by)) / np.maximum(1, np.minimum(mh, bh))
+    gap = np.maximum(bx - (mx + mw), mx - (bx + bw))
+    return ((overlap >= reading.line_min_y_overlap) & (gap <= config.context_heights * bh)).any(axis=1)
+
+
+def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
+             joined: np.ndarray | None = None) -> np.ndarray:
+    """(N,) bool: marks (boxes, (N, 4) x, y, w, h) that are letters of written words, not digits.
 
     Letters of a word nearly touch (or overlap, slanted), run after run; people leave room
-    between the digits they write. min_letters or more regions in a line, each closer than
-    max_gap of their height to the next, are a word.
+    between the digits they write. A run of marks in a line, each closer than max_gap of the
+    shorter one's height to the next, holding min_letters letters or more, is a word; so is a
+    run spaced up to max_loose_gap whose heights are mixed or that holds a joined mark.
+    joined: (N,) bool, marks too wide for one digit (letters joined by the pen); each counts
+    as many letters as it is heights wide, at least two. None: no mark is joined.
     """
     words = np.zeros(len(boxes), bool)
-    if not config.enabled:
+    if not config.enabled or not len(boxes):
         return words
+    joined = np.zeros(len(boxes), bool) if joined is None else np.asarray(joined, bool)
+    letters = np.where(joined, np.maximum(boxes[:, 2] // np.maximum(boxes[:, 3], 1), 2), 1)
+    heights = boxes[:, 3]
+
+    def is_word(run: list[int], tight: bool) -> bool:
+        if letters[run].sum() < config.min_letters or len(run) < 2:
+            return False
+        return tight or bool(joined[run].any()) or _letters_of_mixed_heights(boxes[run], config)
+
     for line in reading_lines(boxes, reading):
-        run = [line[0]]
+        run, tight = [line[0]], True
         for previous, index in zip(line, line[1:] + [None], strict=True):
             if index is not None:
-                gap = boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])
-                if gap < config.max_gap * min(boxes[index, 3], boxes[previous, 3]):
+                shorter, taller = sorted((heights[index], heights[previous]))
+                gap = (boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])) / max(shorter, 1)
+                if gap < config.max_loose_gap and taller <= config.max_neighbour_ratio * shorter:
                     run.append(index)
+                    tight &= gap < config.max_gap
                     continue
-            if len(run) >= config.min_letters:
+            if is_word(run, tight):
                 words[run] = True
-            run = [index]
+            else:
+                _tight_words(run, boxes, config, words)
+            run, tight = [index], True
     return words
+
+
+def _letters_of_mixed_heights(boxes: np.ndarray, config: WordConfig) -> bool:
+    """Whether a run of marks ((N, 4) x, y, w, h) holds one under max_height_ratio of the
+    tallest that shares its baseline or top line, as x-height letters share an ascender's or a
+    descender's."""
+    tallest = boxes[np.argmax(boxes[:, 3])]
+    short = boxes[boxes[:, 3] < config.max_height_ratio * tallest[3]]
+    tolerance = config.line_align * short[:, 3]
+    top = np.abs(short[:, 1] - tallest[1]) <= tolerance
+    bottom = np.abs(short[:, 1] + short[:, 3] - tallest[1] - tallest[3]) <= tolerance
+    return bool((top | bottom).any())
+
+
+def _tight_words(run: list[int], boxes: np.ndarray, config: WordConfig, words: np.ndarray) -> None:
+    """Marks the tight sub-runs (gaps under max_gap) of a loose run that is not a word as a whole."""
+    sub = [run[0]]
+    for previous, index in zip(run, run[1:] + [None], strict=True):
+        if index is not None:
+            gap = boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])
+            if gap < config.max_gap * min(boxes[index, 3], boxes[previous, 3]):
+                sub.append(index)
+                continue
+        if len(sub) >= config.min_letters:
+            words[sub] = True
+        sub = [index]
+
+
+def within_any(boxes: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) that lie inside one of the outer boxes ((K, 4))."""
+    return _inside(boxes, outer).any(axis=1)
+
+
+def encloses_another(boxes: np.ndarray) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) around another of them: a printed box or a circle
+    around a digit, not a letter beside it (a word's letters overlap, never nest)."""
+    inside = _inside(boxes, boxes)
+    np.fill_diagonal(inside, False)
+    return inside.any(axis=0)
+
+
+def _inside(boxes: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """(N, K) bool: box n lies inside outer box k."""
+    if not len(boxes) or not len(outer):
+        return np.zeros((len(boxes), len(outer)), bool)
+    bx, by, bw, bh = (v[:, None] for v in boxes.T)
+    ox, oy, ow, oh = (v[None, :] for v in outer.T)
+    return (bx >= ox) & (by >= oy) & (bx + bw <= ox + ow) & (by + bh <= oy + oh)
 
 
 def quantile(values: np.ndarray, q: float) -> float:

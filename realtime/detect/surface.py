@@ -37,12 +37,36 @@ class SurfaceConfig:
     # side is the smaller).
     max_texture_window_of_short: float = 1 / 20
     max_texture_std: float = 20.0
+    # A step in brightness that takes more than max_step_ratio of the light within step_span_px
+    # (thumbnail px, after a 3x3 box against noise; never wider than the texture window, which
+    # follows a thin strip's content) is an outline, not paper: the sheet's edge
+    # against a desk is a step of 1-2 px there, however dim the room (a sheet at 80 on a desk at
+    # 30 steps by 0.6), while a shadow's edge is spread over 13 px or more (the softest wild
+    # shadow takes 0.18 of the light in 5 px), and ruled lines, thin and shrunk, under 0.15. Cut
+    # there, a dim desk as plain as the sheet no longer joins it into one surface (wild frames:
+    # the desk decided the polarity, or the search covered it). Levels under step_floor count
+    # as step_floor: on a near-black ground, noise alone is a large fraction of the light.
+    max_step_ratio: float = 0.25
+    step_span_px: int = 5
+    step_floor: float = 40.0
     # A surface must cover this much of the frame, and be mostly plain inside (digits are small
     # holes in it): a large white '0' on black fills only ~40% of its own outline.
     min_area_fraction: float = 0.08
     min_plain_fraction: float = 0.7
-    # Plain parts at least this bright relative to the brightest are the same surface in shadow.
+    # Plain parts at least this bright relative to the brightest are the same surface in shadow,
+    # if they are the same paper: their texture relative to their brightness (the median of
+    # local std / local mean) at most shade_texture_match times the brightest part's, taken as
+    # at least min_relative_texture (clipped white paper measures 0). Sensor noise is the same
+    # in grey levels in a shadow, so at half the light it doubles relative to it; sheets measure
+    # 0.006-0.035 on the wild tier and the real photos, desks beside them 0.045-0.12 (plain in
+    # grey levels, their grain is 3-14 times the paper's relative to their light: unchecked,
+    # desk strips at 0.58 of the sheet joined it and their ink swallowed the digits).
     shade_ratio: float = 0.5
+    shade_texture_match: float = 2.5
+    min_relative_texture: float = 0.01
+    # ...and not a part whose hull holds more than enclosed_share of the brightest part: that
+    # part is around the sheet (the desk), not a shadowed piece of it beside the lit one.
+    enclosed_share: float = 0.5
     # A surface whose hull covers more than this of the thumbnail fills the view: the mask is
     # then the whole frame, with no edge margin (no edge of the sheet is in view to cut off).
     fills_view_fraction: float = 0.97
@@ -56,25 +80,24 @@ class SurfaceConfig:
     # Grounds below polarity_check_below are a board or paper in dim light: a green blackboard
     # reads 102-112 in its brightest channel (its luma 85-95), grey paper in dim light 129-149,
     # pencil on paper in a dim room 50-100. There the ink's own contrast decides: the pixels
-    # standing polarity_share of that median above the median of their polarity_block_px
-    # neighbourhood against those as far below it, on the surface, at polarity_side_px (a 5-px
-    # window there is 20 px at 640: wider than twice a stroke, so its median is the ground; a
-    # 5-px median is the fast one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
+    # standing an offset (below) above the median of their polarity_block_px neighbourhood against
+    # those as far below it, on the surface, at polarity_side_px (a 5-px window there is 20 px
+    # at 640: wider than twice a stroke, so its median is the ground; a 5-px median is the fast
+    # one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
     # 0.00-0.08% dark; every sheet of paper 10 times more dark than bright. Under 100 the
     # ground's brightness alone took every dim sheet of pencil for a board (pencil_dim: 13 of 20
     # pages read as light ink, nothing found).
     polarity_check_below: int = 150
     polarity_side_px: int = 160
     polarity_block_px: int = 5
-    # A share of the neighbourhood's level, not grey levels: ink takes a share of the light, and
-    # so does what the camera loses of a stroke when the view is shrunk 4 times. 24 levels (the
-    # old fixed offset, 0.107 of paper at 225) is what pencil on paper at 52-96 never reaches
-    # there: 22 of 50 pencil_dim pages had no standout to decide by and read as a board by their
-    # brightness (nothing found on them). polarity_min_offset: the floor for the darkest
-    # grounds, where a share is a level or two; sensor noise at that view is under 1.5 levels
-    # even at a dim frame's raised gain, and at 4-6 a board's dark box lines outvote its chalk.
-    polarity_share: float = 24 / 225
-    polarity_min_offset: int = 8
+    # The offset is polarity_offset_ratio of the neighbourhood's level, at least
+    # min_polarity_offset (noise): ink's contrast scales with the light, so a fixed 24 levels
+    # (the ratio's at 120) missed faint and pencil ink on paper at 60-90: no standouts, and the
+    # ground's brightness took the sheet for a board (pencil_dim recall 60 -> 94%; wild frames
+    # at 61-93 read again). Measured cost: a chalkboard with dark printed boxes (a wild-tier
+    # mix) now reads as dark ink, its box lines outnumbering the chalk.
+    polarity_offset_ratio: float = 0.2
+    min_polarity_offset: float = 8.0
     # One polarity needs this many times more standouts than the other, and at least
     # min_light_ink_fraction of the surface; else there is no ink to decide by (a blank board)
     # and the ground's brightness decides.
@@ -97,7 +120,6 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     dark plain surface (a blackboard, the black of the original example's images) means light
     ink. No such region, or the step switched off: Surface(None, median brightness).
     """
-    h, w = gray.shape
     if not config.enabled:
         return Surface(None, float(np.median(gray)))
     thumb = area_shrink(gray, thumb_side(gray.shape, config))
@@ -107,7 +129,8 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     thumb_f = thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
-    plain = (local_std < config.max_texture_std).astype(np.uint8)
+    plain = ((local_std < config.max_texture_std) & ~on_step(thumb_f, min(config.step_span_px, window),
+                                                             config)).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
     plain = cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(plain, connectivity=4)
@@ -117,25 +140,74 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
-    # brightness: all large parts nearly as bright as the brightest belong to the surface.
-    parts = [i for i in large if brightness[i] >= config.shade_ratio * brightness[best]]
-    # Each part's convex hull, not its outline: digits are holes in the plain area, and a digit
-    # near the sheet's edge is a bay open to the desk that only the hull closes.
-    sheet = np.zeros_like(plain)
-    for part in parts:
-        contours, _ = cv2.findContours((labels == part).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_SIMPLE)
-        cv2.fillConvexPoly(sheet, cv2.convexHull(np.vstack(contours)), 1)
+    # brightness: all large parts nearly as bright as the brightest, of the same paper, belong
+    # to the surface. Each part's convex hull, not its outline: digits are holes in the plain
+    # area, and a digit near the sheet's edge is a bay open to the desk that only the hull closes.
+    sheet = _hull(labels == best)
+    parts = [best]
+    shaded = [i for i in large if i != best and brightness[i] >= config.shade_ratio * brightness[best]]
+    if not shaded:
+        return _surface_of(sheet, parts, stats, gray, brightness[best], config)
+    texture = _relative_texture(local_std, mean, labels, [best, *shaded])
+    most_texture = config.shade_texture_match * max(texture[best], config.min_relative_texture)
+    in_best = labels == best
+    for part in shaded:
+        if texture[part] > most_texture:
+            continue
+        hull = _hull(labels == part)
+        if np.count_nonzero(hull[in_best]) > config.enclosed_share * stats[best, cv2.CC_STAT_AREA]:
+            continue  # around the brightest part: the desk
+        sheet |= hull
+        parts.append(part)
+    return _surface_of(sheet, parts, stats, gray, brightness[best], config)
+
+
+def _relative_texture(local_std: np.ndarray, mean: np.ndarray, labels: np.ndarray,
+                      parts: list[int]) -> dict[int, float]:
+    """Each part's median of local std / local mean (thumbnail maps, (h, w) float32), on every
+    second pixel each way: a median over a whole part costs ~0.3 ms, a quarter of it is as
+    good a measure of a texture that fills the part."""
+    coarse = labels[::2, ::2]
+    relative = local_std[::2, ::2] / np.maximum(mean[::2, ::2], 1)
+    return {i: float(np.median(relative[coarse == i])) for i in parts}
+
+
+def _surface_of(sheet: np.ndarray, parts: list[int], stats: np.ndarray, gray: np.ndarray,
+                brightness: float, config: SurfaceConfig) -> Surface:
+    """The Surface of the joined hulls `sheet` ((h, w) uint8 1 = on it, thumbnail pixels) of
+    the plain `parts` (their areas in `stats`) of the working image `gray`, whose brightness
+    is `brightness`."""
+    h, w = gray.shape
+    th, tw = sheet.shape
     sheet_area = int(sheet.sum())
     if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < config.min_plain_fraction * sheet_area:
         return Surface(None, float(np.median(gray)))  # mostly holes: a big drawn shape, not a surface
     if sheet_area > config.fills_view_fraction * th * tw:
-        return Surface(np.full((h, w), 255, np.uint8), brightness[best])
+        return Surface(np.full((h, w), 255, np.uint8), brightness)
     # Back to full size, smooth edges, then binary again: the mask is used as "on the sheet or not".
     sheet = (cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_LINEAR) > 127).astype(np.uint8) * 255
     margin = max(3, int(config.edge_margin * min(h, w)) | 1)
     return Surface(cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))),
-                   brightness[best])
+                   brightness)
+
+
+def on_step(thumb: np.ndarray, span: int, config: SurfaceConfig) -> np.ndarray:
+    """(h, w) bool: where the thumbnail `thumb` ((h, w) float32 grey levels) steps in
+    brightness by more than max_step_ratio of the brighter side within `span` px (an outline:
+    the sheet's edge, a digit's stroke), not a slow change of light."""
+    smooth = cv2.blur(thumb, (3, 3))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (span, span))
+    brighter = cv2.dilate(smooth, kernel)
+    step = brighter - cv2.erode(smooth, kernel)
+    return step > config.max_step_ratio * np.maximum(brighter, config.step_floor)
+
+
+def _hull(part: np.ndarray) -> np.ndarray:
+    """(h, w) uint8 1 = inside the convex hull of the bool mask `part`."""
+    contours, _ = cv2.findContours(part.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = np.zeros(part.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.vstack(contours)), 1)
+    return hull
 
 
 def thumb_side(shape: tuple[int, int], config: SurfaceConfig) -> int:
@@ -175,9 +247,10 @@ def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: Su
     # strokes for bright strokes).
     small = area_shrink(gray, config.polarity_side_px)
     neighbourhood = cv2.medianBlur(small, config.polarity_block_px)
-    offset = cv2.max(cv2.convertScaleAbs(neighbourhood, alpha=config.polarity_share), config.polarity_min_offset)
-    bright = cv2.subtract(small, neighbourhood) > offset
-    dark = cv2.subtract(neighbourhood, small) > offset
+    offset = np.maximum(neighbourhood * np.float32(config.polarity_offset_ratio),
+                        np.float32(config.min_polarity_offset))
+    bright = cv2.subtract(small, neighbourhood).astype(np.float32) > offset
+    dark = cv2.subtract(neighbourhood, small).astype(np.float32) > offset
     if search is not None:
         on = cv2.resize(search, small.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
         bright, dark = bright & on, dark & on

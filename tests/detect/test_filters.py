@@ -9,7 +9,15 @@ from conftest import make_settings
 from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
-from realtime.detect.filters import flank_px, has_ink_contrast, in_words, plausible_digits, too_wide
+from realtime.detect.filters import (
+    encloses_another,
+    flank_px,
+    has_ink_contrast,
+    in_words,
+    near_candidates,
+    plausible_digits,
+    too_wide,
+)
 
 SETTINGS = make_settings()
 SHAPE, CONTRAST, WORDS, READING = (SETTINGS.detect.shape, SETTINGS.detect.contrast, SETTINGS.detect.words,
@@ -131,6 +139,52 @@ def test_three_nearly_touching_regions_are_a_word():
     assert in_words(_line([2, 3, 12, 2, 2, 2]), WORDS, READING).tolist() == [True] * 3 + [True] * 4
     assert in_words(_line([2, 12, 2, 12]), WORDS, READING).tolist() == [False] * 5
     assert in_words(_line([-3, -2]), WORDS, READING).tolist() == [True] * 3  # slanted letters overlap
+
+
+def _marks(heights, gaps, width=24, bottom=130, x=10):
+    """Boxes side by side on one baseline: heights (px) and the gaps (px) between them."""
+    boxes = []
+    for height, gap in zip(heights, [0, *gaps], strict=True):
+        x += gap
+        boxes.append([x, bottom - height, width, height])
+        x += width
+    return np.array(boxes)
+
+
+def test_letters_of_mixed_heights_spaced_apart_are_a_word():
+    # lukasbindr:12_colors' "blau" at 640 px: b 65 px, l+a 52, u 20, 12 and 6 px apart (0.23
+    # and 0.30 of the shorter); the same spacing at one height is a number (automark's "122").
+    assert in_words(_marks([65, 52, 20], [12, 6]), WORDS, READING).tolist() == [True] * 3
+    assert in_words(_marks([30, 30, 30], [7, 9]), WORDS, READING).tolist() == [False] * 3
+    # Digits of mixed heights stand further apart (0.4 of the taller one in generated scenes).
+    assert in_words(_marks([60, 50, 25], [24, 24]), WORDS, READING).tolist() == [False] * 3
+    assert in_words(_marks([65, 20], [6]), WORDS, READING).tolist() == [False] * 2  # two: no word
+
+
+def test_a_mark_of_joined_letters_counts_as_letters():
+    # "grun" at 640 px: g 70 px tall, then "run" joined into one mark 96 x 46 (too wide for a
+    # digit) 7 px away: three letters. Not joined, the same boxes are two marks, no word.
+    boxes = np.array([[64, 209, 35, 70], [106, 202, 96, 46]])
+    joined = np.array([False, True])
+    assert in_words(boxes, WORDS, READING, joined).tolist() == [True, True]
+    assert in_words(boxes, WORDS, READING).tolist() == [False, False]
+    # One joined mark alone is not a word: digits strung together by a rule are cut apart later.
+    assert in_words(boxes[1:], WORDS, READING, joined[1:]).tolist() == [False]
+
+
+def test_a_printed_box_around_a_digit_encloses_it():
+    boxes = np.array([[14, 7, 108, 47], [83, 20, 17, 21], [130, 20, 17, 21]])
+    assert encloses_another(boxes).tolist() == [True, False, False]
+
+
+def test_word_context_is_the_marks_beside_a_candidate_on_its_line():
+    candidates = np.array([[100, 100, 20, 30]])
+    marks = np.array([[100, 100, 20, 30], [40, 105, 50, 20], [30, 105, 20, 20], [125, 200, 20, 30]])
+    # itself; 10 px to its left; 50 px left (within 3 heights, 90 px); on another line.
+    assert near_candidates(marks, candidates, WORDS, READING).tolist() == [True, True, True, False]
+    far = np.array([[200, 100, 20, 30]])  # 80 px right of its right edge: within 90
+    assert near_candidates(far, candidates, WORDS, READING).tolist() == [True]
+    assert near_candidates(far + [20, 0, 0, 0], candidates, WORDS, READING).tolist() == [False]
 
 
 def test_ink_is_measured_by_its_darkest_strokes():
