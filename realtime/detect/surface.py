@@ -81,15 +81,17 @@ class SurfaceConfig:
     # reads 102-112 in its brightest channel (its luma 85-95), grey paper in dim light 129-149,
     # pencil on paper in a dim room 50-100. There the ink's own contrast decides: the pixels
     # standing an offset (below) above the median of their polarity_block_px neighbourhood against
-    # those as far below it, on the surface, at polarity_side_px (a 5-px window there is 20 px
-    # at 640: wider than twice a stroke, so its median is the ground; a 5-px median is the fast
-    # one, ~0.1 ms). On the real photos chalk boards measure 0.26-0.99% bright against
-    # 0.00-0.08% dark; every sheet of paper 10 times more dark than bright. Under 100 the
-    # ground's brightness alone took every dim sheet of pencil for a board (pencil_dim: 13 of 20
-    # pages read as light ink, nothing found).
+    # those as far below it, on the surface, at polarity_side_px (a 9-px window there is 36 px
+    # at 640: wider than twice a bold marker's stroke, so its median is the ground; at 5 px,
+    # 20 px at 640, the median inside a bold digit was the ink, the paper in its loops stood
+    # out bright, and dark ink on dim paper fell under the majority: wild seeds 1 and 22 read
+    # as boards, nothing found; the 9-px median costs ~0.9 ms against 0.1). On the real photos
+    # chalk boards measure 0.26-0.99% bright against 0.00-0.08% dark; every sheet of paper 10
+    # times more dark than bright. Under 100 the ground's brightness alone took every dim sheet
+    # of pencil for a board (pencil_dim: 13 of 20 pages read as light ink, nothing found).
     polarity_check_below: int = 150
     polarity_side_px: int = 160
-    polarity_block_px: int = 5
+    polarity_block_px: int = 9
     # The offset is polarity_offset_ratio of the neighbourhood's level, at least
     # min_polarity_offset (noise): ink's contrast scales with the light, so a fixed 24 levels
     # (the ratio's at 120) missed faint and pencil ink on paper at 60-90: no standouts, and the
