@@ -78,6 +78,8 @@ class StrokeConfig:
     # cut_gap_px) around it sits in an empty interior (a box on a form, the band a bright desk
     # leaves along the sheet's edge, an L of dark border) and is not part of it. Pieces of one
     # digit touch or nearly touch (a pen lift, a rule's width); forms leave room round a digit.
+    # The groups each merge round makes are judged so too (a sheet's edge band thresholds as
+    # dashes, which chain into an L or a ring round the digits), and kept apart for good.
     frames: bool = True
     frame_clearance: float = 0.15
     # A frame's ink runs along its own box (a box's sides, a sheet's edge, an L of border): at
@@ -133,6 +135,15 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeCo
         if ink is not None and config.bridges:
             for i, j in zip(*np.nonzero(joined & stacked_joins(boxes, typical, config)), strict=True):
                 joined[i, j] = bridged(ink, members[i], members[j], boxes[i], boxes[j], config)
+        if ink is not None and config.frames:
+            framed = _framed_groups(ink.labels, stats, members, boxes, joined, config)
+            if framed.any():
+                # Kept apart for good: the band must not absorb them through a third piece,
+                # nor in a later round once what else it took in hides that it is a frame.
+                apart = np.zeros((len(pieces), len(pieces)), bool) if apart is None else apart.copy()
+                for i, j in zip(*np.nonzero(np.triu(framed)), strict=True):
+                    apart[np.ix_([index[label] for label in members[i]], [index[label] for label in members[j]])] = True
+                joined &= ~framed
         if not joined.any():
             break
         # Groups that hold a pair of pieces apart never join, not even through a third piece
@@ -194,13 +205,56 @@ def enclosed_by_frames(components: Components, pieces: np.ndarray, config: Strok
     return apart
 
 
+def _framed_groups(labels: np.ndarray, stats: np.ndarray, members: list[list[int]], boxes: np.ndarray,
+                   joined: np.ndarray, config: StrokeConfig) -> np.ndarray:
+    """(N, N) bool over the groups: the joined pairs where one group lies in the other's empty
+    interior, the bigger one a frame (its ink along its box, _along_its_box), none of its ink
+    within frame_clearance of the smaller's height around it. enclosed_by_frames judges single
+    pieces; this judges the groups a round has made: a sheet's edge thresholded as a dashed band
+    is many pieces, which chain into an L or a ring round the sheet whose box then holds every
+    digit (column-joined, as a box inside another is), however far its ink is from them.
+    Only joined pairs with one box inside the other are read (rare, and cheap to list)."""
+    x, y, w, h = boxes.T.astype(np.int64)
+    pairs = joined | joined.T
+    inside = (pairs & (x[:, None] >= x[None, :]) & (y[:, None] >= y[None, :])
+              & ((x + w)[:, None] <= (x + w)[None, :]) & ((y + h)[:, None] <= (y + h)[None, :])
+              & ((w * h)[:, None] < (w * h)[None, :]))
+    drop = np.zeros_like(joined)
+    if not inside.any():
+        return drop
+    rows, cols = labels.shape
+    lut = np.zeros(len(stats), bool)
+    framed: dict[int, bool] = {}
+    for i, j in zip(*np.nonzero(inside), strict=True):
+        lut[:] = False
+        lut[members[j]] = True
+        if j not in framed:
+            framed[j] = _along_edges(lut[labels[y[j]:y[j] + h[j], x[j]:x[j] + w[j]]], config)
+        if not framed[j]:
+            continue
+        pad = max(int(np.ceil(config.frame_clearance * h[i])), config.cut_gap_px)
+        window = labels[max(0, y[i] - pad):min(rows, y[i] + h[i] + pad),
+                        max(0, x[i] - pad):min(cols, x[i] + w[i] + pad)]
+        if not lut[window].any():
+            drop[i, j] = drop[j, i] = True
+    return drop
+
+
 def _along_its_box(labels: np.ndarray, label: int, stats_row: np.ndarray, config: StrokeConfig) -> bool:
-    """Whether most of the component's ink lies along the edges of its box (frame_border)."""
-    x, y, w, h, area = (int(v) for v in stats_row[:5])
+    """Whether most of the component's ink lies along the edges of its box (_along_edges)."""
+    x, y, w, h = (int(v) for v in stats_row[:4])
+    return _along_edges(labels[y:y + h, x:x + w] == label, config)
+
+
+def _along_edges(ink: np.ndarray, config: StrokeConfig) -> bool:
+    """Whether most of `ink` ((h, w) bool: a piece's or a group's ink in its box) lies within
+    frame_border of the box's shorter side (at least cut_gap_px) of its edges."""
+    h, w = ink.shape
     band = max(config.cut_gap_px, int(np.ceil(config.frame_border * min(w, h))))
     if 2 * band >= min(w, h):
         return False  # no interior
-    inner = np.count_nonzero(labels[y + band:y + h - band, x + band:x + w - band] == label)
+    area = np.count_nonzero(ink)
+    inner = np.count_nonzero(ink[band:h - band, band:w - band])
     return area - inner >= config.frame_min_border_share * area
 
 
