@@ -157,21 +157,24 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         window = (slice(max(0, y - pad), min(h_img, y + h + pad)), slice(max(0, x - pad), min(w_img, x + w + pad)))
         window_px = (window[0].stop - window[0].start) * (window[1].stop - window[1].start)
         step = 2 if window_px > config.subsample_above_px else 1
-        own = label_lut[labels[window]] == k
+        own = own_ink(labels[window], label_lut, candidates.members[k], k)
+        is_ink = own[::step, ::step]
         if flank:
-            own = cv2.dilate(own.astype(np.uint8), disc) > 0
+            own = cv2.dilate(own.view(np.uint8), disc).view(bool)
         window = (slice(window[0].start, window[0].stop, step), slice(window[1].start, window[1].stop, step))
-        patch = ink_bright[window]
-        is_ink = label_lut[labels[window]] == k
         is_ground = (ink_mask[window] == 0) & ~own[::step, ::step]
         if not is_ink.any() or np.count_nonzero(is_ground) < config.min_ground_px:
             continue
         measured[k] = True
-        ground = patch[is_ground].astype(np.float32)
-        ink = patch[is_ink].astype(np.float32)
+        # Quantiles of the uint8 levels themselves: the same values as of their float copies,
+        # and a partition of bytes is 2-4x faster on a large region's thousands of pixels.
+        patch = ink_bright[window]
+        ground = patch[is_ground]
         centre = ground_level[k] = quantile(ground, 0.5)
-        noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(ground - centre), 0.5))
-        contrast[k] = quantile(ink, config.ink_quantile) - centre
+        deviation = ground.astype(np.int16)
+        deviation -= int(centre)
+        noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(deviation, out=deviation), 0.5))
+        contrast[k] = quantile(patch[is_ink], config.ink_quantile) - centre
     paper_brightness = 255.0 - ground_level  # in the original polarity
     ratio = contrast / noise
     bar = config.min_contrast_to_noise
@@ -231,6 +234,16 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig) -> n
                 words[run] = True
             run = [index]
     return words
+
+
+def own_ink(labels: np.ndarray, label_lut: np.ndarray, members: tuple[int, ...], k: int) -> np.ndarray:
+    """(h, w) bool: where `labels` (a window of Components.labels) is candidate k's ink, i.e.
+    `label_lut[labels] == k` (Candidates.label_lut). Most candidates are one component: a
+    comparison with its label is several times cheaper than the look-up over the window."""
+    mine = [label for label in members if label_lut[label] == k]
+    if len(mine) == 1:
+        return labels == mine[0]
+    return label_lut[labels] == k
 
 
 def quantile(values: np.ndarray, q: float) -> float:
