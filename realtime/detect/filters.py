@@ -193,17 +193,21 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
     if reach <= 0 or not len(boxes):
         return 0
     h_img, w_img = ink_bright.shape
-    counts = np.zeros(reach + 2)
-    sums = np.zeros(reach + 2)
+    # Pixels by (ring, ink level): a histogram of two uint8 images, a third of the cost of
+    # counting each ring and summing its levels (np.bincount, with weights) box by box.
+    # float32 counts are exact below 2**24 px a box.
+    by_level = np.zeros((reach + 2, 256))
     for x, y, w, h in boxes:
         window = (slice(max(0, y - reach - 1), min(h_img, y + h + reach + 1)),
                   slice(max(0, x - reach - 1), min(w_img, x + w + reach + 1)))
         # L1 (city-block) distance: a few times faster than L2, and rings of it are what a
         # 3x3 dilation grows; its staircase is no matter for a mean over a ring.
         distance = cv2.distanceTransform(cv2.bitwise_not(ink_mask[window]), cv2.DIST_L1, 3, dstType=cv2.CV_8U)
-        ring = np.minimum(distance, reach + 1).ravel()
-        counts += np.bincount(ring, minlength=reach + 2)
-        sums += np.bincount(ring, weights=ink_bright[window].ravel(), minlength=reach + 2)
+        ring = cv2.min(distance, reach + 1)
+        by_level += cv2.calcHist([ring, np.ascontiguousarray(ink_bright[window])], [0, 1], None,
+                                 [reach + 2, 256], [0, reach + 2, 0, 256])
+    counts = by_level.sum(axis=1)
+    sums = by_level @ np.arange(256.0)
     if counts[0] == 0 or counts[reach] == 0:
         return 0
     level = sums / np.maximum(counts, 1)
