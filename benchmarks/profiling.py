@@ -82,7 +82,8 @@ def _name(file: str, line: int, function: str) -> str:
 DETECT_STEPS = {
     "working": ("to_working_gray",),
     "surface": ("surface_of", "find_paper", "ink_is_light", "ink_bright_image"),
-    "threshold": ("local_contrast", "threshold_ink", "keep_ink_cores"),
+    "threshold": ("local_contrast", "ink_offsets", "threshold_ink", "keep_ink_cores"),
+    "boxes": ("remove_boxes",),
     "rules": ("without_rules", "remove_rules"),
     "components": ("ink_components",),
     "strokes": ("pieces_worth_merging", "merge_broken_strokes", "split_thin_lines"),
@@ -90,13 +91,19 @@ DETECT_STEPS = {
     "reading": ("reading_order",),
     "intensity": ("ink_intensity",),
 }
-STEP_NAMES = (*DETECT_STEPS, "detect, other", "normalize", "model")
+# The Recognizer's own stages after detection, each the functions realtime.pipeline calls for it.
+PIPELINE_STEPS = {
+    "split": ("propose_cuts", "keep_sure_cuts", "rows_and_boxes"),
+    "numbers": ("group_numbers",),
+}
+STEP_NAMES = (*DETECT_STEPS, "detect, other", "normalize", "split", "model", "numbers")
 
 
 class StepClock:
-    """Clocks every detection step, the normalize stage and the model call of one Recognizer
-    while entered (`with clock:`), by wrapping the functions find_digits looks up in its module
-    (and the recognizer's own digits_28x28 and model.predict) and restoring them on exit.
+    """Clocks every detection step, the normalize stage, the split, the model call and the
+    numbers of one Recognizer while entered (`with clock:`), by wrapping the functions
+    find_digits and the Recognizer look up in their modules (and the recognizer's own
+    digits_28x28 and model.predict) and restoring them on exit.
 
     `frame_ms()` after a frame gives {step: ms} for it (STEP_NAMES; "detect, other" is
     find_digits' time outside the named steps) and starts the next frame. A wrapper costs about
@@ -133,6 +140,9 @@ class StepClock:
             for name in names:
                 self._wrap(realtime.detect, name, step)
         self._wrap(realtime.pipeline, "find_digits", "detect")
+        for step, names in PIPELINE_STEPS.items():
+            for name in names:
+                self._wrap(realtime.pipeline, name, step)
         self._wrap(self.recognizer, "digits_28x28", "normalize")
         self._wrap(self.recognizer.model, "predict", "model")
         return self

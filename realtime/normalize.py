@@ -34,8 +34,8 @@ INK_FLOOR = 0.05
 
 def stroke_width(ink: np.ndarray) -> float:
     """Mean stroke width (px) of ink > INK_LEVEL: 2 * area / boundary-pixel count."""
-    solid = (ink > INK_LEVEL).astype(np.uint8)
-    area = int(solid.sum())
+    solid = (ink > INK_LEVEL).view(np.uint8)
+    area = int(np.count_nonzero(solid))
     if area == 0:
         return 0.0
     # Outside the image counts as paper, so a crop cut through a stroke still has a boundary.
@@ -55,7 +55,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     on deskewed digits deskews inside its own graph.
     """
     h, w = ink.shape[:2]
-    if h == 0 or w == 0 or not np.any(ink > 0):
+    if h == 0 or w == 0 or not ink.max() > 0:
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
     big = _fit(ink.astype(np.float32), WORK_BOX)
     big = _tight(_thicken_thin_strokes(big))
@@ -72,11 +72,12 @@ def _fit(image: np.ndarray, box: int) -> np.ndarray:
 
 def _tight(image: np.ndarray) -> np.ndarray:
     """Crop to the ink's bounding box (after thickening, the ink may reach past the old box)."""
-    rows = np.flatnonzero(image.max(axis=1) > INK_FLOOR)
-    cols = np.flatnonzero(image.max(axis=0) > INK_FLOOR)
-    if len(rows) == 0:
+    # The box of the pixels above INK_FLOOR (cv2.boundingRect of a mask: a few us, where
+    # numpy's row and column maxima took 20).
+    x, y, w, h = cv2.boundingRect((image > INK_FLOOR).view(np.uint8))
+    if w == 0:
         return image
-    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return image[y:y + h, x:x + w]
 
 
 def _thicken_thin_strokes(big: np.ndarray) -> np.ndarray:

@@ -314,3 +314,24 @@ def test_the_benchmark_times_classifiers_not_the_digit_check():
 
     models = default_models()
     assert models[0] == "softmax" and "cnn" in models and "notdigit" not in models
+
+
+def test_step_clock_times_boxes_split_and_numbers_apart(recognizer, real_photos_dir):
+    # A form with printed boxes (their removal used to fall into "detect, other") and digits.
+    import cv2
+
+    from benchmarks.profiling import STEP_NAMES, StepClock
+    from realtime.types import Frame
+
+    image = cv2.imread(str(real_photos_dir / "kawalc1__kawalc1__IMG_4219_crop1.JPG"))
+    with StepClock(recognizer) as clock:
+        result = recognizer.recognize_frame(Frame(0, 0.0, image))
+        ms = clock.frame_ms()
+    assert result.detections and tuple(ms) == STEP_NAMES
+    assert {"boxes", "split", "numbers"} <= set(ms) and ms["boxes"] > 0 and ms["split"] > 0 and ms["numbers"] > 0
+    # Restored on exit: the pipeline's own functions again.
+    import realtime.detect
+    import realtime.pipeline
+    from realtime.detect.boxes import remove_boxes
+    from realtime.split import propose_cuts
+    assert realtime.detect.remove_boxes is remove_boxes and realtime.pipeline.propose_cuts is propose_cuts

@@ -78,3 +78,27 @@ def test_batch_is_one_array_in_order():
     assert batch.shape == (2, 28, 28)
     assert batch[0].sum() < batch[1].sum()  # the bar first, then the ring
 
+
+
+def test_the_tight_crop_is_the_box_of_the_ink_above_the_floor_on_real_digits():
+    # Every region of the demo clip's first frame, fitted and thickened as to_mnist does: the
+    # crop is exactly the rows and columns with ink above INK_FLOOR, as numpy's maxima say.
+    from conftest import REPO
+
+    from realtime import normalize
+    from realtime.detect import find_digits
+    from realtime.settings import Settings
+    from realtime.sources import open_source
+
+    with open_source(str(REPO / "realtime" / "data" / "demo.mp4")) as source:
+        frame = next(iter(source)).image_bgr
+    regions = find_digits(frame, Settings())
+    assert len(regions) >= 5
+    for x, y, w, h in regions.boxes_work:
+        big = normalize._thicken_thin_strokes(normalize._fit(regions.ink_work[y:y + h, x:x + w], normalize.WORK_BOX))
+        rows = np.flatnonzero(big.max(axis=1) > normalize.INK_FLOOR)
+        cols = np.flatnonzero(big.max(axis=0) > normalize.INK_FLOOR)
+        assert np.array_equal(normalize._tight(big), big[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    # Nothing above the floor: the image as it is.
+    faint = np.full((10, 10), normalize.INK_FLOOR, np.float32)
+    assert normalize._tight(faint) is faint

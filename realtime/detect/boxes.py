@@ -75,23 +75,82 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     """The ink mask (uint8 255 = ink) without the sides of its printed boxes."""
     if not config.enabled:
         return ink_mask
-    labels, stats = ink_components(_bridge_gaps(ink_mask, config))[1:]
-    frames = _possible_frames(stats, config)
-    if not len(frames):
-        return ink_mask
-    kept = ink_mask.copy()
+    bridged = _bridge_gaps(ink_mask, config)
     # Windows reach past the frame: morphology reads beyond a window's edge as ink.
     pad = config.max_line_px + config.stroke_margin_px + 2
-    rows, cols = ink_mask.shape
-    for label in frames:
-        x, y, w, h = stats[label, :4]
-        window = (slice(max(0, y - pad), min(rows, y + h + pad)), slice(max(0, x - pad), min(cols, x + w + pad)))
-        frame = (labels[window] == label).astype(np.uint8)
+    frames = _outlined_frames(bridged, pad, config)
+    if frames is None:
+        frames = _labelled_frames(bridged, pad, config)
+    if not frames:
+        return ink_mask
+    kept = ink_mask.copy()
+    for window, frame in frames:
         sides = _box_sides(frame, ink_mask[window], config)
         if sides:
             ink = cv2.bitwise_and(ink_mask[window], ink_mask[window], mask=frame)
             kept[window] = cv2.bitwise_and(kept[window], cv2.bitwise_not(_side_ink(ink, sides, config)))
     return kept
+
+
+# A possible frame: its window (pad px round its box) and uint8 1 = its pixels there.
+_Frame = tuple[tuple[slice, slice], np.ndarray]
+
+
+def _window(x: int, y: int, w: int, h: int, pad: int, shape: tuple[int, int]) -> tuple[slice, slice]:
+    """The box (x, y, w, h) grown by pad px each way, within an image of `shape` (rows, cols)."""
+    rows, cols = shape
+    return slice(max(0, y - pad), min(rows, y + h + pad)), slice(max(0, x - pad), min(cols, x + w + pad))
+
+
+def _labelled_frames(bridged: np.ndarray, pad: int, config: BoxConfig) -> list[_Frame]:
+    """Every possible frame (_possible_frames) of the bridged mask, from its labels."""
+    labels, stats = ink_components(bridged)[1:]
+    frames = []
+    for label in _possible_frames(stats, config):
+        window = _window(*stats[label, :4], pad, bridged.shape)
+        frames.append((window, (labels[window] == label).astype(np.uint8)))
+    return frames
+
+
+def _outlined_frames(bridged: np.ndarray, pad: int, config: BoxConfig) -> list[_Frame] | None:
+    """_labelled_frames' frames, found from the mask's outlines: a frame has a hole (its cells),
+    and only the few components with one are filled in, each in its own window. Labelling the
+    whole mask costs ~0.8 ms a 640x480 frame, its outlines ~0.2.
+
+    None when more components are a frame's size than max_frames: which of them are the
+    largest frames then takes every one's ink area, which only the whole mask's labels give.
+    """
+    contours, hierarchy = cv2.findContours(bridged, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    # RETR_CCOMP: one outer outline per 8-connected component (parent -1; its box is the
+    # component's), its holes below it (first child >= 0 when it has any).
+    large = []
+    for contour, (_, _, first_hole, parent) in zip(contours, hierarchy[0], strict=True):
+        if parent < 0:
+            x, y, w, h = cv2.boundingRect(contour)
+            if w >= config.min_cell_px + 2 and h >= config.min_cell_px + 2:
+                large.append((contour, first_hole, (x, y, w, h)))
+    if len(large) > config.max_frames:
+        return None
+    frames = []
+    for contour, first_hole, (x, y, w, h) in large:
+        if first_hole < 0:
+            continue  # no hole, no cell
+        window = _window(x, y, w, h, pad, bridged.shape)
+        # The component lies inside its box, so filling it (8-connected, the mask being 0 or
+        # 255) from one of its outline's points, within its window, gives all of it: a few
+        # us, where labelling even the window costs ~0.1 ms.
+        pixels = bridged[window]
+        filled = np.zeros((pixels.shape[0] + 2, pixels.shape[1] + 2), np.uint8)
+        area = cv2.floodFill(pixels, filled, (int(contour[0, 0, 0]) - window[1].start,
+                                              int(contour[0, 0, 1]) - window[0].start), 0,
+                             flags=8 | (1 << 8) | cv2.FLOODFILL_MASK_ONLY)[0]
+        if area <= config.max_fill * w * h:
+            frames.append((window, filled[1:-1, 1:-1].copy()))
+    return frames
+
+
 
 
 def _bridge_gaps(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:

@@ -95,9 +95,16 @@ def noise_sigma(ink_bright: np.ndarray, search: np.ndarray | None, config: Thres
         return 0.0
     # The mean square of the smaller NOISE_QUANTILE of the differences: a median of small whole
     # numbers moves in steps of a whole level, this does not; strokes and edges are in the rest.
+    # Taken from their histogram (differences are whole levels 0-255): the k + 1 smallest are
+    # every difference below the k-th smallest's level and enough at that level. Whole numbers
+    # throughout, so the same mean as of the partitioned values, in a fifth of the time.
     k = int(NOISE_QUANTILE * (difference.size - 1))
-    smaller = np.partition(difference.ravel(), k)[:k + 1].astype(np.float64)
-    return float(np.sqrt(np.mean(smaller * smaller) / NOISE_TRUNCATED_VARIANCE / 2))
+    cumulative = np.cumsum(np.bincount(difference.ravel(), minlength=256))
+    level = int(np.searchsorted(cumulative, k + 1))  # the k-th smallest difference
+    below = int(cumulative[level - 1]) if level else 0
+    squares = np.arange(level, dtype=np.int64) ** 2
+    sum_of_squares = int(np.diff(cumulative[:level], prepend=0) @ squares) + (k + 1 - below) * level * level
+    return float(np.sqrt(sum_of_squares / (k + 1) / NOISE_TRUNCATED_VARIANCE / 2))
 
 
 def paper_block(shape: tuple[int, int], config: ThresholdConfig) -> int:

@@ -117,3 +117,35 @@ def test_a_noisy_dim_frame_keeps_its_core_above_the_noise():
     search[:, :320] = 255
     ink_bright[:, 320:] = 255 - np.random.default_rng(1).integers(0, 255, (480, 320), dtype=np.uint8)
     assert 3.6 < noise_sigma(ink_bright, search, CONFIG) < 4.4  # only the surface is read
+
+
+def test_noise_sigma_is_the_mean_square_of_the_smaller_differences_on_real_photos(real_photos_dir):
+    # The histogram's sum of squares against the values themselves (partitioned), on a sheet on
+    # a desk (its paper as the search) and a blackboard, with and without a search mask.
+    import cv2
+
+    from realtime.detect.surface import find_paper
+    from realtime.detect.threshold import NOISE_QUANTILE, NOISE_TRUNCATED_VARIANCE
+    from realtime.detect.working import to_working_gray
+
+    def by_partition(ink_bright, search):
+        rows = ink_bright[::CONFIG.noise_row_step].astype(np.int16)
+        lag = CONFIG.noise_lag_px
+        difference = np.abs(rows[:, lag:] - rows[:, :-lag])
+        if search is not None:
+            on = search[::CONFIG.noise_row_step]
+            difference = difference[(on[:, lag:] > 0) & (on[:, :-lag] > 0)]
+        k = int(NOISE_QUANTILE * (difference.size - 1))
+        smaller = np.partition(difference.ravel(), k)[:k + 1].astype(np.float64)
+        return float(np.sqrt(np.mean(smaller * smaller) / NOISE_TRUNCATED_VARIANCE / 2))
+
+    settings = make_settings()
+    sigmas = []
+    for name in ("sheet_on_desk.png", "lukasbindreiter__white-brush__05_blackboard_crop1.png"):
+        gray = to_working_gray(cv2.imread(str(real_photos_dir / name)), settings.detect.working)[0]
+        ink_bright = 255 - gray
+        paper = find_paper(gray, settings.detect.surface).mask
+        for search in (None, paper):
+            sigmas.append(noise_sigma(ink_bright, search, CONFIG))
+            assert sigmas[-1] == by_partition(ink_bright, search), name
+    assert min(sigmas) > 0
