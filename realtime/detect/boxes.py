@@ -3,8 +3,11 @@ the ink mask before the rules are, so a box is never merged with its digit nor r
 
 A printed box is a thin outline around a cell: in the ink mask, a component with a hole whose
 outline is straight sides meeting at corners (a rectangle, or the quadrilateral a form turned to
-the camera makes of it). Its sides are removed where they are ink no thicker than a printed line,
-so strokes crossing them stay. Only outlines with ink in enough of their cells are boxes: a lone
+the camera makes of it). A digit touching its box is part of that component: the hole's outline
+runs round it, and is read by its convex hull; a digit touching two opposite sides cuts the cell
+into holes that are tried together; and the digit's own ink in the cell is what fills it. Its
+sides are removed where they are ink no thicker than a printed line, so strokes crossing them
+stay. Only outlines with ink in enough of their cells are boxes: a lone
 empty rectangle may be a block-letter '0', two stacked empty ones an '8', and a sheet of graph
 paper has ink in a few of its squares.
 Removing them before rules.py matters: a grid's long lines are rules too, and rules.py would cut
@@ -39,6 +42,12 @@ class BoxConfig:
     # A frame's ink covers little of its box: lines 1-4 px round cells of 20 px and more cover
     # at most ~35% (a grid of small cells); a digit with a hole covers more.
     max_fill: float = 0.4
+    # A digit touching its box is one component with it: the frame's own ink reaching this many
+    # px into a cell (past the hole's outline, inside its convex hull) is a digit in it. A
+    # stroke across a 20 px cell is more; an empty cell's outline, straight sides with corners
+    # a px or two round, leaves a few (contoh-pilpres-2019_3_crop2: every digit touches a side,
+    # no cell held another component's ink, and the boxes stayed, read as '1's).
+    min_touching_ink_px: int = 12
     # Faint printed lines threshold into dashes: gaps up to this long along a line are bridged
     # before the holes are looked for (the removal itself reads the mask as it was).
     bridge_gap_px: int = 5
@@ -48,11 +57,13 @@ class BoxConfig:
     approx_min_px: float = 2.0
     # A side is straight pieces along at least min_side_share of the cell's extent in its direction,
     # within max_tilt (dy/dx or dx/dy) of the axis: forms held up to ~10 degrees off, and the
-    # shear a camera at an angle adds. A cell has all four: top, bottom, left and right.
+    # shear a camera at an angle adds (contoh-pilpres-2019_3_crop2: rows rising 0.1, their
+    # sides leaning 0.22-0.24; at 0.2 no cell of it was found). A cell has all four: top,
+    # bottom, left and right.
     min_side_share: float = 0.5
     # ...made of straight pieces at least min_piece_share of it (a stroke across a side cuts it).
     min_piece_share: float = 0.2
-    max_tilt: float = 0.2
+    max_tilt: float = 0.25
     # A cell is mostly sides: at least this share of its simplified outline (a digit touching
     # one side makes a detour the rest of the outline still outweighs).
     min_side_coverage: float = 0.6
@@ -75,8 +86,12 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     """The ink mask (uint8 255 = ink) without the sides of its printed boxes."""
     if not config.enabled:
         return ink_mask
-    labels, stats = ink_components(_bridge_gaps(ink_mask, config))[1:]
-    frames = _possible_frames(stats, config)
+    count, labels, stats = ink_components(_bridge_gaps(ink_mask, config))
+    # The fill is the mask's own ink: bridging thickens faint lines and fills the gaps between a
+    # box and the digits near its sides (extractor_start_crop1: fill 0.47-0.49 bridged, 0.35-0.38
+    # in the mask).
+    ink_area = np.bincount(labels[ink_mask > 0].ravel(), minlength=count)
+    frames = _possible_frames(stats, ink_area, config)
     if not len(frames):
         return ink_mask
     kept = ink_mask.copy()
@@ -102,10 +117,11 @@ def _bridge_gaps(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     return cv2.bitwise_or(across, down)
 
 
-def _possible_frames(stats: np.ndarray, config: BoxConfig) -> np.ndarray:
+def _possible_frames(stats: np.ndarray, ink_area: np.ndarray, config: BoxConfig) -> np.ndarray:
     """Labels of the components big enough to hold a cell and sparse enough to be outlines,
-    the largest max_frames of them."""
-    w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+    the largest max_frames of them. stats: of the bridged mask's components; ink_area: (count,)
+    px of the mask's ink in each."""
+    w, h, area = stats[1:, 2], stats[1:, 3], ink_area[1:]
     fits = (w >= config.min_cell_px + 2) & (h >= config.min_cell_px + 2) & (area <= config.max_fill * w * h)
     labels = 1 + np.flatnonzero(fits)
     return labels[np.argsort(-area[labels - 1], kind="stable")[:config.max_frames]]
@@ -119,26 +135,74 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
     contours, hierarchy = cv2.findContours(frame, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
+    holes = [contour for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
+             if parent >= 0]  # an outer outline has no parent
     sides: list[tuple[np.ndarray, np.ndarray, int]] = []
     cells = filled = 0
-    for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
-        if parent < 0:
-            continue  # an outer outline; holes have a parent
+    rest = []
+    for contour in holes:
         cell_sides = _cell_sides(contour, config)
+        if cell_sides is None:
+            rest.append(contour)
+            continue
+        sides += cell_sides
+        cells += 1
+        filled += _holds_ink([contour], frame, ink, config)
+    # A digit touching two opposite sides of its cell cuts it into holes none of which is a
+    # cell ('5' in adamzev extractor_start_crop1, '5' and '8' in contoh-pilpres-2019_3_crop2):
+    # neighbouring holes that are not cells are tried together.
+    for group in _neighbouring(rest, config):
+        cell_sides = _cell_sides(np.vstack(group), config)
         if cell_sides is None:
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink(contour, frame, ink)
+        filled += _holds_ink(group, frame, ink, config)
     return sides if filled and filled >= config.min_filled_share * cells else []
+
+
+def _neighbouring(holes: list[np.ndarray], config: BoxConfig) -> list[list[np.ndarray]]:
+    """The holes in groups of two or more that lie side by side: boxes at most max_line_px apart
+    one way and overlapping by at least half the smaller one's extent the other way (the pieces
+    of one cell a digit cuts across)."""
+    if len(holes) < 2:
+        return []
+    boxes = np.array([cv2.boundingRect(hole) for hole in holes], np.int64)
+    x, y, w, h = boxes.T
+    gap_x = np.maximum(x[:, None], x[None, :]) - np.minimum((x + w)[:, None], (x + w)[None, :])
+    gap_y = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
+    beside = (gap_x <= config.max_line_px) & (-gap_y >= 0.5 * np.minimum(h[:, None], h[None, :]))
+    above = (gap_y <= config.max_line_px) & (-gap_x >= 0.5 * np.minimum(w[:, None], w[None, :]))
+    near = (beside | above) & ~np.eye(len(holes), dtype=bool)
+    parent = list(range(len(holes)))
+    for i, j in zip(*np.nonzero(np.triu(near, k=1)), strict=True):
+        parent[_root(parent, i)] = _root(parent, j)
+    groups: dict[int, list[np.ndarray]] = {}
+    for i, hole in enumerate(holes):
+        groups.setdefault(_root(parent, i), []).append(hole)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _root(parent: list[int], i: int) -> int:
+    """Union-find: the root of i's set, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray, np.ndarray, int]] | None:
     """A hole's sides when it is a cell (straight sides along the axes covering most of its
-    outline), else None."""
+    outline), else None.
+
+    Read on the hole's convex hull: a digit touching its box is part of the frame, and the
+    hole's outline runs round it (a '0' against a cell's side, a '6' along it); the hull
+    bridges that detour along the side the digit touches.
+    """
     x, y, w, h = cv2.boundingRect(contour)
     if w < config.min_cell_px or h < config.min_cell_px:
         return None
+    contour = cv2.convexHull(contour)
     perimeter = cv2.arcLength(contour, True)
     polygon = cv2.approxPolyDP(contour, max(config.approx_min_px, config.approx_fraction * perimeter), True)
     points = polygon.reshape(-1, 2).astype(np.float64)
@@ -173,14 +237,22 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
     return sides
 
 
-def _holds_ink(contour: np.ndarray, frame: np.ndarray, ink: np.ndarray) -> bool:
-    """Whether the hole outlined by contour (a hole of frame) holds ink of another component."""
-    x, y, w, h = cv2.boundingRect(contour)
+def _holds_ink(holes: list[np.ndarray], frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> bool:
+    """Whether the cell made of `holes` (holes of frame: one, or the pieces a digit cut it into)
+    holds ink: another component's in a hole, or the frame's own reaching into the cell (a
+    digit touching its box is part of the frame, and the holes' outlines run round it: what
+    their convex hull covers and they do not)."""
+    x, y, w, h = cv2.boundingRect(np.vstack(holes))
     window = (slice(y, y + h), slice(x, x + w))
     inside = np.zeros((h, w), np.uint8)
-    cv2.drawContours(inside, [contour], 0, 1, cv2.FILLED, offset=(-x, -y))
-    inside = cv2.erode(inside, np.ones((3, 3), np.uint8))  # off the frame's own outline
-    return bool(np.any((inside > 0) & (ink[window] > 0) & (frame[window] == 0)))
+    cv2.drawContours(inside, holes, -1, 1, cv2.FILLED, offset=(-x, -y))
+    erode = np.ones((3, 3), np.uint8)  # off the frame's own outline
+    if np.any((cv2.erode(inside, erode) > 0) & (ink[window] > 0) & (frame[window] == 0)):
+        return True
+    hull = np.zeros((h, w), np.uint8)
+    cv2.drawContours(hull, [cv2.convexHull(np.vstack(holes))], 0, 1, cv2.FILLED, offset=(-x, -y))
+    reaching = (cv2.erode(hull, erode) > 0) & (inside == 0) & (frame[window] > 0)
+    return int(np.count_nonzero(reaching)) >= config.min_touching_ink_px
 
 
 # Outward normals by side kind: up, down, left, right.
