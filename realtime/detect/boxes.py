@@ -71,6 +71,10 @@ class BoxConfig:
     # at 640 px, but a small form crop scaled up to 640 (kawalc1, 152 px wide) has its outer
     # lines 7-8 px and the lines its cells share 9.
     max_line_px: int = 10
+    # A side's thickness is this quantile of the runs of ink across it: along a side a digit
+    # touches (a '0' against a cell's divider), the run is the digit's stroke and the line; the
+    # median of them placed the side on the digit, and removed a third of a '0' touching it.
+    line_quantile: float = 0.25
     # Removed: the side's thickness plus this much each way (the fitted side is within a pixel).
     band_margin_px: int = 1
     # Ink at least the line's thickness plus this thick across the side is a stroke crossing it.
@@ -279,18 +283,21 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
         ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
         inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
         on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
-        # The line at each point: its first ink walking out, and the run of ink from there; the
-        # side's line is the median of those.
+        # The line at each point: its first ink walking out, and the run of ink from there. The
+        # side's line is as thick as the thinner runs (line_quantile), and lies where those runs
+        # start (their median): a digit touching the side, from either cell, lengthens the runs
+        # along it, and its stroke is not the line.
         first = np.argmax(on, axis=1)
         after = np.where(np.arange(len(steps))[None, :] >= first[:, None], on, True)
         last = np.where(after.all(axis=1), len(steps), np.argmin(after, axis=1))
         found = on.any(axis=1)
         if not found.any():
             continue
-        inner = int(np.median(first[found]))
-        thickness = int(np.median((last - first)[found]))
+        thickness = int(np.quantile((last - first)[found], config.line_quantile))
         if thickness < 1 or thickness > config.max_line_px:
             continue
+        runs = last - first
+        inner = int(np.median(first[found & (runs <= thickness + 1)]))
         shift = normal * (steps[inner] + (thickness - 1) / 2)
         a, b = np.rint(start + shift).astype(int), np.rint(end + shift).astype(int)
         kind = 0 if outward < 2 else 1
