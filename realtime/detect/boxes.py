@@ -42,6 +42,10 @@ class BoxConfig:
     # A frame's ink covers little of its box: lines 1-4 px round cells of 20 px and more cover
     # at most ~35% (a grid of small cells); a digit with a hole covers more.
     max_fill: float = 0.4
+    # ...and its cells cover at least this share of its box: a row of boxes turned 6 degrees
+    # (contoh-pilpres-2019_3_crop2) 0.55; two rules of lined paper closed by the digits touching
+    # both (generated hard tier) 0.1-0.2.
+    min_cell_cover: float = 0.3
     # A digit touching its box is one component with it: the frame's own ink reaching this many
     # px into a cell (past the hole's outline, inside its convex hull) is a digit in it. A
     # stroke across a 20 px cell is more; an empty cell's outline, straight sides with corners
@@ -75,6 +79,10 @@ class BoxConfig:
     # touches (a '0' against a cell's divider), the run is the digit's stroke and the line; the
     # median of them placed the side on the digit, and removed a third of a '0' touching it.
     line_quantile: float = 0.25
+    # ...and a frame's sides are its printed lines only up to this many times as thick as its
+    # thinner sides (the line_quantile of them): a form's outer and shared lines differ by
+    # under 1.5x (kawalc1's 7-8 and 9 px); ruled lines of 2 px and pen strokes of 6-8 by 3x.
+    max_side_ratio: float = 2.0
     # Removed: the side's thickness plus this much each way (the fitted side is within a pixel).
     band_margin_px: int = 1
     # Ink at least the line's thickness plus this thick across the side is a stroke crossing it.
@@ -143,6 +151,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
              if parent >= 0]  # an outer outline has no parent
     sides: list[tuple[np.ndarray, np.ndarray, int]] = []
     cells = filled = 0
+    cell_area = 0.0
     rest = []
     for contour in holes:
         cell_sides = _cell_sides(contour, config)
@@ -152,6 +161,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
         sides += cell_sides
         cells += 1
         filled += _holds_ink([contour], frame, ink, config)
+        cell_area += cv2.contourArea(cv2.convexHull(contour))
     # A digit touching two opposite sides of its cell cuts it into holes none of which is a
     # cell ('5' in adamzev extractor_start_crop1, '5' and '8' in contoh-pilpres-2019_3_crop2):
     # neighbouring holes that are not cells are tried together.
@@ -162,6 +172,12 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
         sides += cell_sides
         cells += 1
         filled += _holds_ink(group, frame, ink, config)
+        cell_area += cv2.contourArea(cv2.convexHull(np.vstack(group)))
+    # Boxes are most of their frame; digits touching two rules of lined paper close a few holes
+    # between them, in a frame as wide as the page.
+    _, _, frame_w, frame_h = cv2.boundingRect(frame)
+    if cell_area < config.min_cell_cover * frame_w * frame_h:
+        return []
     return sides if filled and filled >= config.min_filled_share * cells else []
 
 
@@ -276,6 +292,7 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
     # From two px inside the cell's outline to past the thickest line: the outline of a hole runs
     # along the line's inner edge, give or take the pixel approxPolyDP moved it.
     steps = np.arange(-2, config.max_line_px + 4)
+    lines: list[tuple[np.ndarray, np.ndarray, int, int]] = []  # (a, b) of the line's centre, kind, px
     for start, end, outward in sides:
         normal = _OUTWARD[outward]
         along = start[None, :] + t[:, None] * (end - start)[None, :]
@@ -299,8 +316,15 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
         runs = last - first
         inner = int(np.median(first[found & (runs <= thickness + 1)]))
         shift = normal * (steps[inner] + (thickness - 1) / 2)
-        a, b = np.rint(start + shift).astype(int), np.rint(end + shift).astype(int)
-        kind = 0 if outward < 2 else 1
+        lines.append((np.rint(start + shift).astype(int), np.rint(end + shift).astype(int),
+                      0 if outward < 2 else 1, thickness))
+    # Printed boxes are drawn with one pen: a "side" much thicker than the frame's thin lines is
+    # a stroke (digits touching two rules of lined paper close holes between them, whose hulls
+    # have the digits for sides).
+    printed_px = np.quantile([line[3] for line in lines], config.line_quantile) if lines else 0
+    for a, b, kind, thickness in lines:
+        if thickness > config.max_side_ratio * printed_px:
+            continue
         cv2.line(bands[kind], (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255,
                  thickness + 2 * config.band_margin_px)
         thickest[kind] = max(thickest[kind], thickness)
