@@ -79,10 +79,6 @@ class BoxConfig:
     # touches (a '0' against a cell's divider), the run is the digit's stroke and the line; the
     # median of them placed the side on the digit, and removed a third of a '0' touching it.
     line_quantile: float = 0.25
-    # ...and a frame's sides are its printed lines only up to this many times as thick as its
-    # thinner sides (the line_quantile of them): a form's outer and shared lines differ by
-    # under 1.5x (kawalc1's 7-8 and 9 px); ruled lines of 2 px and pen strokes of 6-8 by 3x.
-    max_side_ratio: float = 2.0
     # Removed: the side's thickness plus this much each way (the fitted side is within a pixel).
     band_margin_px: int = 1
     # Ink at least the line's thickness plus this thick across the side is a stroke crossing it.
@@ -318,12 +314,14 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
         shift = normal * (steps[inner] + (thickness - 1) / 2)
         lines.append((np.rint(start + shift).astype(int), np.rint(end + shift).astype(int),
                       0 if outward < 2 else 1, thickness))
-    # Printed boxes are drawn with one pen: a "side" much thicker than the frame's thin lines is
-    # a stroke (digits touching two rules of lined paper close holes between them, whose hulls
-    # have the digits for sides).
+    # Printed boxes are drawn with one pen: a "side" at least stroke_margin_px thicker than the
+    # frame's thinner lines (the line_quantile of them) is a stroke, as it is across a side
+    # (digits touching two rules of lined paper close holes between them, whose hulls have the
+    # digits for sides: rules of 2 px, strokes of 6-8; a form's outer and shared lines differ by
+    # a px or two, kawalc1's 7-8 and 9).
     printed_px = np.quantile([line[3] for line in lines], config.line_quantile) if lines else 0
     for a, b, kind, thickness in lines:
-        if thickness > config.max_side_ratio * printed_px:
+        if thickness >= printed_px + config.stroke_margin_px:
             continue
         cv2.line(bands[kind], (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255,
                  thickness + 2 * config.band_margin_px)
