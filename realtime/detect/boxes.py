@@ -52,6 +52,11 @@ class BoxConfig:
     # a px or two round, leaves a few (contoh-pilpres-2019_3_crop2: every digit touches a side,
     # no cell held another component's ink, and the boxes stayed, read as '1's).
     min_touching_ink_px: int = 12
+    # ...unless that ink crosses one of the cell's sides at this many of its points
+    # (points_per_side): a digit on graph paper or lined paper runs across the lines into the
+    # squares beside, one in a form touches its box from inside (at 2, squared paper of 24 and
+    # 32 px lost 20% of its digits to the lines' removal).
+    min_crossings: int = 1
     # Faint printed lines threshold into dashes: gaps up to this long along a line are bridged
     # before the holes are looked for (the removal itself reads the mask as it was).
     bridge_gap_px: int = 5
@@ -156,7 +161,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink([contour], frame, ink, config)
+        filled += _holds_ink([contour], cell_sides, frame, ink, config)
         cell_area += cv2.contourArea(cv2.convexHull(contour))
     # A digit touching two opposite sides of its cell cuts it into holes none of which is a
     # cell ('5' in adamzev extractor_start_crop1, '5' and '8' in contoh-pilpres-2019_3_crop2):
@@ -167,7 +172,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink(group, frame, ink, config)
+        filled += _holds_ink(group, cell_sides, frame, ink, config)
         cell_area += cv2.contourArea(cv2.convexHull(np.vstack(group)))
     # Boxes are most of their frame; digits touching two rules of lined paper close a few holes
     # between them, in a frame as wide as the page.
@@ -253,11 +258,13 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
     return sides
 
 
-def _holds_ink(holes: list[np.ndarray], frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> bool:
+def _holds_ink(holes: list[np.ndarray], sides: list[tuple[np.ndarray, np.ndarray, int]], frame: np.ndarray,
+               ink: np.ndarray, config: BoxConfig) -> bool:
     """Whether the cell made of `holes` (holes of frame: one, or the pieces a digit cut it into)
-    holds ink: another component's in a hole, or the frame's own reaching into the cell (a
-    digit touching its box is part of the frame, and the holes' outlines run round it: what
-    their convex hull covers and they do not)."""
+    holds ink: another component's in a hole, or the frame's own reaching into the cell and not
+    across its sides (a digit touching its box is part of the frame, and the holes' outlines
+    run round it: what their convex hull covers and they do not; on graph paper a digit
+    crosses the lines, and its ink reaches into every square it passes)."""
     x, y, w, h = cv2.boundingRect(np.vstack(holes))
     window = (slice(y, y + h), slice(x, x + w))
     inside = np.zeros((h, w), np.uint8)
@@ -268,7 +275,57 @@ def _holds_ink(holes: list[np.ndarray], frame: np.ndarray, ink: np.ndarray, conf
     hull = np.zeros((h, w), np.uint8)
     cv2.drawContours(hull, [cv2.convexHull(np.vstack(holes))], 0, 1, cv2.FILLED, offset=(-x, -y))
     reaching = (cv2.erode(hull, erode) > 0) & (inside == 0) & (frame[window] > 0)
-    return int(np.count_nonzero(reaching)) >= config.min_touching_ink_px
+    if np.count_nonzero(reaching) < config.min_touching_ink_px:
+        return False
+    own_ink = cv2.bitwise_and(ink, ink, mask=frame)  # the mask's ink, not the bridged gaps
+    return not any(_crossings(own_ink, side, config) >= config.min_crossings for side in sides)
+
+
+def _side_line(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int],
+               config: BoxConfig) -> tuple[np.ndarray, int, int] | None:
+    """(on, inner, thickness) of a cell's side, or None when no ink is found along it: on is
+    (points_per_side, S) bool, ink at each point walking out from two px inside the cell's
+    outline (step k is k - 2 px out); the side's line starts inner steps out and is thickness
+    px thick. ink: uint8, nonzero = ink, over the frame's window."""
+    start, end, outward = side
+    h, w = ink.shape
+    t = np.linspace(0.0, 1.0, config.points_per_side)
+    # From two px inside the cell's outline to past the thickest line: the outline of a hole runs
+    # along the line's inner edge, give or take the pixel approxPolyDP moved it.
+    steps = np.arange(-2, config.max_line_px + 4)
+    normal = _OUTWARD[outward]
+    along = start[None, :] + t[:, None] * (end - start)[None, :]
+    xs = np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int)
+    ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
+    inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
+    on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
+    # The line at each point: its first ink walking out, and the run of ink from there. The
+    # side's line is as thick as the thinner runs (line_quantile), and lies where those runs
+    # start (their median): a digit touching the side, from either cell, lengthens the runs
+    # along it, and its stroke is not the line.
+    first = np.argmax(on, axis=1)
+    after = np.where(np.arange(len(steps))[None, :] >= first[:, None], on, True)
+    last = np.where(after.all(axis=1), len(steps), np.argmin(after, axis=1))
+    found = on.any(axis=1)
+    if not found.any():
+        return None
+    runs = last - first
+    thickness = int(np.quantile(runs[found], config.line_quantile))
+    inner = int(np.median(first[found & (runs <= thickness + 1)]))
+    return on, inner, thickness
+
+
+def _crossings(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int], config: BoxConfig) -> int:
+    """How many of the side's points have ink running from inside the cell across the line to
+    stroke_margin_px past it (a stroke through the side, not one touching it from inside)."""
+    line = _side_line(ink, side, config)
+    if line is None:
+        return 0
+    on, inner, thickness = line
+    beyond = inner + thickness + config.stroke_margin_px  # well past the line's outer edge
+    if beyond >= on.shape[1]:
+        return 0
+    return int(np.count_nonzero(on[:, :beyond + 1].all(axis=1)))
 
 
 # Outward normals by side kind: up, down, left, right.
@@ -281,48 +338,19 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
     ink: uint8 255 = the frame's ink over its window. Horizontal sides go first: where sides
     cross, each would otherwise keep the crossing as a stroke across the other.
     """
-    h, w = ink.shape
     bands = [np.zeros_like(ink), np.zeros_like(ink)]  # horizontal sides, vertical sides
     thickest = [0, 0]
-    t = np.linspace(0.0, 1.0, config.points_per_side)
-    # From two px inside the cell's outline to past the thickest line: the outline of a hole runs
-    # along the line's inner edge, give or take the pixel approxPolyDP moved it.
-    steps = np.arange(-2, config.max_line_px + 4)
-    lines: list[tuple[np.ndarray, np.ndarray, int, int]] = []  # (a, b) of the line's centre, kind, px
+    steps = np.arange(-2, config.max_line_px + 4)  # as _side_line walks
     for start, end, outward in sides:
-        normal = _OUTWARD[outward]
-        along = start[None, :] + t[:, None] * (end - start)[None, :]
-        xs = np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int)
-        ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
-        on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
-        # The line at each point: its first ink walking out, and the run of ink from there. The
-        # side's line is as thick as the thinner runs (line_quantile), and lies where those runs
-        # start (their median): a digit touching the side, from either cell, lengthens the runs
-        # along it, and its stroke is not the line.
-        first = np.argmax(on, axis=1)
-        after = np.where(np.arange(len(steps))[None, :] >= first[:, None], on, True)
-        last = np.where(after.all(axis=1), len(steps), np.argmin(after, axis=1))
-        found = on.any(axis=1)
-        if not found.any():
+        line = _side_line(ink, (start, end, outward), config)
+        if line is None:
             continue
-        thickness = int(np.quantile((last - first)[found], config.line_quantile))
+        _, inner, thickness = line
         if thickness < 1 or thickness > config.max_line_px:
             continue
-        runs = last - first
-        inner = int(np.median(first[found & (runs <= thickness + 1)]))
-        shift = normal * (steps[inner] + (thickness - 1) / 2)
-        lines.append((np.rint(start + shift).astype(int), np.rint(end + shift).astype(int),
-                      0 if outward < 2 else 1, thickness))
-    # Printed boxes are drawn with one pen: a "side" at least stroke_margin_px thicker than the
-    # frame's thinner lines (the line_quantile of them) is a stroke, as it is across a side
-    # (digits touching two rules of lined paper close holes between them, whose hulls have the
-    # digits for sides: rules of 2 px, strokes of 6-8; a form's outer and shared lines differ by
-    # a px or two, kawalc1's 7-8 and 9).
-    printed_px = np.quantile([line[3] for line in lines], config.line_quantile) if lines else 0
-    for a, b, kind, thickness in lines:
-        if thickness >= printed_px + config.stroke_margin_px:
-            continue
+        shift = _OUTWARD[outward] * (steps[inner] + (thickness - 1) / 2)
+        a, b = np.rint(start + shift).astype(int), np.rint(end + shift).astype(int)
+        kind = 0 if outward < 2 else 1
         cv2.line(bands[kind], (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255,
                  thickness + 2 * config.band_margin_px)
         thickest[kind] = max(thickest[kind], thickness)
