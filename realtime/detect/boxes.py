@@ -3,8 +3,11 @@ the ink mask before the rules are, so a box is never merged with its digit nor r
 
 A printed box is a thin outline around a cell: in the ink mask, a component with a hole whose
 outline is straight sides meeting at corners (a rectangle, or the quadrilateral a form turned to
-the camera makes of it). Its sides are removed where they are ink no thicker than a printed line,
-so strokes crossing them stay. Only outlines with ink in enough of their cells are boxes: a lone
+the camera makes of it). A digit touching its box is part of that component: the hole's outline
+runs round it, and is read by its convex hull; a digit touching two opposite sides cuts the cell
+into holes that are tried together; and the digit's own ink in the cell is what fills it. Its
+sides are removed where they are ink no thicker than a printed line, so strokes crossing them
+stay. Only outlines with ink in enough of their cells are boxes: a lone
 empty rectangle may be a block-letter '0', two stacked empty ones an '8', and a sheet of graph
 paper has ink in a few of its squares.
 Removing them before rules.py matters: a grid's long lines are rules too, and rules.py would cut
@@ -39,6 +42,21 @@ class BoxConfig:
     # A frame's ink covers little of its box: lines 1-4 px round cells of 20 px and more cover
     # at most ~35% (a grid of small cells); a digit with a hole covers more.
     max_fill: float = 0.4
+    # ...and its cells cover at least this share of its box: a row of boxes turned 6 degrees
+    # (contoh-pilpres-2019_3_crop2) 0.55; two rules of lined paper closed by the digits touching
+    # both (generated hard tier) 0.1-0.2.
+    min_cell_cover: float = 0.3
+    # A digit touching its box is one component with it: the frame's own ink reaching this many
+    # px into a cell (past the hole's outline, inside its convex hull) is a digit in it. A
+    # stroke across a 20 px cell is more; an empty cell's outline, straight sides with corners
+    # a px or two round, leaves a few (contoh-pilpres-2019_3_crop2: every digit touches a side,
+    # no cell held another component's ink, and the boxes stayed, read as '1's).
+    min_touching_ink_px: int = 12
+    # ...unless that ink crosses one of the cell's sides at this many of its points
+    # (points_per_side): a digit on graph paper or lined paper runs across the lines into the
+    # squares beside, one in a form touches its box from inside (at 2, squared paper of 24 and
+    # 32 px lost 20% of its digits to the lines' removal).
+    min_crossings: int = 1
     # Faint printed lines threshold into dashes: gaps up to this long along a line are bridged
     # before the holes are looked for (the removal itself reads the mask as it was).
     bridge_gap_px: int = 5
@@ -48,11 +66,13 @@ class BoxConfig:
     approx_min_px: float = 2.0
     # A side is straight pieces along at least min_side_share of the cell's extent in its direction,
     # within max_tilt (dy/dx or dx/dy) of the axis: forms held up to ~10 degrees off, and the
-    # shear a camera at an angle adds. A cell has all four: top, bottom, left and right.
+    # shear a camera at an angle adds (contoh-pilpres-2019_3_crop2: rows rising 0.1, their
+    # sides leaning 0.22-0.24; at 0.2 no cell of it was found). A cell has all four: top,
+    # bottom, left and right.
     min_side_share: float = 0.5
     # ...made of straight pieces at least min_piece_share of it (a stroke across a side cuts it).
     min_piece_share: float = 0.2
-    max_tilt: float = 0.2
+    max_tilt: float = 0.25
     # A cell is mostly sides: at least this share of its simplified outline (a digit touching
     # one side makes a detour the rest of the outline still outweighs).
     min_side_coverage: float = 0.6
@@ -60,6 +80,10 @@ class BoxConfig:
     # at 640 px, but a small form crop scaled up to 640 (kawalc1, 152 px wide) has its outer
     # lines 7-8 px and the lines its cells share 9.
     max_line_px: int = 10
+    # A side's thickness is this quantile of the runs of ink across it: along a side a digit
+    # touches (a '0' against a cell's divider), the run is the digit's stroke and the line; the
+    # median of them placed the side on the digit, and removed a third of a '0' touching it.
+    line_quantile: float = 0.25
     # Removed: the side's thickness plus this much each way (the fitted side is within a pixel).
     band_margin_px: int = 1
     # Ink at least the line's thickness plus this thick across the side is a stroke crossing it.
@@ -78,9 +102,9 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     bridged = _bridge_gaps(ink_mask, config)
     # Windows reach past the frame: morphology reads beyond a window's edge as ink.
     pad = config.max_line_px + config.stroke_margin_px + 2
-    frames = _outlined_frames(bridged, pad, config)
+    frames = _outlined_frames(bridged, ink_mask, pad, config)
     if frames is None:
-        frames = _labelled_frames(bridged, pad, config)
+        frames = _labelled_frames(bridged, ink_mask, pad, config)
     if not frames:
         return ink_mask
     kept = ink_mask.copy()
@@ -102,17 +126,21 @@ def _window(x: int, y: int, w: int, h: int, pad: int, shape: tuple[int, int]) ->
     return slice(max(0, y - pad), min(rows, y + h + pad)), slice(max(0, x - pad), min(cols, x + w + pad))
 
 
-def _labelled_frames(bridged: np.ndarray, pad: int, config: BoxConfig) -> list[_Frame]:
+def _labelled_frames(bridged: np.ndarray, ink_mask: np.ndarray, pad: int, config: BoxConfig) -> list[_Frame]:
     """Every possible frame (_possible_frames) of the bridged mask, from its labels."""
-    labels, stats = ink_components(bridged)[1:]
+    count, labels, stats = ink_components(bridged)
+    # The fill is the mask's own ink: bridging thickens faint lines and fills the gaps between a
+    # box and the digits near its sides (extractor_start_crop1: fill 0.47-0.49 bridged, 0.35-0.38
+    # in the mask).
+    ink_area = np.bincount(labels[ink_mask > 0].ravel(), minlength=count)
     frames = []
-    for label in _possible_frames(stats, config):
+    for label in _possible_frames(stats, ink_area, config):
         window = _window(*stats[label, :4], pad, bridged.shape)
         frames.append((window, (labels[window] == label).astype(np.uint8)))
     return frames
 
 
-def _outlined_frames(bridged: np.ndarray, pad: int, config: BoxConfig) -> list[_Frame] | None:
+def _outlined_frames(bridged: np.ndarray, ink_mask: np.ndarray, pad: int, config: BoxConfig) -> list[_Frame] | None:
     """_labelled_frames' frames, found from the mask's outlines: a frame has a hole (its cells),
     and only the few components with one are filled in, each in its own window. Labelling the
     whole mask costs ~0.8 ms a 640x480 frame, its outlines ~0.2.
@@ -143,14 +171,14 @@ def _outlined_frames(bridged: np.ndarray, pad: int, config: BoxConfig) -> list[_
         # us, where labelling even the window costs ~0.1 ms.
         pixels = bridged[window]
         filled = np.zeros((pixels.shape[0] + 2, pixels.shape[1] + 2), np.uint8)
-        area = cv2.floodFill(pixels, filled, (int(contour[0, 0, 0]) - window[1].start,
-                                              int(contour[0, 0, 1]) - window[0].start), 0,
-                             flags=8 | (1 << 8) | cv2.FLOODFILL_MASK_ONLY)[0]
-        if area <= config.max_fill * w * h:
-            frames.append((window, filled[1:-1, 1:-1].copy()))
+        cv2.floodFill(pixels, filled, (int(contour[0, 0, 0]) - window[1].start,
+                                       int(contour[0, 0, 1]) - window[0].start), 0,
+                      flags=8 | (1 << 8) | cv2.FLOODFILL_MASK_ONLY)
+        frame = filled[1:-1, 1:-1]
+        # The fill is the mask's own ink within the component (as _labelled_frames counts it).
+        if np.count_nonzero(ink_mask[window][frame > 0]) <= config.max_fill * w * h:
+            frames.append((window, frame.copy()))
     return frames
-
-
 
 
 def _bridge_gaps(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
@@ -161,10 +189,11 @@ def _bridge_gaps(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     return cv2.bitwise_or(across, down)
 
 
-def _possible_frames(stats: np.ndarray, config: BoxConfig) -> np.ndarray:
+def _possible_frames(stats: np.ndarray, ink_area: np.ndarray, config: BoxConfig) -> np.ndarray:
     """Labels of the components big enough to hold a cell and sparse enough to be outlines,
-    the largest max_frames of them."""
-    w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+    the largest max_frames of them. stats: of the bridged mask's components; ink_area: (count,)
+    px of the mask's ink in each."""
+    w, h, area = stats[1:, 2], stats[1:, 3], ink_area[1:]
     fits = (w >= config.min_cell_px + 2) & (h >= config.min_cell_px + 2) & (area <= config.max_fill * w * h)
     labels = 1 + np.flatnonzero(fits)
     return labels[np.argsort(-area[labels - 1], kind="stable")[:config.max_frames]]
@@ -178,26 +207,82 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
     contours, hierarchy = cv2.findContours(frame, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
+    holes = [contour for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
+             if parent >= 0]  # an outer outline has no parent
     sides: list[tuple[np.ndarray, np.ndarray, int]] = []
     cells = filled = 0
-    for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
-        if parent < 0:
-            continue  # an outer outline; holes have a parent
+    cell_area = 0.0
+    rest = []
+    for contour in holes:
         cell_sides = _cell_sides(contour, config)
+        if cell_sides is None:
+            rest.append(contour)
+            continue
+        sides += cell_sides
+        cells += 1
+        filled += _holds_ink([contour], cell_sides, frame, ink, config)
+        cell_area += cv2.contourArea(cv2.convexHull(contour))
+    # A digit touching two opposite sides of its cell cuts it into holes none of which is a
+    # cell ('5' in adamzev extractor_start_crop1, '5' and '8' in contoh-pilpres-2019_3_crop2):
+    # neighbouring holes that are not cells are tried together.
+    for group in _neighbouring(rest, config):
+        cell_sides = _cell_sides(np.vstack(group), config)
         if cell_sides is None:
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink(contour, frame, ink)
+        filled += _holds_ink(group, cell_sides, frame, ink, config)
+        cell_area += cv2.contourArea(cv2.convexHull(np.vstack(group)))
+    # Boxes are most of their frame; digits touching two rules of lined paper close a few holes
+    # between them, in a frame as wide as the page.
+    _, _, frame_w, frame_h = cv2.boundingRect(frame)
+    if cell_area < config.min_cell_cover * frame_w * frame_h:
+        return []
     return sides if filled and filled >= config.min_filled_share * cells else []
+
+
+def _neighbouring(holes: list[np.ndarray], config: BoxConfig) -> list[list[np.ndarray]]:
+    """The holes in groups of two or more that lie side by side: boxes at most max_line_px apart
+    one way and overlapping by at least half the smaller one's extent the other way (the pieces
+    of one cell a digit cuts across)."""
+    if len(holes) < 2:
+        return []
+    boxes = np.array([cv2.boundingRect(hole) for hole in holes], np.int64)
+    x, y, w, h = boxes.T
+    gap_x = np.maximum(x[:, None], x[None, :]) - np.minimum((x + w)[:, None], (x + w)[None, :])
+    gap_y = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
+    beside = (gap_x <= config.max_line_px) & (-gap_y >= 0.5 * np.minimum(h[:, None], h[None, :]))
+    above = (gap_y <= config.max_line_px) & (-gap_x >= 0.5 * np.minimum(w[:, None], w[None, :]))
+    near = (beside | above) & ~np.eye(len(holes), dtype=bool)
+    parent = list(range(len(holes)))
+    for i, j in zip(*np.nonzero(np.triu(near, k=1)), strict=True):
+        parent[_root(parent, i)] = _root(parent, j)
+    groups: dict[int, list[np.ndarray]] = {}
+    for i, hole in enumerate(holes):
+        groups.setdefault(_root(parent, i), []).append(hole)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _root(parent: list[int], i: int) -> int:
+    """Union-find: the root of i's set, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray, np.ndarray, int]] | None:
     """A hole's sides when it is a cell (straight sides along the axes covering most of its
-    outline), else None."""
+    outline), else None.
+
+    Read on the hole's convex hull: a digit touching its box is part of the frame, and the
+    hole's outline runs round it (a '0' against a cell's side, a '6' along it); the hull
+    bridges that detour along the side the digit touches.
+    """
     x, y, w, h = cv2.boundingRect(contour)
     if w < config.min_cell_px or h < config.min_cell_px:
         return None
+    contour = cv2.convexHull(contour)
     perimeter = cv2.arcLength(contour, True)
     polygon = cv2.approxPolyDP(contour, max(config.approx_min_px, config.approx_fraction * perimeter), True)
     points = polygon.reshape(-1, 2).astype(np.float64)
@@ -232,14 +317,74 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
     return sides
 
 
-def _holds_ink(contour: np.ndarray, frame: np.ndarray, ink: np.ndarray) -> bool:
-    """Whether the hole outlined by contour (a hole of frame) holds ink of another component."""
-    x, y, w, h = cv2.boundingRect(contour)
+def _holds_ink(holes: list[np.ndarray], sides: list[tuple[np.ndarray, np.ndarray, int]], frame: np.ndarray,
+               ink: np.ndarray, config: BoxConfig) -> bool:
+    """Whether the cell made of `holes` (holes of frame: one, or the pieces a digit cut it into)
+    holds ink: another component's in a hole, or the frame's own reaching into the cell and not
+    across its sides (a digit touching its box is part of the frame, and the holes' outlines
+    run round it: what their convex hull covers and they do not; on graph paper a digit
+    crosses the lines, and its ink reaches into every square it passes)."""
+    x, y, w, h = cv2.boundingRect(np.vstack(holes))
     window = (slice(y, y + h), slice(x, x + w))
     inside = np.zeros((h, w), np.uint8)
-    cv2.drawContours(inside, [contour], 0, 1, cv2.FILLED, offset=(-x, -y))
-    inside = cv2.erode(inside, np.ones((3, 3), np.uint8))  # off the frame's own outline
-    return bool(np.any((inside > 0) & (ink[window] > 0) & (frame[window] == 0)))
+    cv2.drawContours(inside, holes, -1, 1, cv2.FILLED, offset=(-x, -y))
+    erode = np.ones((3, 3), np.uint8)  # off the frame's own outline
+    if np.any((cv2.erode(inside, erode) > 0) & (ink[window] > 0) & (frame[window] == 0)):
+        return True
+    hull = np.zeros((h, w), np.uint8)
+    cv2.drawContours(hull, [cv2.convexHull(np.vstack(holes))], 0, 1, cv2.FILLED, offset=(-x, -y))
+    reaching = (cv2.erode(hull, erode) > 0) & (inside == 0) & (frame[window] > 0)
+    if np.count_nonzero(reaching) < config.min_touching_ink_px:
+        return False
+    own_ink = cv2.bitwise_and(ink, ink, mask=frame)  # the mask's ink, not the bridged gaps
+    return not any(_crossings(own_ink, side, config) >= config.min_crossings for side in sides)
+
+
+def _side_line(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int],
+               config: BoxConfig) -> tuple[np.ndarray, int, int] | None:
+    """(on, inner, thickness) of a cell's side, or None when no ink is found along it: on is
+    (points_per_side, S) bool, ink at each point walking out from two px inside the cell's
+    outline (step k is k - 2 px out); the side's line starts inner steps out and is thickness
+    px thick. ink: uint8, nonzero = ink, over the frame's window."""
+    start, end, outward = side
+    h, w = ink.shape
+    t = np.linspace(0.0, 1.0, config.points_per_side)
+    # From two px inside the cell's outline to past the thickest line: the outline of a hole runs
+    # along the line's inner edge, give or take the pixel approxPolyDP moved it.
+    steps = np.arange(-2, config.max_line_px + 4)
+    normal = _OUTWARD[outward]
+    along = start[None, :] + t[:, None] * (end - start)[None, :]
+    xs = np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int)
+    ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
+    inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
+    on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
+    # The line at each point: its first ink walking out, and the run of ink from there. The
+    # side's line is as thick as the thinner runs (line_quantile), and lies where those runs
+    # start (their median): a digit touching the side, from either cell, lengthens the runs
+    # along it, and its stroke is not the line.
+    first = np.argmax(on, axis=1)
+    after = np.where(np.arange(len(steps))[None, :] >= first[:, None], on, True)
+    last = np.where(after.all(axis=1), len(steps), np.argmin(after, axis=1))
+    found = on.any(axis=1)
+    if not found.any():
+        return None
+    runs = last - first
+    thickness = int(np.quantile(runs[found], config.line_quantile))
+    inner = int(np.median(first[found & (runs <= thickness + 1)]))
+    return on, inner, thickness
+
+
+def _crossings(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int], config: BoxConfig) -> int:
+    """How many of the side's points have ink running from inside the cell across the line to
+    stroke_margin_px past it (a stroke through the side, not one touching it from inside)."""
+    line = _side_line(ink, side, config)
+    if line is None:
+        return 0
+    on, inner, thickness = line
+    beyond = inner + thickness + config.stroke_margin_px  # well past the line's outer edge
+    if beyond >= on.shape[1]:
+        return 0
+    return int(np.count_nonzero(on[:, :beyond + 1].all(axis=1)))
 
 
 # Outward normals by side kind: up, down, left, right.
@@ -252,33 +397,17 @@ def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], 
     ink: uint8 255 = the frame's ink over its window. Horizontal sides go first: where sides
     cross, each would otherwise keep the crossing as a stroke across the other.
     """
-    h, w = ink.shape
     bands = [np.zeros_like(ink), np.zeros_like(ink)]  # horizontal sides, vertical sides
     thickest = [0, 0]
-    t = np.linspace(0.0, 1.0, config.points_per_side)
-    # From two px inside the cell's outline to past the thickest line: the outline of a hole runs
-    # along the line's inner edge, give or take the pixel approxPolyDP moved it.
-    steps = np.arange(-2, config.max_line_px + 4)
+    steps = np.arange(-2, config.max_line_px + 4)  # as _side_line walks
     for start, end, outward in sides:
-        normal = _OUTWARD[outward]
-        along = start[None, :] + t[:, None] * (end - start)[None, :]
-        xs = np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int)
-        ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
-        on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
-        # The line at each point: its first ink walking out, and the run of ink from there; the
-        # side's line is the median of those.
-        first = np.argmax(on, axis=1)
-        after = np.where(np.arange(len(steps))[None, :] >= first[:, None], on, True)
-        last = np.where(after.all(axis=1), len(steps), np.argmin(after, axis=1))
-        found = on.any(axis=1)
-        if not found.any():
+        line = _side_line(ink, (start, end, outward), config)
+        if line is None:
             continue
-        inner = int(np.median(first[found]))
-        thickness = int(np.median((last - first)[found]))
+        _, inner, thickness = line
         if thickness < 1 or thickness > config.max_line_px:
             continue
-        shift = normal * (steps[inner] + (thickness - 1) / 2)
+        shift = _OUTWARD[outward] * (steps[inner] + (thickness - 1) / 2)
         a, b = np.rint(start + shift).astype(int), np.rint(end + shift).astype(int)
         kind = 0 if outward < 2 else 1
         cv2.line(bands[kind], (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255,

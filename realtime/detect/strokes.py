@@ -39,6 +39,10 @@ class StrokeConfig:
     merge_small_area: float = 0.35
     merge_min_piece_height: float = 0.15
     merge_near_gap: float = 0.1
+    # ...the bigger one being most of a digit: at most merge_max_aspect (below) times as tall as
+    # it is wide. A tall thin stroke (a chalk bracket round a matrix, 05_blackboard_crop1: 422 px
+    # tall, 81 wide) has its box reach past digits its ink is far from, and a reach of 0.1 of its
+    # height is 42 px: every digit of the column beside it joined it and the union was dropped.
     # Merging is repeated on the merged boxes, so a digit cut in three (by a rule and a pen
     # lift) comes back whole.
     merge_rounds: int = 3
@@ -365,7 +369,10 @@ def beside(boxes: np.ndarray, config: StrokeConfig) -> np.ndarray:
     reach = config.merge_near_gap * taller
     near = (-x_overlap <= reach) & (y_gap <= reach)
     not_speck = np.minimum(h[:, None], h[None, :]) >= config.merge_min_piece_height * taller
-    return (small_to_big | small_to_big.T) & near & not_speck
+    # The bigger piece must itself be digit-shaped: a tall chalk bracket's box reaches far past
+    # its ink and would take in the whole column of digits beside it.
+    small_to_digit = small_to_big & (h <= config.merge_max_aspect * w)[None, :]
+    return (small_to_digit | small_to_digit.T) & near & not_speck
 
 
 def split_thin_lines(ink_mask: np.ndarray, components: Components, too_wide: Candidates,

@@ -60,6 +60,17 @@ def test_a_small_piece_right_beside_a_big_one_joins_it():
     assert _merged([big, [132, 110, 10, 8]]) == ((1, 2),)  # 8 px tall (0.2)
 
 
+def test_a_digit_beside_a_tall_bracket_does_not_join_it():
+    """05_blackboard_crop1 at 640 px: a chalk bracket 422 px tall, 81 wide (its foot makes it
+    wide), and a '2' whose box overlaps the foot's: a reach of 0.1 of the bracket's height (42
+    px) took in the whole column of digits beside it, and the union was dropped."""
+    bracket = [44, 55, 81, 422]
+    assert _merged([bracket, [110, 89, 57, 86], [155, 227, 28, 46], [130, 381, 50, 48]]) == ((1,), (2,), (3,), (4,))
+    # A stroke that is most of a digit (no taller than merge_max_aspect for its width) still
+    # takes in a small piece beside it.
+    assert _merged([[100, 100, 20, 40], [122, 110, 8, 8]]) == ((1, 2),)
+
+
 def test_a_digit_cut_in_pieces_comes_back_whole_over_three_rounds():
     # Each piece joins only the union of those before it: round 1 joins 1+2, round 2 takes in 3,
     # round 3 takes in 4; 5 would need a fourth round.
