@@ -114,7 +114,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
-    candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast)]
+    candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast, light_ink)]
     candidates = candidates[~_in_words(marks, candidates, config)].largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)

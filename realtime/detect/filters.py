@@ -176,14 +176,15 @@ def wider_than_a_digit(boxes: np.ndarray, config: ShapeConfig) -> np.ndarray:
 
 
 def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: Components,
-                     candidates: Candidates, config: ContrastConfig) -> np.ndarray:
+                     candidates: Candidates, config: ContrastConfig, light_ink: bool = False) -> np.ndarray:
     """(N,) bool keep-mask: the candidate's ink is clearly brighter (in ink_bright, 255 = the
     most ink) than the plain ground around it.
 
     Shading and show-through are too faint; desk texture and highlights have no plain ground
     around them (their surroundings vary nearly as much as they do). When most candidates are
     texture, the texture sets a higher bar for the rest. components: those the candidates' members refer
-    to; ink_mask: uint8 255 = ink.
+    to; ink_mask: uint8 255 = ink; light_ink: ink_bright is the image itself (light ink on a dark
+    ground), not its negative.
     """
     if not config.enabled:
         return np.ones(len(candidates), bool)
@@ -226,7 +227,11 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
             levels = ground.astype(np.float32)
             spread = levels - _shading(is_ground, levels)
             unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
-    paper_brightness = 255.0 - ground_level  # in the original polarity
+    # The ground's own brightness in the image: its negative's level for dark ink, its level for
+    # light ink. Shading takes a share of the ground's light; 255 - level of a dark board is not
+    # its light but the board's darkness, and asked chalk at 20-30 above a board at 20 for 35
+    # (wild tier: 24 of 47 digits dropped by the contrast test, on every chalkboard).
+    paper_brightness = ground_level if light_ink else 255.0 - ground_level
     ratio = contrast / noise
     bar = config.min_contrast_to_noise
     if (measured.sum() >= config.texture_min_candidates
