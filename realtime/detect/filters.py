@@ -55,7 +55,8 @@ class ContrastConfig:
     # fraction, not grey levels: all of them take a share of the light, and in a dim room
     # pencil on paper at 111 stands 20-40 above it (a floor of 30 levels dropped most of it).
     # A fine pen shrunk to 461 px wide measures 42 on white paper (235), red ink in the
-    # brightest channel 40.
+    # brightest channel 40. Light ink (chalk) stands out by this fraction of its ground's own
+    # brightness too: a board at 20 takes a share of 20, not of 255 - 20 (has_ink_contrast).
     min_ink_contrast_ratio: float = 0.15
     ink_quantile: float = 0.95
     # Ink stands out from the ground around it by far more than that ground varies: contrast
