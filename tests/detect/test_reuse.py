@@ -140,3 +140,41 @@ def test_reuse_switched_off_finds_every_frame_anew(mnist_test):
     regions = [find_digits(scene.image_bgr, settings, state) for _ in range(3)]
     assert state.found == 3 and state.kept == 0
     assert all(np.array_equal(r.boxes_src, find_digits(scene.image_bgr, settings).boxes_src) for r in regions)
+
+
+def _ruled_scene(mnist_test, seed: int):
+    """A hard-tier ruled exercise-book sheet on a desk (its rules found by remove_rules)."""
+    images, labels = mnist_test
+    return make_scene(images, labels, np.random.default_rng(seed), tier="hard", sheet=True)
+
+
+def _hough_frames(monkeypatch):
+    """A list that gets one entry per rule search's full-resolution Hough call (rules._hough_pieces)."""
+    from realtime.detect import rules
+
+    calls = []
+    original = rules._hough_pieces
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "_hough_pieces", counted)
+    return calls
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_ruled_sheet_keeps_its_rules_while_it_moves_and_reads_as_well_as_each_frame_alone(
+        mnist_test, recognizer, monkeypatch, seed):
+    scene = _ruled_scene(mnist_test, seed)
+    frames = [_pan(scene.image_bgr, dx, dy) for dx, dy in PATH]
+    truths = [_moved_truth(scene.digits, dx, dy) for dx, dy in PATH]
+    alone, _ = _right_digits(recognizer, frames, truths, reuse=False)
+    calls = _hough_frames(monkeypatch)
+    kept, state = _right_digits(recognizer, frames, truths, reuse=True)
+    assert all(k >= a for k, a in zip(kept, alone, strict=True)), list(zip(kept, alone, strict=True))
+    assert sum(alone) >= 0.8 * sum(len(t) for t in truths)  # the clip is readable at all
+    # The sheet's rules were found (a ruled sheet), then kept on most frames: the search (and
+    # its Hough) ran on fewer than half of them.
+    assert state.rules_searched >= 1 and state.rules_kept >= len(PATH) // 2
+    assert 0 < len(calls) < len(PATH) // 2
