@@ -59,11 +59,12 @@ class ReuseConfig:
     rule_check_points: int = 128
     max_rule_coverage_drop: float = 0.2
     min_rule_points: int = 16
-    # Rules are kept only when every line found is this well covered on its own frame: a line
-    # fitted a few degrees off its rule (a digit's stroke chained into it) crosses paper, and
-    # keeping it would carry that frame's mistake onto the next (hard tier, a sheet sliding:
-    # true rules 0.78-0.99, such fits 0.32-0.45); the next frame searches anew.
-    min_kept_rule_coverage: float = 0.6
+    # Rules are kept only when no line found is covered on its own frame less than this share
+    # of the median line: a line fitted a few degrees off its rule (a digit's stroke chained
+    # into it) crosses paper, and keeping it would carry that frame's mistake onto the next
+    # (hard tier, a sheet sliding: such fits 0.33-0.49 of the median); a pale rule thresholded
+    # in pieces is low all along and stays (wild clip: 0.67-1.0); the next frame searches anew.
+    min_kept_rule_share: float = 0.55
 
 
 @dataclass
@@ -161,7 +162,8 @@ class StreamReuse:
         if self._kept is None:
             return
         cover = [self._rule_cover(ink_mask, one) for one in rules]
-        doubtful = any((judged & (share < self.config.min_kept_rule_coverage)).any() for share, judged in cover)
+        doubtful = any((judged & (share < self.config.min_kept_rule_share * np.median(share[judged]))).any()
+                       for share, judged in cover if judged.any())
         self._kept.rules = None if doubtful else rules
         self._kept.rules_shift = self._shift
         self._kept.rules_cover = tuple(share for share, _ in cover)
