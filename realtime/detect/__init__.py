@@ -33,7 +33,7 @@ from realtime.detect.filters import (
 )
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
-from realtime.detect.reuse import ReuseConfig, StreamReuse, surface_of, without_rules
+from realtime.detect.reuse import ReuseConfig, StreamReuse, ink_polarity_of, surface_of, without_rules
 from realtime.detect.rules import remove_rules
 from realtime.detect.strokes import (
     StrokeInk,
@@ -42,7 +42,7 @@ from realtime.detect.strokes import (
     pieces_worth_merging,
     split_thin_lines,
 )
-from realtime.detect.surface import ink_bright_image, ink_is_light
+from realtime.detect.surface import ink_bright_image
 from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
 from realtime.detect.working import to_working_gray
 
@@ -96,7 +96,7 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     config = settings.detect
     gray, scale = to_working_gray(frame_bgr, config.working)
     surface = surface_of(gray, config.surface, reuse)
-    light_ink = ink_is_light(surface.ground_brightness, settings.invert, config.surface, gray, surface.mask)
+    light_ink = ink_polarity_of(gray, surface, settings.invert, config.surface, reuse)
     ink_bright = ink_bright_image(gray, light_ink)
     contrast = local_contrast(ink_bright, config.threshold)
     offsets = ink_offsets(ink_bright, surface.mask, light_ink, config.threshold)

@@ -1,13 +1,17 @@
 """Reuse across a stream: what is slow to find in a frame and barely changes from one camera frame
-to the next (the writing surface, and that the view holds no rules) is kept while a cheap check
-says the view is still the same, and found anew when the check fails or every refresh_frames.
+to the next (the writing surface, the ink's polarity on it, the rules of a ruled or squared
+sheet, or that the view holds none) is kept while a cheap check says the view is still the same,
+and found anew when the check fails or every refresh_frames.
 
 The check: a small thumbnail of the working image against the one of the frame the surface was
 found on. Phase correlation gives the shift between them (hand tremor, a sheet slid along the
 desk); the kept surface is moved by it. What else changed (the sheet turned, lifted, covered, a
 new page, a shadow moved) is what is left of the difference once shifted: over the limit, the
-surface is found again. Only a stream has a StreamReuse (Recognizer.stream makes one); a single
-image, or a folder of them, is found from scratch each time, exactly as without it.
+surface is found again. Kept rules move with the view too, and are checked on each frame's mask
+(their ink still there, where they now lie on the surface) before they are removed without a
+search; they are searched for on the frame itself when the check fails. Only a stream has a
+StreamReuse (Recognizer.stream makes one); a single image, or a folder of them, is found from
+scratch each time, exactly as without it.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime.detect.rules import RuleConfig, remove_rules
-from realtime.detect.surface import Surface, SurfaceConfig, find_paper
+from realtime.detect.rules import RuleConfig, Rules, erase_rules, find_and_remove_rules, remove_rules
+from realtime.detect.surface import Surface, SurfaceConfig, find_paper, ink_is_light
 from realtime.detect.working import area_shrink
 
 
@@ -46,6 +50,21 @@ class ReuseConfig:
     # Found anew at least this often (frames) whatever the check says: what changes too slowly
     # for any one frame's check (light fading over seconds) is caught within a second at 15 fps.
     refresh_frames: int = 15
+    # Kept rules are checked at this many points along each found rule (one every 5 px of a
+    # 640-px rule), each the ink within the rule's half thickness plus a pixel across it: the
+    # share of those on the surface that are ink may fall by at most max_rule_coverage_drop
+    # from the frame the rules were found on (digits written over them, the threshold's noise
+    # along a pale rule), else they are searched for anew. A rule with fewer than
+    # min_rule_points of them on the surface (moved out of view) is not judged.
+    rule_check_points: int = 128
+    max_rule_coverage_drop: float = 0.2
+    min_rule_points: int = 16
+    # Rules are kept only when no line found is covered on its own frame less than this share
+    # of the median line: a line fitted a few degrees off its rule (a digit's stroke chained
+    # into it) crosses paper, and keeping it would carry that frame's mistake onto the next
+    # (hard tier, a sheet sliding: such fits 0.33-0.49 of the median); a pale rule thresholded
+    # in pieces is low all along and stays (wild clip: 0.67-1.0); the next frame searches anew.
+    min_kept_rule_share: float = 0.55
 
 
 @dataclass
@@ -58,6 +77,15 @@ class _Kept:
     shape: tuple[int, int]
     age: int = 0
     no_rules: bool = False
+    # The rules found on this view (None: none kept), the view's shift from this surface's
+    # frame when they were found, and each found line's covered share then (one per line of
+    # each Rules, in order).
+    rules: tuple[Rules, ...] | None = None
+    rules_shift: tuple[int, int] = (0, 0)
+    rules_cover: tuple[np.ndarray, ...] = ()
+    # The ink's polarity on this surface, and the invert setting it was told with (None: not yet).
+    light_ink: bool | None = None
+    invert: str | None = None
 
 
 class StreamReuse:
@@ -69,9 +97,15 @@ class StreamReuse:
         self.config = config or ReuseConfig()
         self._kept: _Kept | None = None
         self._window: np.ndarray | None = None
-        # Frames whose surface was found anew, and kept (for the benchmark and the tests).
+        # This frame's shift from the kept surface's frame, and its surface mask.
+        self._shift = (0, 0)
+        self._mask: np.ndarray | None = None
+        # Frames whose surface was found anew, and kept; frames whose rules were searched for,
+        # and kept (for the benchmark and the tests).
         self.found = 0
         self.kept = 0
+        self.rules_searched = 0
+        self.rules_kept = 0
 
     def surface(self, gray: np.ndarray, config: SurfaceConfig) -> Surface:
         """find_paper(gray, config), or the kept surface moved with the view when the check passes."""
@@ -86,11 +120,75 @@ class StreamReuse:
             if shift is not None:
                 kept.age += 1
                 self.kept += 1
-                return _moved(kept.surface, shift)
+                surface = _moved(kept.surface, shift)
+                self._shift, self._mask = shift, surface.mask
+                return surface
         surface = find_paper(gray, config)
         self._kept = _Kept(surface, thumb, config, gray.shape)
         self.found += 1
+        self._shift, self._mask = (0, 0), surface.mask
         return surface
+
+    def light_ink(self, gray: np.ndarray, surface: Surface, invert: str, config: SurfaceConfig) -> bool:
+        """surface.ink_is_light for this frame (after surface() for it): told on the frame the
+        surface was found on and kept with it (the same view, the same ink)."""
+        kept = self._kept
+        if kept is None or kept.light_ink is None or kept.invert != invert:
+            light = ink_is_light(surface.ground_brightness, invert, config, gray, surface.mask)
+            if kept is None:
+                return light
+            kept.light_ink, kept.invert = light, invert
+        return kept.light_ink
+
+    def kept_rules(self, ink_mask: np.ndarray) -> tuple[Rules, ...] | None:
+        """The rules kept on this view, moved with it, when their ink is still there on this
+        frame's mask (uint8 255 = ink, before any rule is removed); None: search anew."""
+        kept = self._kept
+        if not self.config.enabled or kept is None or not kept.rules:
+            return None
+        h, w = ink_mask.shape
+        dx, dy = self._shift[0] - kept.rules_shift[0], self._shift[1] - kept.rules_shift[1]
+        moved = tuple(rules.moved(dx, dy, w, h) for rules in kept.rules)
+        for rules, before in zip(moved, kept.rules_cover, strict=True):
+            now, judged = self._rule_cover(ink_mask, rules)
+            if (judged & (now < before - self.config.max_rule_coverage_drop)).any():
+                return None
+        return moved
+
+    def note_found_rules(self, ink_mask: np.ndarray, rules: tuple[Rules, ...]) -> None:
+        """The rules this frame's search found on `ink_mask` (before removal), kept for the
+        frames after while the view is the same."""
+        self.note_rules(bool(rules))
+        if self._kept is None:
+            return
+        cover = [self._rule_cover(ink_mask, one) for one in rules]
+        doubtful = any((judged & (share < self.config.min_kept_rule_share * np.median(share[judged]))).any()
+                       for share, judged in cover if judged.any())
+        self._kept.rules = None if doubtful else rules
+        self._kept.rules_shift = self._shift
+        self._kept.rules_cover = tuple(share for share, _ in cover)
+
+    def _rule_cover(self, ink_mask: np.ndarray, rules: Rules) -> tuple[np.ndarray, np.ndarray]:
+        """((M,) the share of each found line's check points on the surface that are ink within
+        half its thickness plus a pixel across it, (M,) whether enough points were on it)."""
+        h, w = ink_mask.shape
+        t = np.linspace(0.0, 1.0, self.config.rule_check_points)
+        lines = rules.lines.astype(np.float64)
+        xs = np.rint(lines[:, [0]] + t * (lines[:, [2]] - lines[:, [0]])).astype(int)
+        ys = np.rint(lines[:, [1]] + t * (lines[:, [3]] - lines[:, [1]])).astype(int)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        xs, ys = np.clip(xs, 0, w - 1), np.clip(ys, 0, h - 1)
+        if self._mask is not None:
+            inside &= self._mask[ys, xs] > 0
+        reach = rules.rule_px // 2 + 1
+        offsets = np.arange(-reach, reach + 1)
+        if rules.is_horizontal:
+            ink = (ink_mask[np.clip(ys[..., None] + offsets, 0, h - 1), xs[..., None]] > 0).any(axis=2)
+        else:
+            ink = (ink_mask[ys[..., None], np.clip(xs[..., None] + offsets, 0, w - 1)] > 0).any(axis=2)
+        points = inside.sum(axis=1)
+        share = (ink & inside).sum(axis=1) / np.maximum(points, 1)
+        return share, points >= self.config.min_rule_points
 
     def rules_absent(self) -> bool:
         """True when rules were searched for on this view and none was there: the kept surface's
@@ -151,13 +249,31 @@ def surface_of(gray: np.ndarray, config: SurfaceConfig, reuse: StreamReuse | Non
     return find_paper(gray, config) if reuse is None else reuse.surface(gray, config)
 
 
+def ink_polarity_of(gray: np.ndarray, surface: Surface, invert: str, config: SurfaceConfig,
+                    reuse: StreamReuse | None) -> bool:
+    """surface.ink_is_light of a frame, or the one told on the stream's kept surface's frame."""
+    if reuse is None:
+        return ink_is_light(surface.ground_brightness, invert, config, gray, surface.mask)
+    return reuse.light_ink(gray, surface, invert, config)
+
+
 def without_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig,
                   reuse: StreamReuse | None) -> np.ndarray:
     """remove_rules, skipped when the stream's view held no rules when last searched (rules do not
-    appear on a sheet that has not changed); a search that removes nothing is noted as none."""
-    if reuse is not None and reuse.rules_absent():
+    appear on a sheet that has not changed), and without its search when the rules kept on the
+    view are still there; a search's rules (or that it found none) are kept for the next frames."""
+    if reuse is None or not reuse.config.enabled or not config.enabled:
+        cleaned = remove_rules(ink_mask, contrast, config)
+        if reuse is not None:
+            reuse.note_rules(cleaned is not ink_mask)  # remove_rules returns its input when it removes nothing
+        return cleaned
+    if reuse.rules_absent():
         return ink_mask
-    cleaned = remove_rules(ink_mask, contrast, config)
-    if reuse is not None:
-        reuse.note_rules(cleaned is not ink_mask)  # remove_rules returns its input when it removes nothing
+    kept = reuse.kept_rules(ink_mask)
+    if kept is not None:
+        reuse.rules_kept += 1
+        return erase_rules(ink_mask, contrast, kept, config)
+    reuse.rules_searched += 1
+    cleaned, found = find_and_remove_rules(ink_mask, contrast, config)
+    reuse.note_found_rules(ink_mask, found)
     return cleaned

@@ -108,79 +108,151 @@ _SHARES = ("run_fraction", "min_length", "piece_length", "spacing_min_share", "m
            "grid_tolerance", "grid_min_share")
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The rules found in one direction of one frame: what erase_rules needs to take them out
+    again (a stream keeps them while its view is the same, reuse.py).
+
+    lines: (M, 4) int64 x0 y0 x1 y1, the found rules fitted and extended edge to edge;
+    missing: (K, 4) the ruled sheet's rules inferred between and beyond them; rule_px: their
+    thickness; rule_contrast: their median contrast against the paper.
+    """
+
+    is_horizontal: bool
+    lines: np.ndarray
+    missing: np.ndarray
+    rule_px: int
+    rule_contrast: float
+
+    def moved(self, dx: int, dy: int, width: int, height: int) -> Rules:
+        """These rules as a view moved by (dx, dy) px sees them, again edge to edge."""
+        if (dx, dy) == (0, 0):
+            return self
+        return Rules(self.is_horizontal, _moved_lines(self.lines, dx, dy, self.is_horizontal, width, height),
+                     _moved_lines(self.missing, dx, dy, self.is_horizontal, width, height),
+                     self.rule_px, self.rule_contrast)
+
+
+def _moved_lines(lines: np.ndarray, dx: int, dy: int, is_horizontal: bool, width: int, height: int) -> np.ndarray:
+    """Lines (N, 4) moved by (dx, dy) and extended again from one edge of the frame to the other."""
+    if not len(lines):
+        return lines
+    x0, y0, x1, y1 = (lines.astype(np.float64) + np.array([dx, dy, dx, dy])).T
+    if is_horizontal:
+        slope = (y1 - y0) / np.where(x1 != x0, x1 - x0, 1)
+        ends = [np.zeros_like(x0), y0 - slope * x0, np.full_like(x0, width - 1), y0 + slope * (width - 1 - x0)]
+    else:
+        slope = (x1 - x0) / np.where(y1 != y0, y1 - y0, 1)
+        ends = [x0 - slope * y0, np.zeros_like(y0), x0 + slope * (height - 1 - y0), np.full_like(y0, height - 1)]
+    return np.rint(np.stack(ends, axis=1)).astype(lines.dtype)
+
+
 def remove_rules(ink_mask: np.ndarray, contrast: np.ndarray, config: RuleConfig) -> np.ndarray:
     """The ink mask (uint8 255 = ink) without its rules, horizontal then vertical: `ink_mask`
     itself when no rule was found (reuse.without_rules reads that as "no rules here").
 
     contrast: threshold.local_contrast of the image the mask was thresholded from.
     """
+    return find_and_remove_rules(ink_mask, contrast, config)[0]
+
+
+def find_and_remove_rules(ink_mask: np.ndarray, contrast: np.ndarray,
+                          config: RuleConfig) -> tuple[np.ndarray, tuple[Rules, ...]]:
+    """(remove_rules' mask, the rules it removed, one Rules per direction that had any)."""
+    found: list[Rules] = []
     if not config.enabled:
-        return ink_mask
+        return ink_mask, ()
     h, w = ink_mask.shape
     components = None
     for span, is_horizontal in ((w, True), (h, False)):
-        run = max(config.min_run_px, int(span * config.run_fraction))
-        runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
-            cv2.MORPH_RECT, (run, 1) if is_horizontal else (1, run)))
-        if (cv2.countNonZero(runs) < config.min_length * span
-                or not _may_hold_rules(runs, run, span, is_horizontal, config)):
+        rules, components = _find_rules(ink_mask, contrast, span, is_horizontal, components, config)
+        if rules is None:
             continue
-        # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
-        # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
-        # bin leaves a 1-px line after a hundred pixels or so.
-        segments = _hough_pieces(runs, run, span, is_horizontal, config)
-        if segments is None:
-            continue
-        segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
-        straight, enough = _straight_pieces(segments, span, is_horizontal, config)
-        if not enough:
-            continue  # too little to make even one rule: a few long strokes of digits
-        straight &= _coverage(runs, segments, config) >= config.min_coverage
-        position = _position_at_middle(segments, is_horizontal, w, h)
-        length = _line_lengths(segments, position, straight, is_horizontal, config)
-        straight &= length >= config.min_length * span
-        if not straight.any():
-            continue
-        if components is None:
-            components = ink_components(ink_mask)
-        # A rule is long for what it belongs to: the side of one big '0' is a long straight
-        # stroke too, but the '0' is nearly as wide as that stroke is tall. On squared paper
-        # every line is one component with the whole grid: there, three or more parallel lines
-        # in one component make them rules, whatever its size.
-        component, extent = _component_under(components, segments, is_horizontal, config)
-        straight &= ((length >= config.min_length_to_extent * extent)
-                     | (_parallel_lines(position, component, straight, config) >= config.ruled_paper_min_rules))
-        if not straight.any():
-            continue
-        # The rules' thickness, taken from the thickest of them: light is uneven, and a rule in
-        # a dim corner thresholds thicker than one in the light.
-        rule_px = int(np.ceil(_thickness_across(runs, segments[straight], is_horizontal, config).max()))
-        canvas = np.zeros_like(ink_mask)
-        # A rule crosses the sheet; Hough often finds only the stretches between digits. Each
-        # line is fitted through all its pieces (a short piece's own angle is a degree off).
-        lines, line_lengths = _fitted_lines(segments, position, length, straight, is_horizontal, w, h, config)
-        for a, b, c, d in lines:
-            cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, rule_px + config.found_band_margin_px)
-        # Only lines nearly as long as the longest tell the spacing (a digit's stroke may have
-        # chained into a line).
-        spacing_from = lines[line_lengths >= config.spacing_min_share * line_lengths.max()]
-        if is_horizontal:
-            missing = _missing_rules(spacing_from, w, h, config)
-        else:  # the same in transposed coordinates (squared paper, columns of a table)
-            missing = _missing_rules(spacing_from[:, [1, 0, 3, 2]], h, w, config)[:, [1, 0, 3, 2]]
-        for a, b, c, d in missing:
-            cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, rule_px + config.inferred_band_margin_px)
-        stroke_px = rule_px + config.stroke_margin_px
-        stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
-            cv2.MORPH_RECT, (1, stroke_px) if is_horizontal else (stroke_px, 1)))
-        rule_contrast = _rule_contrast(contrast, runs, segments[straight], config)
-        ink_on_rule = cv2.bitwise_or(stroke_on_rule, cv2.compare(
-            contrast, config.ink_contrast_ratio * rule_contrast, cv2.CMP_GT))
+        found.append(rules)
         # Removed before the other direction looks: where a horizontal and a vertical rule
         # cross, each would otherwise keep the crossing as a stroke across the other.
-        ink_mask = cv2.bitwise_and(ink_mask, cv2.bitwise_not(
-            cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))))
+        ink_mask = _erase(ink_mask, contrast, rules, config)
+    return ink_mask, tuple(found)
+
+
+def erase_rules(ink_mask: np.ndarray, contrast: np.ndarray, rules: tuple[Rules, ...],
+                config: RuleConfig) -> np.ndarray:
+    """The ink mask without `rules` (found on this frame or kept from an earlier one), in order,
+    as remove_rules takes them out; `ink_mask` itself when there are none."""
+    for one in rules:
+        ink_mask = _erase(ink_mask, contrast, one, config)
     return ink_mask
+
+
+def _find_rules(ink_mask: np.ndarray, contrast: np.ndarray, span: int, is_horizontal: bool,
+                components: Components | None, config: RuleConfig) -> tuple[Rules | None, Components | None]:
+    """The rules of one direction in the mask (None: none), and the mask's components (taken
+    the first time they are needed, then kept for the other direction)."""
+    h, w = ink_mask.shape
+    run = max(config.min_run_px, int(span * config.run_fraction))
+    runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (run, 1) if is_horizontal else (1, run)))
+    if (cv2.countNonZero(runs) < config.min_length * span
+            or not _may_hold_rules(runs, run, span, is_horizontal, config)):
+        return None, components
+    # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
+    # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
+    # bin leaves a 1-px line after a hundred pixels or so.
+    segments = _hough_pieces(runs, run, span, is_horizontal, config)
+    if segments is None:
+        return None, components
+    segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
+    straight, enough = _straight_pieces(segments, span, is_horizontal, config)
+    if not enough:
+        return None, components  # too little to make even one rule: a few long strokes of digits
+    straight &= _coverage(runs, segments, config) >= config.min_coverage
+    position = _position_at_middle(segments, is_horizontal, w, h)
+    length = _line_lengths(segments, position, straight, is_horizontal, config)
+    straight &= length >= config.min_length * span
+    if not straight.any():
+        return None, components
+    if components is None:
+        components = ink_components(ink_mask)
+    # A rule is long for what it belongs to: the side of one big '0' is a long straight
+    # stroke too, but the '0' is nearly as wide as that stroke is tall. On squared paper
+    # every line is one component with the whole grid: there, three or more parallel lines
+    # in one component make them rules, whatever its size.
+    component, extent = _component_under(components, segments, is_horizontal, config)
+    straight &= ((length >= config.min_length_to_extent * extent)
+                 | (_parallel_lines(position, component, straight, config) >= config.ruled_paper_min_rules))
+    if not straight.any():
+        return None, components
+    # The rules' thickness, taken from the thickest of them: light is uneven, and a rule in
+    # a dim corner thresholds thicker than one in the light.
+    rule_px = int(np.ceil(_thickness_across(runs, segments[straight], is_horizontal, config).max()))
+    # A rule crosses the sheet; Hough often finds only the stretches between digits. Each
+    # line is fitted through all its pieces (a short piece's own angle is a degree off).
+    lines, line_lengths = _fitted_lines(segments, position, length, straight, is_horizontal, w, h, config)
+    # Only lines nearly as long as the longest tell the spacing (a digit's stroke may have
+    # chained into a line).
+    spacing_from = lines[line_lengths >= config.spacing_min_share * line_lengths.max()]
+    if is_horizontal:
+        missing = _missing_rules(spacing_from, w, h, config)
+    else:  # the same in transposed coordinates (squared paper, columns of a table)
+        missing = _missing_rules(spacing_from[:, [1, 0, 3, 2]], h, w, config)[:, [1, 0, 3, 2]]
+    rule_contrast = _rule_contrast(contrast, runs, segments[straight], config)
+    return Rules(is_horizontal, lines, missing, rule_px, rule_contrast), components
+
+
+def _erase(ink_mask: np.ndarray, contrast: np.ndarray, rules: Rules, config: RuleConfig) -> np.ndarray:
+    """The ink mask without one direction's rules: thin ink along them, not a stroke lying on
+    or crossing them (thicker across than the rule) nor ink much darker than the rule."""
+    canvas = np.zeros_like(ink_mask)
+    for a, b, c, d in rules.lines:
+        cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, rules.rule_px + config.found_band_margin_px)
+    for a, b, c, d in rules.missing:
+        cv2.line(canvas, (int(a), int(b)), (int(c), int(d)), 255, rules.rule_px + config.inferred_band_margin_px)
+    stroke_px = rules.rule_px + config.stroke_margin_px
+    stroke_on_rule = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, stroke_px) if rules.is_horizontal else (stroke_px, 1)))
+    ink_on_rule = cv2.bitwise_or(stroke_on_rule, cv2.compare(
+        contrast, config.ink_contrast_ratio * rules.rule_contrast, cv2.CMP_GT))
+    return cv2.bitwise_and(ink_mask, cv2.bitwise_not(cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))))
 
 
 def _may_hold_rules(runs: np.ndarray, run: int, span: int, is_horizontal: bool, config: RuleConfig) -> bool:

@@ -140,3 +140,101 @@ def test_reuse_switched_off_finds_every_frame_anew(mnist_test):
     regions = [find_digits(scene.image_bgr, settings, state) for _ in range(3)]
     assert state.found == 3 and state.kept == 0
     assert all(np.array_equal(r.boxes_src, find_digits(scene.image_bgr, settings).boxes_src) for r in regions)
+
+
+def _ruled_scene(mnist_test, seed: int):
+    """A hard-tier ruled exercise-book sheet on a desk (its rules found by remove_rules)."""
+    images, labels = mnist_test
+    return make_scene(images, labels, np.random.default_rng(seed), tier="hard", sheet=True)
+
+
+def _hough_frames(monkeypatch):
+    """A list that gets one entry per rule search's full-resolution Hough call (rules._hough_pieces)."""
+    from realtime.detect import rules
+
+    calls = []
+    original = rules._hough_pieces
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "_hough_pieces", counted)
+    return calls
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_ruled_sheet_keeps_its_rules_while_it_moves_and_reads_as_well_as_each_frame_alone(
+        mnist_test, recognizer, monkeypatch, seed):
+    scene = _ruled_scene(mnist_test, seed)
+    frames = [_pan(scene.image_bgr, dx, dy) for dx, dy in PATH]
+    truths = [_moved_truth(scene.digits, dx, dy) for dx, dy in PATH]
+    alone, _ = _right_digits(recognizer, frames, truths, reuse=False)
+    calls = _hough_frames(monkeypatch)
+    kept, state = _right_digits(recognizer, frames, truths, reuse=True)
+    assert all(k >= a for k, a in zip(kept, alone, strict=True)), list(zip(kept, alone, strict=True))
+    assert sum(alone) >= 0.8 * sum(len(t) for t in truths)  # the clip is readable at all
+    # The sheet's rules were found (a ruled sheet), then kept on most frames: the search (and
+    # its Hough) ran on fewer than half of them.
+    assert state.rules_searched >= 1 and state.rules_kept >= len(PATH) // 2
+    assert 0 < len(calls) < len(PATH) // 2
+
+
+def _ink_mask_and_contrast(gray, surface, settings=SETTINGS):
+    """The mask remove_rules sees on this frame (find_digits' steps up to the rules)."""
+    from realtime.detect import remove_boxes
+    from realtime.detect.surface import ink_bright_image
+    from realtime.detect.threshold import ink_offsets, local_contrast, threshold_ink
+
+    config = settings.detect
+    ink_bright = ink_bright_image(gray, False)
+    contrast = local_contrast(ink_bright, config.threshold)
+    offsets = ink_offsets(ink_bright, surface.mask, False, config.threshold)
+    mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold, offsets)
+    return remove_boxes(mask, config.boxes), contrast
+
+
+def test_kept_rules_move_with_the_view_and_are_dropped_when_their_ink_is_gone(mnist_test):
+    from realtime.detect.rules import find_and_remove_rules
+
+    scene = _ruled_scene(mnist_test, 1)
+    config = SETTINGS.detect
+    state = StreamReuse()
+    gray = _gray(scene.image_bgr)
+    surface = state.surface(gray, config.surface)
+    mask, contrast = _ink_mask_and_contrast(gray, surface)
+    _, found = find_and_remove_rules(mask, contrast, config.rules)
+    assert found and found[0].is_horizontal and len(found[0].lines) >= 3  # a ruled sheet
+    state.note_found_rules(mask, found)
+    # The view moved by (9, -5): the kept rules are there moved by it, within a pixel or two.
+    gray = _gray(_pan(scene.image_bgr, 9, -5))
+    surface = state.surface(gray, config.surface)
+    assert state.kept == 1
+    mask, _ = _ink_mask_and_contrast(gray, surface)
+    kept = state.kept_rules(mask)
+    assert kept is not None
+    # Each rule's height at the frame's middle (its ends run edge to edge), before and after:
+    # 5 px higher.
+    middle = found[0].lines[:, [1, 3]].mean(axis=1)
+    moved = kept[0].lines[:, [1, 3]].mean(axis=1)
+    assert np.allclose(moved - middle, -5, atol=2)
+    # The same view with its rules gone from the mask (a new, blank sheet laid exactly there):
+    # searched for anew.
+    assert state.kept_rules(np.zeros_like(mask)) is None
+
+
+def test_the_ink_polarity_is_told_once_per_kept_surface(mnist_test, monkeypatch):
+    from realtime.detect import reuse
+    from realtime.detect.surface import ink_is_light
+
+    calls = []
+    monkeypatch.setattr(reuse, "ink_is_light", lambda *a: calls.append(1) or ink_is_light(*a))
+    scene = _sheet_scene(mnist_test, 1)
+    state = StreamReuse(ReuseConfig(refresh_frames=4))
+    gray = _gray(scene.image_bgr)
+    told = []
+    for _ in range(10):
+        surface = state.surface(gray, SETTINGS.detect.surface)
+        told.append(reuse.ink_polarity_of(gray, surface, "auto", SETTINGS.detect.surface, state))
+    alone = ink_is_light(surface.ground_brightness, "auto", SETTINGS.detect.surface, gray, surface.mask)
+    assert told == [alone] * 10 and len(calls) == 2  # told on the two frames the surface was found on
