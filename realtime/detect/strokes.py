@@ -237,13 +237,19 @@ def _framed_groups(labels: np.ndarray, stats: np.ndarray, members: list[list[int
         return drop
     rows, cols = labels.shape
     lut = np.zeros(len(stats), bool)
-    framed: dict[int, bool] = {}
-    for i, j in zip(first[inside], second[inside], strict=True):
-        lut[:] = False
-        lut[members[j]] = True
-        if j not in framed:
-            framed[j] = _along_edges(lut[labels[y[j]:y[j] + h[j], x[j]:x[j] + w[j]]], config)
-        if not framed[j]:
+    # By the enclosing group (a stable sort: each pair's outcome is its own): its look-up and
+    # whether it is a frame are made once for all the groups inside it.
+    outer = second[inside]
+    order = np.argsort(outer, kind="stable")
+    last = -1
+    framed = False
+    for i, j in zip(first[inside][order], outer[order], strict=True):
+        if j != last:
+            last = j
+            lut[:] = False
+            lut[members[j]] = True
+            framed = _along_edges(lut[labels[y[j]:y[j] + h[j], x[j]:x[j] + w[j]]], config)
+        if not framed:
             continue
         pad = max(int(np.ceil(config.frame_clearance * h[i])), config.cut_gap_px)
         window = labels[max(0, y[i] - pad):min(rows, y[i] + h[i] + pad),
