@@ -333,9 +333,7 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
         return words
     joined = np.zeros(len(boxes), bool) if joined is None else np.asarray(joined, bool)
     letters = np.where(joined, np.maximum(boxes[:, 2] // np.maximum(boxes[:, 3], 1), 2), 1)
-    # The walk along each line on Python ints (the same integers and quotients as numpy's
-    # scalars, a fraction of their cost a step).
-    x, _, w, heights = (list(v) for v in zip(*boxes.tolist(), strict=True))
+    heights = boxes[:, 3]
 
     def is_word(run: list[int], tight: bool) -> bool:
         if letters[run].sum() < config.min_letters or len(run) < 2:
@@ -347,7 +345,7 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
         for previous, index in zip(line, line[1:] + [None], strict=True):
             if index is not None:
                 shorter, taller = sorted((heights[index], heights[previous]))
-                gap = (x[index] - (x[previous] + w[previous])) / max(shorter, 1)
+                gap = (boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])) / max(shorter, 1)
                 if gap < config.max_loose_gap and taller <= config.max_neighbour_ratio * shorter:
                     run.append(index)
                     tight &= gap < config.max_gap
@@ -355,7 +353,7 @@ def in_words(boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
             if is_word(run, tight):
                 words[run] = True
             else:
-                _tight_words(run, x, w, heights, config, words)
+                _tight_words(run, boxes, config, words)
             run, tight = [index], True
     return words
 
@@ -372,15 +370,13 @@ def _letters_of_mixed_heights(boxes: np.ndarray, config: WordConfig) -> bool:
     return bool((top | bottom).any())
 
 
-def _tight_words(run: list[int], x: list[int], w: list[int], h: list[int], config: WordConfig,
-                 words: np.ndarray) -> None:
-    """Marks the tight sub-runs (gaps under max_gap) of a loose run that is not a word as a
-    whole; x, w, h: the marks' lefts, widths and heights (px)."""
+def _tight_words(run: list[int], boxes: np.ndarray, config: WordConfig, words: np.ndarray) -> None:
+    """Marks the tight sub-runs (gaps under max_gap) of a loose run that is not a word as a whole."""
     sub = [run[0]]
     for previous, index in zip(run, run[1:] + [None], strict=True):
         if index is not None:
-            gap = x[index] - (x[previous] + w[previous])
-            if gap < config.max_gap * min(h[index], h[previous]):
+            gap = boxes[index, 0] - (boxes[previous, 0] + boxes[previous, 2])
+            if gap < config.max_gap * min(boxes[index, 3], boxes[previous, 3]):
                 sub.append(index)
                 continue
         if len(sub) >= config.min_letters:
