@@ -19,6 +19,7 @@ rectangular; a *side* is one straight edge of a cell's outline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -213,6 +214,15 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
     cells = filled = 0
     cell_area = 0.0
     rest = []
+    # The mask's ink on the frame (not the bridged gaps), made once for all its cells when the
+    # first needs it (a grid of hundreds of cells made it over the whole window for each; most
+    # frames' cells never need it).
+    made: list[np.ndarray] = []
+
+    def own_ink() -> np.ndarray:
+        if not made:
+            made.append(cv2.bitwise_and(ink, ink, mask=frame))
+        return made[0]
     for contour in holes:
         cell_sides = _cell_sides(contour, config)
         if cell_sides is None:
@@ -220,7 +230,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink([contour], cell_sides, frame, ink, config)
+        filled += _holds_ink([contour], cell_sides, frame, ink, own_ink, config)
         cell_area += cv2.contourArea(cv2.convexHull(contour))
     # A digit touching two opposite sides of its cell cuts it into holes none of which is a
     # cell ('5' in adamzev extractor_start_crop1, '5' and '8' in contoh-pilpres-2019_3_crop2):
@@ -231,7 +241,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink(group, cell_sides, frame, ink, config)
+        filled += _holds_ink(group, cell_sides, frame, ink, own_ink, config)
         cell_area += cv2.contourArea(cv2.convexHull(np.vstack(group)))
     # Boxes are most of their frame; digits touching two rules of lined paper close a few holes
     # between them, in a frame as wide as the page.
@@ -318,12 +328,13 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
 
 
 def _holds_ink(holes: list[np.ndarray], sides: list[tuple[np.ndarray, np.ndarray, int]], frame: np.ndarray,
-               ink: np.ndarray, config: BoxConfig) -> bool:
+               ink: np.ndarray, own_ink: Callable[[], np.ndarray], config: BoxConfig) -> bool:
     """Whether the cell made of `holes` (holes of frame: one, or the pieces a digit cut it into)
     holds ink: another component's in a hole, or the frame's own reaching into the cell and not
     across its sides (a digit touching its box is part of the frame, and the holes' outlines
     run round it: what their convex hull covers and they do not; on graph paper a digit
-    crosses the lines, and its ink reaches into every square it passes)."""
+    crosses the lines, and its ink reaches into every square it passes). own_ink: gives ink
+    where frame is (uint8, over the window), what the crossings are read on."""
     x, y, w, h = cv2.boundingRect(np.vstack(holes))
     window = (slice(y, y + h), slice(x, x + w))
     inside = np.zeros((h, w), np.uint8)
@@ -336,8 +347,7 @@ def _holds_ink(holes: list[np.ndarray], sides: list[tuple[np.ndarray, np.ndarray
     reaching = (cv2.erode(hull, erode) > 0) & (inside == 0) & (frame[window] > 0)
     if np.count_nonzero(reaching) < config.min_touching_ink_px:
         return False
-    own_ink = cv2.bitwise_and(ink, ink, mask=frame)  # the mask's ink, not the bridged gaps
-    return not any(_crossings(own_ink, side, config) >= config.min_crossings for side in sides)
+    return not any(_crossings(own_ink(), side, config) >= config.min_crossings for side in sides)
 
 
 def _side_line(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int],

@@ -137,7 +137,9 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeCo
     for _ in range(config.merge_rounds):
         joined = np.triu(belong_together(boxes, candidates.ink_area, typical, config), k=1)
         if ink is not None and config.bridges:
-            for i, j in zip(*np.nonzero(joined & stacked_joins(boxes, typical, config)), strict=True):
+            first, second = np.nonzero(joined)
+            stacked = stacked_joins(boxes[first], boxes[second], typical, config)
+            for i, j in zip(first[stacked], second[stacked], strict=True):
                 joined[i, j] = bridged(ink, members[i], members[j], boxes[i], boxes[j], config)
         if ink is not None and config.frames:
             framed = _framed_groups(ink.labels, stats, members, boxes, joined, config)
@@ -174,11 +176,19 @@ def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeCo
 
 
 def _groups_apart(members: list[list[int]], index: dict[int, int], apart: np.ndarray) -> np.ndarray:
-    """(G, G) bool: groups holding a pair of pieces that are apart."""
-    membership = np.zeros((len(members), len(index)), np.float32)
+    """(G, G) bool: groups holding a pair of pieces that are apart.
+
+    Read over the pieces in some apart pair only (a few of a wild frame's hundreds): the
+    others add nothing to any sum, and the (G, N) @ (N, N) products over all N pieces cost a
+    millisecond a round."""
+    involved = np.flatnonzero(apart.any(axis=0) | apart.any(axis=1))
+    column = np.full(len(index), -1)
+    column[involved] = np.arange(len(involved))
+    membership = np.zeros((len(members), len(involved)), np.float32)
     for g, member in enumerate(members):
-        membership[g, [index[label] for label in member]] = 1
-    pairs = apart.astype(np.float32)
+        at = column[[index[label] for label in member]]
+        membership[g, at[at >= 0]] = 1
+    pairs = apart[np.ix_(involved, involved)].astype(np.float32)
     return (membership @ (pairs + pairs.T) @ membership.T) > 0
 
 
@@ -219,22 +229,27 @@ def _framed_groups(labels: np.ndarray, stats: np.ndarray, members: list[list[int
     digit (column-joined, as a box inside another is), however far its ink is from them.
     Only joined pairs with one box inside the other are read (rare, and cheap to list)."""
     x, y, w, h = boxes.T.astype(np.int64)
-    pairs = joined | joined.T
-    inside = (pairs & (x[:, None] >= x[None, :]) & (y[:, None] >= y[None, :])
-              & ((x + w)[:, None] <= (x + w)[None, :]) & ((y + h)[:, None] <= (y + h)[None, :])
-              & ((w * h)[:, None] < (w * h)[None, :]))
+    first, second = np.nonzero(joined | joined.T)  # the joined pairs both ways, (P,) each
+    inside = ((x[first] >= x[second]) & (y[first] >= y[second]) & ((x + w)[first] <= (x + w)[second])
+              & ((y + h)[first] <= (y + h)[second]) & ((w * h)[first] < (w * h)[second]))
     drop = np.zeros_like(joined)
     if not inside.any():
         return drop
     rows, cols = labels.shape
     lut = np.zeros(len(stats), bool)
-    framed: dict[int, bool] = {}
-    for i, j in zip(*np.nonzero(inside), strict=True):
-        lut[:] = False
-        lut[members[j]] = True
-        if j not in framed:
-            framed[j] = _along_edges(lut[labels[y[j]:y[j] + h[j], x[j]:x[j] + w[j]]], config)
-        if not framed[j]:
+    # By the enclosing group (a stable sort: each pair's outcome is its own): its look-up and
+    # whether it is a frame are made once for all the groups inside it.
+    outer = second[inside]
+    order = np.argsort(outer, kind="stable")
+    last = -1
+    framed = False
+    for i, j in zip(first[inside][order], outer[order], strict=True):
+        if j != last:
+            last = j
+            lut[:] = False
+            lut[members[j]] = True
+            framed = _along_edges(lut[labels[y[j]:y[j] + h[j], x[j]:x[j] + w[j]]], config)
+        if not framed:
             continue
         pad = max(int(np.ceil(config.frame_clearance * h[i])), config.cut_gap_px)
         window = labels[max(0, y[i] - pad):min(rows, y[i] + h[i] + pad),
@@ -279,22 +294,24 @@ def typical_height(pieces: Candidates, config: StrokeConfig) -> float:
     return float(np.quantile(pieces.boxes[larger, 3], config.typical_quantile))
 
 
-def stacked_joins(boxes: np.ndarray, typical: float, config: StrokeConfig) -> np.ndarray:
-    """(N, N) bool: pairs of boxes ((N, 4) x, y, w, h) that belong_together may join only by its
-    escapes, and whose union could still be one digit: one above the other with a gap, their
-    union past merge_max_growth of the taller but not past merge_max_typical of the typical
-    height both ways, and not a small piece right beside a big one (beside). Whole digits in a
-    column are such pairs; a broken-off bar is not, nor two lines of handwriting (their union is
-    no digit either way, and the shape filter drops it)."""
-    x, y, w, h = boxes.T
-    y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
-    taller = np.maximum(h[:, None], h[None, :])
-    union_w = np.maximum((x + w)[:, None], (x + w)[None, :]) - np.minimum(x[:, None], x[None, :])
-    union_h = np.maximum((y + h)[:, None], (y + h)[None, :]) - np.minimum(y[:, None], y[None, :])
+def stacked_joins(boxes_a: np.ndarray, boxes_b: np.ndarray, typical: float, config: StrokeConfig) -> np.ndarray:
+    """(P,) bool: pairs of boxes (boxes_a[p] with boxes_b[p], each (P, 4) x, y, w, h) that
+    belong_together may join only by its escapes, and whose union could still be one digit: one
+    above the other with a gap, their union past merge_max_growth of the taller but not past
+    merge_max_typical of the typical height both ways, and not a small piece right beside a big
+    one (beside). Whole digits in a column are such pairs; a broken-off bar is not, nor two lines
+    of handwriting (their union is no digit either way, and the shape filter drops it). Pairs,
+    not every (N, N) pair: only those belong_together joined are asked about."""
+    xa, ya, wa, ha = boxes_a.T
+    xb, yb, wb, hb = boxes_b.T
+    y_gap = np.maximum(ya, yb) - np.minimum(ya + ha, yb + hb)
+    taller = np.maximum(ha, hb)
+    union_w = np.maximum(xa + wa, xb + wb) - np.minimum(xa, xb)
+    union_h = np.maximum(ya + ha, yb + hb) - np.minimum(ya, yb)
     largest = config.merge_max_typical * typical
     one_digit_or_two = ~((union_w > largest) & (union_h > largest))
     return ((y_gap > 0) & (union_h > config.merge_max_growth * taller) & one_digit_or_two
-            & ~beside(boxes, config))
+            & ~_beside(boxes_a.T, boxes_b.T, config))
 
 
 def bridged(ink: StrokeInk, upper_members, lower_members, box_a: np.ndarray, box_b: np.ndarray,
@@ -360,19 +377,25 @@ def belong_together(boxes: np.ndarray, ink_area: np.ndarray, typical: float, con
 def beside(boxes: np.ndarray, config: StrokeConfig) -> np.ndarray:
     """(N, N) bool: a small piece right beside a bigger one (the knob of a '9', the arm of a '4'
     cut off by a rule), which belongs to it even without much overlap."""
-    x, y, w, h = boxes.T
-    x_overlap = np.minimum((x + w)[:, None], (x + w)[None, :]) - np.maximum(x[:, None], x[None, :])
-    y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
-    taller = np.maximum(h[:, None], h[None, :])
-    box_area = w * h
-    small_to_big = box_area[:, None] <= config.merge_small_area * box_area[None, :]
+    return _beside(boxes.T[:, :, None], boxes.T[:, None, :], config)
+
+
+def _beside(a: np.ndarray, b: np.ndarray, config: StrokeConfig) -> np.ndarray:
+    """beside for boxes a and b (each x, y, w, h stacked on the first axis, the rest broadcast
+    against each other): the (N, N) table, or the (P,) pairs stacked_joins asks about."""
+    (xa, ya, wa, ha), (xb, yb, wb, hb) = a, b
+    x_overlap = np.minimum(xa + wa, xb + wb) - np.maximum(xa, xb)
+    y_gap = np.maximum(ya, yb) - np.minimum(ya + ha, yb + hb)
+    taller = np.maximum(ha, hb)
+    area_a, area_b = wa * ha, wb * hb
     reach = config.merge_near_gap * taller
     near = (-x_overlap <= reach) & (y_gap <= reach)
-    not_speck = np.minimum(h[:, None], h[None, :]) >= config.merge_min_piece_height * taller
+    not_speck = np.minimum(ha, hb) >= config.merge_min_piece_height * taller
     # The bigger piece must itself be digit-shaped: a tall chalk bracket's box reaches far past
     # its ink and would take in the whole column of digits beside it.
-    small_to_digit = small_to_big & (h <= config.merge_max_aspect * w)[None, :]
-    return (small_to_digit | small_to_digit.T) & near & not_speck
+    a_to_digit = (area_a <= config.merge_small_area * area_b) & (hb <= config.merge_max_aspect * wb)
+    b_to_digit = (area_b <= config.merge_small_area * area_a) & (ha <= config.merge_max_aspect * wa)
+    return (a_to_digit | b_to_digit) & near & not_speck
 
 
 def split_thin_lines(ink_mask: np.ndarray, components: Components, too_wide: Candidates,

@@ -228,3 +228,73 @@ def test_a_sheets_edge_band_chained_into_a_frame_does_not_absorb_the_digits(mnis
     regions = find_digits(scene.image_bgr, make_settings())
     pairs = match([d.box for d in scene.digits], [tuple(b) for b in regions.boxes_src], min_iou=0.5)
     assert len(pairs) >= least, len(pairs)
+
+
+def _old_stacked_table(boxes, typical, config):
+    """stacked_joins as the full (N, N) table it was before it read pairs (the reference)."""
+    from realtime.detect.strokes import beside
+
+    x, y, w, h = boxes.T
+    y_gap = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
+    taller = np.maximum(h[:, None], h[None, :])
+    union_w = np.maximum((x + w)[:, None], (x + w)[None, :]) - np.minimum(x[:, None], x[None, :])
+    union_h = np.maximum((y + h)[:, None], (y + h)[None, :]) - np.minimum(y[:, None], y[None, :])
+    largest = config.merge_max_typical * typical
+    one_digit_or_two = ~((union_w > largest) & (union_h > largest))
+    return ((y_gap > 0) & (union_h > config.merge_max_growth * taller) & one_digit_or_two
+            & ~beside(boxes, config))
+
+
+def _real_pieces(path):
+    """The pieces (Candidates of one component each) of a real photo at 640 px, thresholded."""
+    from realtime.detect.strokes import typical_height
+
+    gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    scale = 640 / max(gray.shape)
+    gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    components = ink_components(mask)
+    pieces = pieces_worth_merging(components, CONFIG)
+    candidates = Candidates.from_members(components.stats, [[int(label)] for label in pieces])
+    return components, pieces, candidates, typical_height(candidates, CONFIG)
+
+
+def test_stacked_joins_on_pairs_gives_the_full_tables_values_on_real_photos(real_photos_dir):
+    """Issue 15: stacked_joins reads only the pairs belong_together joined; on every pair of
+    every real photo's pieces it gives what the (N, N) table gave (and beside's table is
+    unchanged by its pairwise form)."""
+    from realtime.detect.strokes import beside, stacked_joins
+
+    photos = sorted(real_photos_dir.glob("*.jpg"))
+    assert photos
+    pairs_seen = 0
+    for path in photos:
+        _, _, candidates, typical = _real_pieces(path)
+        boxes = candidates.boxes
+        first, second = (index.ravel() for index in np.indices((len(boxes), len(boxes))))
+        table = _old_stacked_table(boxes, typical, CONFIG)
+        assert np.array_equal(stacked_joins(boxes[first], boxes[second], typical, CONFIG), table.ravel()), path.name
+        assert np.array_equal(beside(boxes, CONFIG), beside(boxes, CONFIG).T), path.name
+        pairs_seen += int(table.sum())
+    assert pairs_seen > 0  # some stacked pairs were compared, not only refusals
+
+
+def test_groups_apart_over_the_pieces_apart_gives_the_full_products_on_real_photos(real_photos_dir):
+    """Issue 15: _groups_apart sums over the pieces in some apart pair only; on the merged
+    groups of real photos' pieces, with pairs of pieces held apart, it gives the full product's
+    table."""
+    from realtime.detect.strokes import _groups_apart
+
+    rng = np.random.default_rng(15)
+    for path in sorted(real_photos_dir.glob("*.jpg"))[:8]:
+        components, pieces, _, _ = _real_pieces(path)
+        members = [list(m) for m in merge_broken_strokes(components.stats, pieces, CONFIG).members]
+        index = {int(label): k for k, label in enumerate(pieces)}
+        for share in (0.001, 0.02):
+            apart = rng.random((len(pieces), len(pieces))) < share
+            membership = np.zeros((len(members), len(index)), np.float32)
+            for g, member in enumerate(members):
+                membership[g, [index[label] for label in member]] = 1
+            pairs = apart.astype(np.float32)
+            full = (membership @ (pairs + pairs.T) @ membership.T) > 0
+            assert np.array_equal(_groups_apart(members, index, apart), full), path.name
