@@ -20,17 +20,7 @@ from realtime.detect.boxes import remove_boxes
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import Components, ink_components
 from realtime.detect.config import DetectConfig
-from realtime.detect.filters import (
-    encloses_another,
-    has_ink_contrast,
-    in_words,
-    letter_sized,
-    near_candidates,
-    plausible_digits,
-    too_wide,
-    wider_than_a_digit,
-    within_any,
-)
+from realtime.detect.filters import has_ink_contrast, in_written_words, letter_sized, plausible_digits, too_wide
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, ink_polarity_of, surface_of, without_rules
@@ -115,7 +105,8 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
     candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast, light_ink)]
-    candidates = candidates[~_in_words(marks, candidates, config)].largest(settings.max_regions)
+    candidates = candidates[~in_written_words(marks, candidates.boxes, config.words, config.reading, config.shape)]
+    candidates = candidates.largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
     boxes_src = _to_source(candidates.boxes, scale, frame_bgr.shape[:2])
@@ -136,20 +127,6 @@ def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, in
     w = np.clip(rounded[:, 2], 1, width - x)
     h = np.clip(rounded[:, 3], 1, height - y)
     return np.stack([x, y, w, h], axis=1).astype(int)
-
-
-def _in_words(marks: np.ndarray, candidates: Candidates, config: DetectConfig) -> np.ndarray:
-    """(N,) bool: the candidates in a written word (filters.in_words): among themselves (the
-    pieces of a joined word that split_thin_lines cut apart), or inside a word's mark, judged on
-    the marks ((K, 4) x, y, w, h: letter-sized candidates before the shape filter) around the
-    candidates, less those around another mark (printed boxes, circles)."""
-    words = in_words(candidates.boxes, config.words, config.reading)
-    marks = marks[near_candidates(marks, candidates.boxes, config.words, config.reading)]
-    marks = marks[~encloses_another(marks)]
-    if np.array_equal(marks[np.lexsort(marks.T)], candidates.boxes[np.lexsort(candidates.boxes.T)]):
-        return words  # nothing around the candidates but themselves: judged already
-    mark_words = in_words(marks, config.words, config.reading, wider_than_a_digit(marks, config.shape))
-    return words | within_any(candidates.boxes, marks[mark_words])
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,

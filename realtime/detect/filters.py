@@ -296,6 +296,21 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
     return int(near[0]) if len(near) else reach
 
 
+def in_written_words(marks: np.ndarray, boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
+                     shape: ShapeConfig) -> np.ndarray:
+    """(N,) bool: the candidates ((N, 4) x, y, w, h) in a written word (in_words): among
+    themselves (the pieces of a joined word that split_thin_lines cut apart), or inside a word's
+    mark, judged on the marks ((K, 4): letter-sized candidates before the shape filter) around the
+    candidates, less those around another mark (printed boxes, circles)."""
+    words = in_words(boxes, config, reading)
+    marks = marks[near_candidates(marks, boxes, config, reading)]
+    marks = marks[~encloses_another(marks)]
+    if np.array_equal(marks[np.lexsort(marks.T)], boxes[np.lexsort(boxes.T)]):
+        return words  # nothing around the candidates but themselves: judged already
+    mark_words = in_words(marks, config, reading, wider_than_a_digit(marks, shape))
+    return words | within_any(boxes, marks[mark_words])
+
+
 def letter_sized(boxes: np.ndarray, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:
     """(N,) bool: boxes ((N, 4) x, y, w, h) as tall as a digit may be (ShapeConfig's limits), of
     any width, clear of the frame border: the marks a word is made of, before the shape filter
