@@ -572,6 +572,22 @@ def check_output_folder(out: Path) -> None:
         raise UserError(f"cannot write in {out.parent} (for --out {out}): pick a writable folder")
 
 
+def write_model_folder(out: Path, what: str, write: Callable[[Path], None]) -> None:
+    """Write a model folder with `write(staged)` into a staging folder beside `out`, then put it
+    in place whole (replace_folder): `out` is never half-written, no staging folder is left
+    behind, and a failed write is one UserError naming `what` (the model, the check)."""
+    import tensorflow as tf
+
+    staged = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        write(staged)
+        replace_folder(staged, out)
+    except (OSError, tf.errors.OpError) as error:
+        raise UserError(f"cannot write the {what} to {out} ({error})") from None
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
 def replace_folder(staged: Path, out: Path) -> None:
     """Move the finished `staged` folder to `out`, so `out` is never half-written."""
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -789,16 +805,11 @@ def run_check(args: argparse.Namespace) -> int:
     }
     for cut, kept in metrics["kept_at_cut"].items():
         print(f"kept at {cut}: " + ", ".join(f"{name} {share:.4f}" for name, share in kept.items()))
-    staged = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    def write(staged: Path) -> None:
         export_check(model, staged)
         export_tflite(staged)
         (staged / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-        replace_folder(staged, out)
-    except (OSError, tf.errors.OpError) as error:
-        raise UserError(f"cannot write the check to {out} ({error})") from None
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
+    write_model_folder(out, "check", write)
     print(f"Check has been saved in {out} ({steps} steps, {seconds:.1f} s)")
     return 0
 
@@ -1020,17 +1031,12 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "input": INPUT_DESCRIPTION, "output": OUTPUT_DESCRIPTION,
     }
-    staged = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    def write(staged: Path) -> None:
         export_saved_model(result.model, args.arch, staged, deskew_input=args.deskew)
         export_tflite(staged)
         (staged / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         save_pictures(result, served, plain.x_test, plain.y_test, staged)
-        replace_folder(staged, out)
-    except (OSError, tf.errors.OpError) as error:
-        raise UserError(f"cannot write the model to {out} ({error})") from None
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
+    write_model_folder(out, "model", write)
     print(f"Model has been saved in {out} ({result.steps} steps, {result.seconds:.1f} s)")
     return 0
 
