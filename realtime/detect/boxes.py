@@ -19,7 +19,6 @@ rectangular; a *side* is one straight edge of a cell's outline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -110,11 +109,42 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
         return ink_mask
     kept = ink_mask.copy()
     for window, frame in frames:
-        sides = _box_sides(frame, ink_mask[window], config)
+        frame_ink = _FrameInk(ink_mask[window], frame, config)
+        sides = _box_sides(frame, ink_mask[window], frame_ink, config)
         if sides:
-            ink = cv2.bitwise_and(ink_mask[window], ink_mask[window], mask=frame)
-            kept[window] = cv2.bitwise_and(kept[window], cv2.bitwise_not(_side_ink(ink, sides, config)))
+            kept[window] = cv2.bitwise_and(kept[window], cv2.bitwise_not(_side_ink(frame_ink, sides, config)))
     return kept
+
+
+# A cell's side: start and end (x, y) float points of the cell's outline, and which way it
+# faces out of the cell (0 up, 1 down, 2 left, 3 right).
+_Side = tuple[np.ndarray, np.ndarray, int]
+
+
+class _FrameInk:
+    """The mask's ink on one frame (not the bridged gaps), and the lines of its cells' sides read
+    on it (_side_line), each made once, when first needed: the crossing test (_holds_ink) and the
+    removal (_side_ink) read the same sides, and most frames' cells never need the crossings."""
+
+    def __init__(self, ink: np.ndarray, frame: np.ndarray, config: BoxConfig) -> None:
+        self._ink, self._frame, self._config = ink, frame, config
+        self._image: np.ndarray | None = None
+        self._lines: dict[tuple[bytes, bytes, int], tuple[np.ndarray, int, int] | None] = {}
+
+    @property
+    def image(self) -> np.ndarray:
+        """uint8 255 = the frame's ink, over its window."""
+        if self._image is None:
+            self._image = cv2.bitwise_and(self._ink, self._ink, mask=self._frame)
+        return self._image
+
+    def line(self, side: _Side) -> tuple[np.ndarray, int, int] | None:
+        """_side_line of `side` on the frame's ink."""
+        start, end, outward = side
+        key = (start.tobytes(), end.tobytes(), outward)
+        if key not in self._lines:
+            self._lines[key] = _side_line(self.image, side, self._config)
+        return self._lines[key]
 
 
 # A possible frame: its window (pad px round its box) and uint8 1 = its pixels there.
@@ -200,7 +230,7 @@ def _possible_frames(stats: np.ndarray, ink_area: np.ndarray, config: BoxConfig)
     return labels[np.argsort(-area[labels - 1], kind="stable")[:config.max_frames]]
 
 
-def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray, np.ndarray, int]]:
+def _box_sides(frame: np.ndarray, ink: np.ndarray, frame_ink: _FrameInk, config: BoxConfig) -> list[_Side]:
     """The sides of the frame's cells, if enough of them hold ink (min_filled_share): (start, end, outward),
     start and end (x, y) float points of the cell's outline, outward which way the side faces
     out of the cell (0 up, 1 down, 2 left, 3 right). frame: uint8 1 = the frame's pixels; ink:
@@ -210,19 +240,10 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
         return []
     holes = [contour for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
              if parent >= 0]  # an outer outline has no parent
-    sides: list[tuple[np.ndarray, np.ndarray, int]] = []
+    sides: list[_Side] = []
     cells = filled = 0
     cell_area = 0.0
     rest = []
-    # The mask's ink on the frame (not the bridged gaps), made once for all its cells when the
-    # first needs it (a grid of hundreds of cells made it over the whole window for each; most
-    # frames' cells never need it).
-    made: list[np.ndarray] = []
-
-    def own_ink() -> np.ndarray:
-        if not made:
-            made.append(cv2.bitwise_and(ink, ink, mask=frame))
-        return made[0]
     for contour in holes:
         cell_sides = _cell_sides(contour, config)
         if cell_sides is None:
@@ -230,7 +251,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink([contour], cell_sides, frame, ink, own_ink, config)
+        filled += _holds_ink([contour], cell_sides, frame, ink, frame_ink, config)
         cell_area += cv2.contourArea(cv2.convexHull(contour))
     # A digit touching two opposite sides of its cell cuts it into holes none of which is a
     # cell ('5' in adamzev extractor_start_crop1, '5' and '8' in contoh-pilpres-2019_3_crop2):
@@ -241,7 +262,7 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, config: BoxConfig) -> list[tu
             continue
         sides += cell_sides
         cells += 1
-        filled += _holds_ink(group, cell_sides, frame, ink, own_ink, config)
+        filled += _holds_ink(group, cell_sides, frame, ink, frame_ink, config)
         cell_area += cv2.contourArea(cv2.convexHull(np.vstack(group)))
     # Boxes are most of their frame; digits touching two rules of lined paper close a few holes
     # between them, in a frame as wide as the page.
@@ -281,7 +302,7 @@ def _root(parent: list[int], i: int) -> int:
     return i
 
 
-def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray, np.ndarray, int]] | None:
+def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[_Side] | None:
     """A hole's sides when it is a cell (straight sides along the axes covering most of its
     outline), else None.
 
@@ -327,14 +348,14 @@ def _cell_sides(contour: np.ndarray, config: BoxConfig) -> list[tuple[np.ndarray
     return sides
 
 
-def _holds_ink(holes: list[np.ndarray], sides: list[tuple[np.ndarray, np.ndarray, int]], frame: np.ndarray,
-               ink: np.ndarray, own_ink: Callable[[], np.ndarray], config: BoxConfig) -> bool:
+def _holds_ink(holes: list[np.ndarray], sides: list[_Side], frame: np.ndarray, ink: np.ndarray,
+               frame_ink: _FrameInk, config: BoxConfig) -> bool:
     """Whether the cell made of `holes` (holes of frame: one, or the pieces a digit cut it into)
     holds ink: another component's in a hole, or the frame's own reaching into the cell and not
     across its sides (a digit touching its box is part of the frame, and the holes' outlines
     run round it: what their convex hull covers and they do not; on graph paper a digit
-    crosses the lines, and its ink reaches into every square it passes). own_ink: gives ink
-    where frame is (uint8, over the window), what the crossings are read on."""
+    crosses the lines, and its ink reaches into every square it passes). frame_ink: the
+    frame's ink, what the crossings are read on."""
     x, y, w, h = cv2.boundingRect(np.vstack(holes))
     window = (slice(y, y + h), slice(x, x + w))
     inside = np.zeros((h, w), np.uint8)
@@ -347,10 +368,10 @@ def _holds_ink(holes: list[np.ndarray], sides: list[tuple[np.ndarray, np.ndarray
     reaching = (cv2.erode(hull, erode) > 0) & (inside == 0) & (frame[window] > 0)
     if np.count_nonzero(reaching) < config.min_touching_ink_px:
         return False
-    return not any(_crossings(own_ink(), side, config) >= config.min_crossings for side in sides)
+    return not any(_crossings(frame_ink, side, config) >= config.min_crossings for side in sides)
 
 
-def _side_line(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int],
+def _side_line(ink: np.ndarray, side: _Side,
                config: BoxConfig) -> tuple[np.ndarray, int, int] | None:
     """(on, inner, thickness) of a cell's side, or None when no ink is found along it: on is
     (points_per_side, S) bool, ink at each point walking out from two px inside the cell's
@@ -384,10 +405,10 @@ def _side_line(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int],
     return on, inner, thickness
 
 
-def _crossings(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int], config: BoxConfig) -> int:
+def _crossings(frame_ink: _FrameInk, side: _Side, config: BoxConfig) -> int:
     """How many of the side's points have ink running from inside the cell across the line to
     stroke_margin_px past it (a stroke through the side, not one touching it from inside)."""
-    line = _side_line(ink, side, config)
+    line = frame_ink.line(side)
     if line is None:
         return 0
     on, inner, thickness = line
@@ -401,17 +422,18 @@ def _crossings(ink: np.ndarray, side: tuple[np.ndarray, np.ndarray, int], config
 _OUTWARD = np.array([(0, -1), (0, 1), (-1, 0), (1, 0)])
 
 
-def _side_ink(ink: np.ndarray, sides: list[tuple[np.ndarray, np.ndarray, int]], config: BoxConfig) -> np.ndarray:
+def _side_ink(frame_ink: _FrameInk, sides: list[_Side], config: BoxConfig) -> np.ndarray:
     """uint8 255 where the frame's ink is a side of a cell and not a stroke crossing it.
 
-    ink: uint8 255 = the frame's ink over its window. Horizontal sides go first: where sides
-    cross, each would otherwise keep the crossing as a stroke across the other.
+    Horizontal sides go first: where sides cross, each would otherwise keep the crossing as a
+    stroke across the other.
     """
+    ink = frame_ink.image
     bands = [np.zeros_like(ink), np.zeros_like(ink)]  # horizontal sides, vertical sides
     thickest = [0, 0]
     steps = np.arange(-2, config.max_line_px + 4)  # as _side_line walks
     for start, end, outward in sides:
-        line = _side_line(ink, (start, end, outward), config)
+        line = frame_ink.line((start, end, outward))
         if line is None:
             continue
         _, inner, thickness = line
