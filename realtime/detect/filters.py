@@ -87,6 +87,11 @@ class ContrastConfig:
     # mark more, three fewer, none on the real photos. A shadow band's middle (one maximum) is
     # left as the plane left it.
     shading_bin_fraction: float = 0.04
+    # A window narrower than this many strips has too few for a profile: its shading is the
+    # plane's. One or two strips are a level, not a slope, and the plane read small digits
+    # better (wild digits 10-12 px tall: the spread 2.4-2.6 about the plane, 4.5-7.4 about a
+    # single strip's median).
+    min_shading_strips: int = 3
     # A frame with at least texture_min_candidates candidates whose typical one (the median) is
     # under that bar is looking at texture (a bare desk): the survivors must then beat
     # texture_margin times the typical candidate, as real writing does (15-40 against the
@@ -248,7 +253,7 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         contrast[k] = quantile(patch[is_ink], config.ink_quantile) - centre
         # No bar is higher than highest_bar: a candidate already over it needs no shading read.
         if config.detrend_ground and h <= detrend_max_px and contrast[k] < highest_bar * noise[k]:
-            spread = ground.astype(np.float32) - _shading(is_ground, ground, strip_px / step)
+            spread = ground.astype(np.float32) - _shading(is_ground, ground, strip_px / step, config.min_shading_strips)
             unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
     # The ground's own brightness in the image: its negative's level for dark ink, its level for
     # light ink. Shading takes a share of the ground's light; 255 - level of a dark board is not
@@ -267,14 +272,17 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     return measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
 
 
-def _shading(is_ground: np.ndarray, ground: np.ndarray, strip_px: float) -> np.ndarray:
+def _shading(is_ground: np.ndarray, ground: np.ndarray, strip_px: float, min_strips: int) -> np.ndarray:
     """The ground's shading at each of its pixels, float32 (ground: uint8, the values of
     `is_ground`'s True pixels in row-major order): a monotone profile in the direction the
     ground brightens, the medians of strips strip_px wide across that direction (window pixels)
-    joined by straight lines. The direction is a plane's through the medians of the ground's
-    halves (either side of its middle column, and row). Medians, not least squares: a box's
-    line or a neighbour's faint flank in the ground would tilt a fitted plane or shift a strip."""
+    joined by straight lines (the end ones carried on to the window's edges). The direction and,
+    on a window narrower than min_strips strips, the shading itself are a plane's, through
+    the ground's median with the slopes of the medians of its halves (either side of its
+    middle column, and row). Medians, not least squares: a box's line or a neighbour's faint
+    flank in the ground would tilt a fitted plane or shift a strip."""
     rows, cols = np.nonzero(is_ground)
+    centre = quantile(ground, 0.5)
     slopes = []
     for coordinate in (rows, cols):
         middle = (int(coordinate.min()) + int(coordinate.max())) / 2
@@ -286,19 +294,26 @@ def _shading(is_ground: np.ndarray, ground: np.ndarray, strip_px: float) -> np.n
         slopes.append((quantile(ground[high], 0.5) - quantile(ground[low], 0.5)) / distance)
     length = float(np.hypot(*slopes))
     if length == 0.0:
-        return np.full(ground.shape, quantile(ground, 0.5), np.float32)
+        return np.full(ground.shape, centre, np.float32)
     across = (rows * (slopes[0] / length) + cols * (slopes[1] / length)).astype(np.float32)
     across -= across.min()
+    extent = float(across.max())
+    if extent < min_strips * strip_px:
+        return (centre + length * (across - across.mean())).astype(np.float32)
     strip = (across / strip_px).astype(np.int64)
     counts = np.bincount(strip)
     filled = np.flatnonzero(counts)
     # Each strip's median: sorted by (strip, level), the middle of each strip's run.
     by_strip = np.sort(strip * 256 + ground)
     medians = (by_strip[np.cumsum(counts)[filled] - counts[filled] + counts[filled] // 2] % 256).astype(np.float32)
-    centres = (np.bincount(strip, weights=across)[filled] / counts[filled]).astype(np.float32)
+    centres = np.bincount(strip, weights=across)[filled] / counts[filled]
     # Monotone: halfway between the medians' running maximum and their running minimum from
     # the far end (both rising; equal where the medians already rise).
     rising = (np.maximum.accumulate(medians) + np.minimum.accumulate(medians[::-1])[::-1]) / 2
+    first = (rising[1] - rising[0]) / (centres[1] - centres[0])
+    last = (rising[-1] - rising[-2]) / (centres[-1] - centres[-2])
+    centres = np.concatenate(([0.0], centres, [extent]))
+    rising = np.concatenate(([rising[0] - first * centres[1]], rising, [rising[-1] + last * (extent - centres[-2])]))
     return np.interp(across, centres, rising).astype(np.float32)
 
 
