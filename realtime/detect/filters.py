@@ -96,17 +96,18 @@ class ContrastConfig:
     # under that bar is looking at texture (a bare desk): the survivors must then beat
     # texture_margin times the typical candidate, as real writing does (15-40 against the
     # desk's 3-5). How sure the frame is texture grows with how far its typical candidate falls
-    # below the bar, so the raised bar is at most texture_margin times that distance above the
-    # bar too: min(margin * typical, bar + margin * (bar - typical)), the bar itself when the
-    # typical candidate reaches it, and margin * typical from 4.2 down, as before. It jumped
-    # there (a typical 5.9 asked 14.8 of every candidate, 6.0 asked 6): pages of digits on
-    # shaded or ruled paper have typical candidates of 4.9-6.3 (wild: 4 pages of the 100
-    # scenes, 3 of 300 seeds) while their digits stand 8-19 times their ground's spread (seeds
-    # 53 and 99: 2 and 0 of 10 digits found, 8 and 6 now). The pale print of IMG_4219 (a
-    # typical 4.3) asks 10.2 instead of 10.8: of its letter pieces one stands 11.0, over both
-    # (the word test takes it), the rest 9.6 and under.
+    # below the bar, so the raised bar is also at most texture_certainty times that distance
+    # above the bar: min(margin * typical, bar + certainty * (bar - typical)), the bar itself
+    # when the typical candidate reaches it. It jumped there (a typical 5.9 asked 14.8 of every
+    # candidate, 6.0 asked 6): pages of digits on shaded or ruled paper have typical candidates
+    # of 4.9-6.3 (wild: 4 pages of the 100 scenes, 3 of 300 seeds) while their digits stand
+    # 8-19 times their ground's spread (seeds 53 and 99: 2 and 0 of 10 found, 7 and 4 now).
+    # 3.5: from a typical 4.5 down the bar is margin * typical as before, and the pale print of
+    # IMG_4219 at 640 px (a typical 4.33) keeps its 10.8 against a letter piece at 10.79 (at
+    # 2.5 its bar was 10.2, the piece read as a digit and its CER went 0.4 -> 0.6).
     texture_min_candidates: int = 12
     texture_margin: float = 2.5
+    texture_certainty: float = 3.5
     # The ground is what is not ink within this fraction of the box's height around it (at
     # least ground_min_pad_px): near enough to share its light, wide enough to hold plain paper.
     ground_pad_fraction: float = 0.15
@@ -264,7 +265,7 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     bar = config.min_contrast_to_noise
     if measured.sum() >= config.texture_min_candidates:
         typical = float(np.median(ratio[measured]))
-        bar = max(bar, min(config.texture_margin * typical, bar + config.texture_margin * (bar - typical)))
+        bar = max(bar, min(config.texture_margin * typical, bar + config.texture_certainty * (bar - typical)))
     # Whether the frame is texture is read on the plain spread (desk grain and a crowd of pale
     # print measure the same with the plane taken out, but more of them pass the median); a
     # candidate then passes on its spread about the shading.
