@@ -252,8 +252,11 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         deviation -= int(centre)
         noise[k] = unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(deviation, out=deviation), 0.5))
         contrast[k] = quantile(patch[is_ink], config.ink_quantile) - centre
-        # No bar is higher than highest_bar: a candidate already over it needs no shading read.
-        if config.detrend_ground and h <= detrend_max_px and contrast[k] < highest_bar * noise[k]:
+        # No bar is higher than highest_bar: a candidate already over it needs no shading read,
+        # nor one too faint for its ground's light (min_ink_contrast_ratio), which fails anyway.
+        brightness = centre if light_ink else 255.0 - centre
+        if (config.detrend_ground and h <= detrend_max_px and contrast[k] < highest_bar * noise[k]
+                and contrast[k] >= config.min_ink_contrast_ratio * brightness):
             spread = ground.astype(np.float32) - _shading(is_ground, ground, strip_px / step, config.min_shading_strips)
             unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
     # The ground's own brightness in the image: its negative's level for dark ink, its level for
