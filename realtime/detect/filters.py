@@ -226,7 +226,7 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     h_img, w_img = ink_bright.shape
     detrend_max_px = config.detrend_max_fraction * min(h_img, w_img)
     strip_px = max(1.0, config.shading_bin_fraction * min(h_img, w_img))
-    highest_bar = config.texture_margin * config.min_contrast_to_noise
+    grounds = {}  # candidate -> (is_ground, its levels, step): for the shading read
     flank = flank_px(ink_bright, ink_mask, candidates.largest(config.flank_candidates).boxes, config)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * flank + 1, 2 * flank + 1))
     for k, (x, y, w, h) in enumerate(candidates.boxes):
@@ -252,13 +252,12 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         deviation -= int(centre)
         noise[k] = unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(deviation, out=deviation), 0.5))
         contrast[k] = quantile(patch[is_ink], config.ink_quantile) - centre
-        # No bar is higher than highest_bar: a candidate already over it needs no shading read,
-        # nor one too faint for its ground's light (min_ink_contrast_ratio), which fails anyway.
+        # Its shading is read once the frame's bar is known (below), and only if it is faint
+        # enough to need it and not too faint for its ground's light (min_ink_contrast_ratio).
         brightness = centre if light_ink else 255.0 - centre
-        if (config.detrend_ground and h <= detrend_max_px and contrast[k] < highest_bar * noise[k]
+        if (config.detrend_ground and h <= detrend_max_px
                 and contrast[k] >= config.min_ink_contrast_ratio * brightness):
-            spread = ground.astype(np.float32) - _shading(is_ground, ground, strip_px / step, config.min_shading_strips)
-            unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
+            grounds[k] = (is_ground, ground, step)
     # The ground's own brightness in the image: its negative's level for dark ink, its level for
     # light ink. Shading takes a share of the ground's light; 255 - level of a dark board is not
     # its light but the board's darkness, and asked chalk at 20-30 above a board at 20 for 35
@@ -271,7 +270,11 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
         bar = max(bar, min(config.texture_margin * typical, bar + config.texture_certainty * (bar - typical)))
     # Whether the frame is texture is read on the plain spread (desk grain and a crowd of pale
     # print measure the same with the plane taken out, but more of them pass the median); a
-    # candidate then passes on its spread about the shading.
+    # candidate under the bar then passes on its spread about the shading.
+    for k, (is_ground, ground, step) in grounds.items():
+        if contrast[k] < bar * noise[k]:
+            spread = ground.astype(np.float32) - _shading(is_ground, ground, strip_px / step, config.min_shading_strips)
+            unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
     ratio = np.maximum(ratio, contrast / unshaded_noise)
     return measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
 
