@@ -78,14 +78,13 @@ class ContrastConfig:
     # ground's medians in strips shading_bin_fraction of the frame's shorter side wide (19 px
     # at 480 lines), joined by straight lines. A plane left a shadow's soft edge (a sigmoid,
     # 10-90% of its shade within 35 px and up in the wild tier) as 6-15 levels of "noise"
-    # (wild, 100 scenes: 6 digits of contrast 27-62 dropped at ratios 4-5.5; all found now).
-    # Desk grain and mottle go up and down across a window: a monotone profile cannot follow
-    # them, nor strips grain finer than they are (the generator's grain is ~20 px at 480
-    # lines), and they stay in the spread. Narrower strips followed texture too: 10 px passed
-    # 4 desk marks more on those scenes, a piece of a chalk 0 and letters of IMG_4219's pale
-    # print; 4-6 px, or a profile free to go up and down, 9-25 desk marks. At 0.04: one desk
-    # mark more, three fewer, none on the real photos. A shadow band's middle (one maximum) is
-    # left as the plane left it.
+    # (wild, 100 scenes: 6 digits of contrast 27-62 dropped at ratios 4-5.5; the 4 whose window
+    # holds min_shading_strips strips are found now, at 8-20). Desk grain and mottle go up and
+    # down across a window: a monotone profile cannot follow them, nor strips grain finer than
+    # they are (the generator's grain is ~20 px at 480 lines), and they stay in the spread.
+    # Narrower strips followed texture too: 10 px passed 4 desk marks more on those scenes, a
+    # piece of a chalk 0 and letters of IMG_4219's pale print; 4-6 px, or a profile free to go
+    # up and down, 9-25 desk marks. At 0.04 no mark more on those scenes nor the real photos.
     shading_bin_fraction: float = 0.04
     # A window narrower than this many strips has too few for a profile: its shading is the
     # plane's. One or two strips are a level, not a slope, and the plane read small digits
