@@ -79,7 +79,7 @@ class ContrastConfig:
     # at 480 lines), joined by straight lines. A plane left a shadow's soft edge (a sigmoid,
     # 10-90% of its shade within 35 px and up in the wild tier) as 6-15 levels of "noise"
     # (wild, 100 scenes: 6 digits of contrast 27-62 dropped at ratios 4-5.5; the 4 whose window
-    # holds min_shading_strips strips are found now, at 8-20). Desk grain and mottle go up and
+    # holds min_shading_strips strips are found now, at 6.3-20). Desk grain and mottle go up and
     # down across a window: a monotone profile cannot follow them, nor strips grain finer than
     # they are (the generator's grain is ~20 px at 480 lines), and they stay in the spread.
     # Narrower strips followed texture too: 10 px passed 4 desk marks more on those scenes, a
