@@ -64,6 +64,28 @@ class SurfaceConfig:
     shade_ratio: float = 0.5
     shade_texture_match: float = 2.5
     min_relative_texture: float = 0.01
+    # A desk as bright as the paper joins it where the sheet's outline does not step (the
+    # desk's grain crosses the paper's level there): one plain part, the sheet's edge inside
+    # it, which then thresholds into a band along the edge that swallows the digits near it
+    # (issue 13, wild frames and bright_desk). Paper is plain but for its sensor noise; a
+    # desk has grain. Grain is measured less the trend of the light (a shadow's gradient is
+    # not grain), and where it exceeds desk_grain_ratio times the paper's (the
+    # paper_grain_percentile of the brightest part's grain: the paper even when the desk
+    # joined it, at least min_paper_grain grey levels, clipped white paper having none), it
+    # is desk where it is solid, reaches the frame's border and lies at least desk_outside_share
+    # outside the hull of the rest of the part; that is cut out of the plain map when it
+    # covers more than min_grained_share of the part (and leaves a large part). Measured on
+    # the wild tier and bright_desk: desks beside a sheet at 0.8-1.0 of its light have 2.4-6.8
+    # times the paper's grain in their 10% least grainy pixels, paper 1.0-1.5 times in its
+    # median (digits and print aside). Without the border and hull tests a form photographed
+    # filling the view (kawalc1 IMG_4219: blurred print, the paper's grain under 1 level) lost
+    # its sheet to the bands beside its lines, which run to the frame's edge.
+    grain_trend_windows: int = 2
+    paper_grain_percentile: float = 25.0
+    min_paper_grain: float = 1.0
+    desk_grain_ratio: float = 2.5
+    desk_outside_share: float = 0.5
+    min_grained_share: float = 0.05
     # ...and not a part whose hull holds more than enclosed_share of the brightest part: that
     # part is around the sheet (the desk), not a shadowed piece of it beside the lit one.
     enclosed_share: float = 0.5
@@ -107,6 +129,9 @@ class SurfaceConfig:
     min_light_ink_fraction: float = 0.001
 
 
+_LINE_KERNEL = np.ones((3, 3), np.uint8)
+
+
 class Surface(NamedTuple):
     """mask: (H, W) uint8 255 = on the surface, edge margin removed, or None (no surface: search
     the whole frame); ground_brightness: its mean grey level (the frame's median without one)."""
@@ -118,7 +143,8 @@ class Surface(NamedTuple):
 def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     """The writing surface of the working image `gray` ((H, W) uint8).
 
-    A sheet under uneven light is still plain (shading changes slowly), desk texture never is. A
+    A sheet under uneven light is still plain (shading changes slowly), desk texture never is,
+    and a desk as plain as the paper still has more grain than the paper's noise. A
     dark plain surface (a blackboard, the black of the original example's images) means light
     ink. No such region, or the step switched off: Surface(None, median brightness).
     """
@@ -134,11 +160,27 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     plain = ((local_std < config.max_texture_std) & ~on_step(thumb_f, min(config.step_span_px, window),
                                                              config)).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
-    plain = cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(plain, connectivity=4)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel),
+                                                                connectivity=4)
     large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
     if not large:
         return Surface(None, float(np.median(gray)))
+    brightest = labels == max(large, key=lambda i: float(thumb[labels == i].mean()))
+    grain = _grain(thumb, brightest, window, config)
+    coarse = brightest[::2, ::2]
+    paper_grain = max(float(np.percentile(grain[::2, ::2][coarse], config.paper_grain_percentile)),
+                      config.min_paper_grain)
+    grained = _desk_grain((grain > config.desk_grain_ratio * paper_grain) & brightest, brightest, kernel,
+                          config.desk_outside_share)
+    if np.count_nonzero(grained[::2, ::2]) > config.min_grained_share * np.count_nonzero(coarse):
+        # The desk joined the sheet where its outline does not step (a desk as bright as the
+        # paper there): cut its grain out and look again.
+        cut = cv2.connectedComponentsWithStats(cv2.morphologyEx(plain & ~grained, cv2.MORPH_OPEN, kernel),
+                                               connectivity=4)
+        cut_large = [i for i in range(1, cut[0]) if cut[2][i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
+        if cut_large:
+            count, labels, stats, _ = cut
+            large = cut_large
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
@@ -162,6 +204,42 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
         sheet |= hull
         parts.append(part)
     return _surface_of(sheet, parts, stats, gray, brightness[best], config)
+
+
+def _grain(thumb: np.ndarray, part: np.ndarray, window: int, config: SurfaceConfig) -> np.ndarray:
+    """(h, w) float32: the local std (over `window` px) of the thumbnail `thumb` ((h, w)
+    uint8) less its own trend (a grain_trend_windows times wider mean), both over the plain
+    `part` only ((h, w) bool), once thin dark lines are closed: the grain of a desk, not the
+    slow shading of light and shadow, nor the rules on the paper (a pixel wide here), nor
+    the ink and the desk beside the part (the trend would mix their levels with its own)."""
+    trend = max(3, window * config.grain_trend_windows | 1)
+    closed = cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, _LINE_KERNEL).astype(np.float32)
+    weight = part.astype(np.float32)
+    level = cv2.blur(closed * weight, (trend, trend)) / np.maximum(cv2.blur(weight, (trend, trend)), 1e-3)
+    residual = (closed - level) * weight
+    return np.sqrt(cv2.blur(residual * residual, (window, window))
+                   / np.maximum(cv2.blur(weight, (window, window)), 1e-3))
+
+
+def _desk_grain(grained: np.ndarray, part: np.ndarray, kernel: np.ndarray, outside_share: float) -> np.ndarray:
+    """The regions of the bool map `grained` (in the plain `part`) that are a desk: solid (what
+    an opening by `kernel` leaves; not the thin bands beside print the closing left), reaching
+    the thumbnail's border (a desk is around the sheet, up to the frame's edge; not a
+    shadow's curve inside it) and at least `outside_share` outside the hull of the rest of the
+    part (a form's lines run to the frame's edge, but the paper is around them)."""
+    solid = cv2.morphologyEx(grained.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    border = border[border > 0]
+    if not border.size:
+        return np.zeros_like(grained)
+    rest = cv2.morphologyEx((part & ~np.isin(labels, border)).astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    if not rest.any():
+        return np.zeros_like(grained)
+    paper = _hull(rest > 0)
+    inside = 1 - outside_share
+    desk = [i for i in border if np.count_nonzero(paper[labels == i]) <= inside * stats[i, cv2.CC_STAT_AREA]]
+    return np.isin(labels, desk)
 
 
 def _relative_texture(local_std: np.ndarray, mean: np.ndarray, labels: np.ndarray,
