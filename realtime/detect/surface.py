@@ -118,8 +118,9 @@ class SurfaceConfig:
     # min_polarity_offset (noise): ink's contrast scales with the light, so a fixed 24 levels
     # (the ratio's at 120) missed faint and pencil ink on paper at 60-90: no standouts, and the
     # ground's brightness took the sheet for a board (pencil_dim recall 60 -> 94%; wild frames
-    # at 61-93 read again). Measured cost: a chalkboard with dark printed boxes (a wild-tier
-    # mix) now reads as dark ink, its box lines outnumbering the chalk.
+    # at 61-93 read again). A chalkboard with dark printed boxes read as dark ink, its box
+    # lines outnumbering the chalk; no camera meets one (forms are paper), and the generator
+    # now draws boxes on a board in chalk (tools/synth.py, CHALK_LINE_PX).
     polarity_offset_ratio: float = 0.2
     min_polarity_offset: float = 8.0
     # One polarity needs this many times more standouts than the other, and at least
