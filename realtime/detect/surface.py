@@ -166,23 +166,12 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
     if not large:
         return Surface(None, float(np.median(gray)))
-    brightest = labels == max(large, key=lambda i: float(thumb[labels == i].mean()))
-    grain = _grain(thumb, brightest, window, config)
-    coarse = brightest[::2, ::2]
-    paper_grain = max(float(np.percentile(grain[::2, ::2][coarse], config.paper_grain_percentile)),
-                      config.min_paper_grain)
-    grained = _desk_grain((grain > config.desk_grain_ratio * paper_grain) & brightest, brightest, kernel,
-                          config.desk_outside_share)
-    if np.count_nonzero(grained[::2, ::2]) > config.min_grained_share * np.count_nonzero(coarse):
-        # The desk joined the sheet where its outline does not step (a desk as bright as the
-        # paper there): cut its grain out and look again.
-        cut = cv2.connectedComponentsWithStats(cv2.morphologyEx(plain & ~grained, cv2.MORPH_OPEN, kernel),
-                                               connectivity=4)
-        cut_large = [i for i in range(1, cut[0]) if cut[2][i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
-        if cut_large:
-            count, labels, stats, _ = cut
-            large = cut_large
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
+    cut = _without_desk(thumb, plain, labels, stats, max(large, key=brightness.get), kernel, window, config)
+    if cut is not None:
+        count, labels, stats, _ = cut
+        large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
+        brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
     # brightness: all large parts nearly as bright as the brightest, of the same paper, belong
@@ -205,6 +194,34 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
         sheet |= hull
         parts.append(part)
     return _surface_of(sheet, parts, stats, gray, brightness[best], config)
+
+
+def _without_desk(thumb: np.ndarray, plain: np.ndarray, labels: np.ndarray, stats: np.ndarray, brightest: int,
+                  kernel: np.ndarray, window: int, config: SurfaceConfig) -> tuple | None:
+    """The plain parts again (cv2.connectedComponentsWithStats of the opened `plain` map, (h,
+    w) uint8) with a desk's grain cut out of the `brightest` part of `labels` (its `stats`),
+    when the desk joined it; None when it did not (or the cut leaves no large part)."""
+    th, tw = thumb.shape
+    x, y, w, h = stats[brightest, :4]
+    if x > 0 and y > 0 and x + w < tw and y + h < th:
+        return None  # a desk reaches the frame's edge: a part inside the view has none in it
+    part = labels == brightest
+    grain = _grain(thumb, part, window, config)
+    coarse = part[::2, ::2]
+    part_grain = grain[::2, ::2][coarse]
+    rank = int(config.paper_grain_percentile / 100 * (part_grain.size - 1))
+    paper_grain = max(float(np.partition(part_grain, rank)[rank]), config.min_paper_grain)
+    grained = (grain > config.desk_grain_ratio * paper_grain) & part
+    least = config.min_grained_share * np.count_nonzero(coarse)
+    if np.count_nonzero(grained[::2, ::2]) <= least:
+        return None
+    grained = _desk_grain(grained, part, kernel, config.desk_outside_share)
+    if np.count_nonzero(grained[::2, ::2]) <= least:
+        return None
+    cut = cv2.connectedComponentsWithStats(cv2.morphologyEx(plain & ~grained, cv2.MORPH_OPEN, kernel), connectivity=4)
+    if not (cut[2][1:, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw).any():
+        return None
+    return cut
 
 
 def _grain(thumb: np.ndarray, part: np.ndarray, window: int, config: SurfaceConfig) -> np.ndarray:
