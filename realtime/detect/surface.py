@@ -50,7 +50,10 @@ class SurfaceConfig:
     step_span_px: int = 5
     step_floor: float = 40.0
     # A surface must cover this much of the frame, and be mostly plain inside (digits are small
-    # holes in it): a large white '0' on black fills only ~40% of its own outline.
+    # holes in it): a large white '0' on black fills only ~40% of its own outline. A sheet of
+    # printed boxes is not plain between its lines at the thumbnail's scale (0.25-0.45 of its
+    # hull on the wild tier): when the hull is mostly holes, plainness is judged again with
+    # thin dark lines closed (3x3, a line of 1-3 px at 640), which the ring's hull survives.
     min_area_fraction: float = 0.08
     min_plain_fraction: float = 0.7
     # Plain parts at least this bright relative to the brightest are the same surface in shadow,
@@ -131,6 +134,7 @@ class SurfaceConfig:
 
 
 _LINE_KERNEL = np.ones((3, 3), np.uint8)
+_MOSTLY_HOLES = object()
 
 
 class Surface(NamedTuple):
@@ -152,10 +156,21 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     if not config.enabled:
         return Surface(None, float(np.median(gray)))
     thumb = area_shrink(gray, thumb_side(gray.shape, config))
+    surface = _find_surface(gray, thumb, thumb, config)
+    if surface is _MOSTLY_HOLES:
+        # A sheet of printed boxes is not plain at this scale between its lines: with the thin
+        # dark lines closed its hull is paper, while a drawn shape's hull stays its dark ground.
+        surface = _find_surface(gray, thumb, cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, _LINE_KERNEL), config)
+    return Surface(None, float(np.median(gray))) if surface is _MOSTLY_HOLES else surface
+
+
+def _find_surface(gray: np.ndarray, thumb: np.ndarray, texture_thumb: np.ndarray, config: SurfaceConfig):
+    """find_paper on the thumbnail `thumb` of `gray`, its plainness judged on `texture_thumb`;
+    _MOSTLY_HOLES when the best hull is mostly holes."""
     th, tw = thumb.shape
     window = max(3, int(min(max(th, tw) * config.texture_window,
                             min(th, tw) * config.max_texture_window_of_short)) | 1)
-    thumb_f = thumb.astype(np.float32)
+    thumb_f = texture_thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
     plain = ((local_std < config.max_texture_std) & ~on_step(thumb_f, min(config.step_span_px, window),
@@ -279,7 +294,7 @@ def _surface_of(sheet: np.ndarray, parts: list[int], stats: np.ndarray, gray: np
     th, tw = sheet.shape
     sheet_area = int(sheet.sum())
     if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < config.min_plain_fraction * sheet_area:
-        return Surface(None, float(np.median(gray)))  # mostly holes: a big drawn shape, not a surface
+        return _MOSTLY_HOLES  # a big drawn shape, not a surface
     if sheet_area > config.fills_view_fraction * th * tw:
         return Surface(np.full((h, w), 255, np.uint8), brightness)
     # Back to full size, smooth edges, then binary again: the mask is used as "on the sheet or not".
