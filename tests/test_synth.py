@@ -8,6 +8,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -488,6 +489,36 @@ def test_chalkboard_is_light_chalk_on_a_dark_board(mnist_test):
             ground = np.median(_ring(gray, digit.box))
             assert np.percentile(gray[y:y + h, x:x + w], 98) > ground + 20, (seed, digit)
             assert np.percentile(gray[y:y + h, x:x + w], 2) > ground - 20, (seed, digit)
+
+
+def test_boxes_on_a_board_are_drawn_in_chalk(mnist_test):
+    """Issue 13: the wild tier drew printed form boxes dark on a chalkboard, which no camera
+    meets (forms are paper; a board carries chalk): on a board every cell's lines are chalk,
+    lighter than the board, and never darker."""
+    x_test, y_test = mnist_test
+    wild = synth.TIER_STYLES["wild"]
+    style = replace(wild, wild=replace(wild.wild, chalkboard_share=1.0, layouts=(("boxes", 1),)))
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        page = synth._make_page(x_test, y_test, rng, style, (640, 480), 8, None, None, extra_margin_px=0)
+        scene = synth.Scene(synth._shoot(page.reflectance_planes, synth._draw_look(style, rng), rng), page.digits)
+        gray = _gray(scene)
+        assert np.median(gray) < 110, seed  # a board
+        for digit in scene.digits:
+            assert all(_chalk_lines_around(gray, digit.box, CELL_REACH_PX)), (seed, digit)
+            assert not any(_lines_around(gray, digit.box, CELL_REACH_PX)), (seed, digit)
+
+
+def _chalk_lines_around(gray, box, reach):
+    """For each side of the box, whether a straight light line runs along it within `reach`
+    pixels outside: a column or row of the strip whose median is lighter than the board
+    around the digit by 4 (chalk skips over the board's grain, and faint chalk on a dim green
+    board stands only 5-10 grey levels out)."""
+    x, y, w, h = box
+    board = np.median(_ring(gray, box, gap=1, width=2))
+    strips = [gray[y:y + h, max(0, x - reach):x].T, gray[y:y + h, x + w:x + w + reach].T,
+              gray[max(0, y - reach):y, x:x + w], gray[y + h:y + h + reach, x:x + w]]
+    return [bool((np.median(strip, axis=1) > board + 4).any()) for strip in strips]
 
 
 def test_a_tier_and_a_condition_together_or_unknown_ones_are_refused(mnist_test):

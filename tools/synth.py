@@ -148,6 +148,12 @@ BOX_LINE_PX = (1, 3)
 BOX_MARGIN_RANGE = (0.25, 0.45)
 BOX_GROUP_CELLS = (2, 4)
 BOX_EMPTY_SHARE = 0.15
+# Boxes on a board are drawn in chalk, not printed: every printed form in ../shared/data/real
+# is paper (InternationalIDEA, kawalc1, adamzev), and its boards (05_blackboard) carry only
+# chalk, light on the dark board. Dark print on a dark board (what the page drew before) is
+# nothing a camera meets; its lines outnumbered the chalk and the board read as dark ink.
+# Chalk lines are a stroke's width, 2-4 px at 640x480, like the chalk digits' strokes.
+CHALK_LINE_PX = (2, 4)
 # Digits in a column (a list, a sum, a form's column): lines of 1-3 digits stacked with vertical
 # gaps of 0.2-0.6 of the taller line's height (line pitch 1.2-1.6 heights, as people space a
 # list), right-aligned like numbers under each other. Rows keep MIN_GAP_FRACTION; columns keep
@@ -655,9 +661,14 @@ def _make_page(digits_28, labels, rng, style: TierStyle, size, n_digits, indices
 
     reflectance = _background(rng, style, width, height, px_scale, sheet_corners, sheet_angle,
                               board)
-    if cells:
-        _draw_cells(reflectance, cells, rng, px_scale)
-    pen = _Pen.draw(rng, style, board, (width, height))
+    if board:
+        pen = _Pen.draw(rng, style, board, (width, height))
+        if cells:
+            _chalk_cells(reflectance, cells, rng, px_scale, pen)
+    else:
+        if cells:
+            _draw_cells(reflectance, cells, rng, px_scale)
+        pen = _Pen.draw(rng, style, board, (width, height))
 
     digits = []
     for patch, (box_x, box_y), index in zip(patches, positions, indices):
@@ -1050,6 +1061,17 @@ def _draw_cells(reflectance: np.ndarray, cells: Sequence[tuple[int, int, int, in
     darkness = np.float32(1.0 - rng.uniform(*BOX_LINE_REFLECTANCE)) * (lines / np.float32(255))
     for plane in reflectance:
         plane *= 1.0 - darkness
+
+
+def _chalk_cells(reflectance: np.ndarray, cells: Sequence[tuple[int, int, int, int]],
+                 rng: np.random.Generator, px_scale: float, pen: _Pen) -> None:
+    """Draw the cells' outlines onto a board's (3, H, W) reflectance planes in place, in the
+    page's chalk (`pen`): CHALK_LINE_PX thick at 640x480, as pale and grainy as its digits."""
+    lines = np.zeros(reflectance.shape[1:], np.uint8)
+    thickness = max(1, round(int(rng.integers(CHALK_LINE_PX[0], CHALK_LINE_PX[1] + 1)) * px_scale))
+    for x, y, w, h in cells:
+        cv2.rectangle(lines, (x, y), (x + w, y + h), 255, thickness, cv2.LINE_AA)
+    pen.write(reflectance, lines.astype(np.float32) / np.float32(255), 0, 0)
 
 
 def _draw_sheet(rng, width, height, px_scale, edge_px, max_rotation_deg=MAX_SHEET_ROTATION_DEG):

@@ -50,7 +50,10 @@ class SurfaceConfig:
     step_span_px: int = 5
     step_floor: float = 40.0
     # A surface must cover this much of the frame, and be mostly plain inside (digits are small
-    # holes in it): a large white '0' on black fills only ~40% of its own outline.
+    # holes in it): a large white '0' on black fills only ~40% of its own outline. A sheet of
+    # printed boxes is not plain between its lines at the thumbnail's scale (0.25-0.45 of its
+    # hull on the wild tier): when the hull is mostly holes, plainness is judged again with
+    # thin dark lines closed (3x3, a line of 1-3 px at 640), which the ring's hull survives.
     min_area_fraction: float = 0.08
     min_plain_fraction: float = 0.7
     # Plain parts at least this bright relative to the brightest are the same surface in shadow,
@@ -64,6 +67,28 @@ class SurfaceConfig:
     shade_ratio: float = 0.5
     shade_texture_match: float = 2.5
     min_relative_texture: float = 0.01
+    # A desk as bright as the paper joins it where the sheet's outline does not step (the
+    # desk's grain crosses the paper's level there): one plain part, the sheet's edge inside
+    # it, which then thresholds into a band along the edge that swallows the digits near it
+    # (issue 13, wild frames and bright_desk). Paper is plain but for its sensor noise; a
+    # desk has grain. Grain is measured less the trend of the light (a shadow's gradient is
+    # not grain), and where it exceeds desk_grain_ratio times the paper's (the
+    # paper_grain_percentile of the brightest part's grain: the paper even when the desk
+    # joined it, at least min_paper_grain grey levels, clipped white paper having none), it
+    # is desk where it is solid, reaches the frame's border and lies at least desk_outside_share
+    # outside the hull of the rest of the part; that is cut out of the plain map when it
+    # covers more than min_grained_share of the part (and leaves a large part). Measured on
+    # the wild tier and bright_desk: desks beside a sheet at 0.8-1.0 of its light have 2.4-6.8
+    # times the paper's grain in their 10% least grainy pixels, paper 1.0-1.5 times in its
+    # median (digits and print aside). Without the border and hull tests a form photographed
+    # filling the view (kawalc1 IMG_4219: blurred print, the paper's grain under 1 level) lost
+    # its sheet to the bands beside its lines, which run to the frame's edge.
+    grain_trend_windows: int = 2
+    paper_grain_percentile: float = 25.0
+    min_paper_grain: float = 1.0
+    desk_grain_ratio: float = 2.5
+    desk_outside_share: float = 0.5
+    min_grained_share: float = 0.05
     # ...and not a part whose hull holds more than enclosed_share of the brightest part: that
     # part is around the sheet (the desk), not a shadowed piece of it beside the lit one.
     enclosed_share: float = 0.5
@@ -96,8 +121,9 @@ class SurfaceConfig:
     # min_polarity_offset (noise): ink's contrast scales with the light, so a fixed 24 levels
     # (the ratio's at 120) missed faint and pencil ink on paper at 60-90: no standouts, and the
     # ground's brightness took the sheet for a board (pencil_dim recall 60 -> 94%; wild frames
-    # at 61-93 read again). Measured cost: a chalkboard with dark printed boxes (a wild-tier
-    # mix) now reads as dark ink, its box lines outnumbering the chalk.
+    # at 61-93 read again). A chalkboard with dark printed boxes read as dark ink, its box
+    # lines outnumbering the chalk; no camera meets one (forms are paper), and the generator
+    # now draws boxes on a board in chalk (tools/synth.py, CHALK_LINE_PX).
     polarity_offset_ratio: float = 0.2
     min_polarity_offset: float = 8.0
     # One polarity needs this many times more standouts than the other, and at least
@@ -105,6 +131,10 @@ class SurfaceConfig:
     # and the ground's brightness decides.
     light_ink_majority: float = 3.0
     min_light_ink_fraction: float = 0.001
+
+
+_LINE_KERNEL = np.ones((3, 3), np.uint8)
+_MOSTLY_HOLES = object()
 
 
 class Surface(NamedTuple):
@@ -118,28 +148,45 @@ class Surface(NamedTuple):
 def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     """The writing surface of the working image `gray` ((H, W) uint8).
 
-    A sheet under uneven light is still plain (shading changes slowly), desk texture never is. A
+    A sheet under uneven light is still plain (shading changes slowly), desk texture never is,
+    and a desk as plain as the paper still has more grain than the paper's noise. A
     dark plain surface (a blackboard, the black of the original example's images) means light
     ink. No such region, or the step switched off: Surface(None, median brightness).
     """
     if not config.enabled:
         return Surface(None, float(np.median(gray)))
     thumb = area_shrink(gray, thumb_side(gray.shape, config))
+    surface = _find_surface(gray, thumb, thumb, config)
+    if surface is _MOSTLY_HOLES:
+        # A sheet of printed boxes is not plain at this scale between its lines: with the thin
+        # dark lines closed its hull is paper, while a drawn shape's hull stays its dark ground.
+        surface = _find_surface(gray, thumb, cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, _LINE_KERNEL), config)
+    return Surface(None, float(np.median(gray))) if surface is _MOSTLY_HOLES else surface
+
+
+def _find_surface(gray: np.ndarray, thumb: np.ndarray, texture_thumb: np.ndarray, config: SurfaceConfig):
+    """find_paper on the thumbnail `thumb` of `gray`, its plainness judged on `texture_thumb`;
+    _MOSTLY_HOLES when the best hull is mostly holes."""
     th, tw = thumb.shape
     window = max(3, int(min(max(th, tw) * config.texture_window,
                             min(th, tw) * config.max_texture_window_of_short)) | 1)
-    thumb_f = thumb.astype(np.float32)
+    thumb_f = texture_thumb.astype(np.float32)
     mean = cv2.blur(thumb_f, (window, window))
     local_std = np.sqrt(np.maximum(cv2.blur(thumb_f * thumb_f, (window, window)) - mean * mean, 0))
     plain = ((local_std < config.max_texture_std) & ~on_step(thumb_f, min(config.step_span_px, window),
                                                              config)).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (window, window))
-    plain = cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(plain, connectivity=4)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.morphologyEx(plain, cv2.MORPH_OPEN, kernel),
+                                                                connectivity=4)
     large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
     if not large:
         return Surface(None, float(np.median(gray)))
     brightness = {i: float(thumb[labels == i].mean()) for i in large}
+    cut = _without_desk(thumb, plain, labels, stats, max(large, key=brightness.get), kernel, window, config)
+    if cut is not None:
+        count, labels, stats, _ = cut
+        large = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw]
+        brightness = {i: float(thumb[labels == i].mean()) for i in large}
     best = max(large, key=brightness.get)
     # A sharp shadow (a hand, the phone) splits a sheet into plain parts of different
     # brightness: all large parts nearly as bright as the brightest, of the same paper, belong
@@ -164,6 +211,70 @@ def find_paper(gray: np.ndarray, config: SurfaceConfig) -> Surface:
     return _surface_of(sheet, parts, stats, gray, brightness[best], config)
 
 
+def _without_desk(thumb: np.ndarray, plain: np.ndarray, labels: np.ndarray, stats: np.ndarray, brightest: int,
+                  kernel: np.ndarray, window: int, config: SurfaceConfig) -> tuple | None:
+    """The plain parts again (cv2.connectedComponentsWithStats of the opened `plain` map, (h,
+    w) uint8) with a desk's grain cut out of the `brightest` part of `labels` (its `stats`),
+    when the desk joined it; None when it did not (or the cut leaves no large part)."""
+    th, tw = thumb.shape
+    x, y, w, h = stats[brightest, :4]
+    if x > 0 and y > 0 and x + w < tw and y + h < th:
+        return None  # a desk reaches the frame's edge: a part inside the view has none in it
+    part = labels == brightest
+    grain = _grain(thumb, part, window, config)
+    coarse = part[::2, ::2]
+    part_grain = grain[::2, ::2][coarse]
+    rank = int(config.paper_grain_percentile / 100 * (part_grain.size - 1))
+    paper_grain = max(float(np.partition(part_grain, rank)[rank]), config.min_paper_grain)
+    grained = (grain > config.desk_grain_ratio * paper_grain) & part
+    least = config.min_grained_share * np.count_nonzero(coarse)
+    if np.count_nonzero(grained[::2, ::2]) <= least:
+        return None
+    grained = _desk_grain(grained, part, kernel, config.desk_outside_share)
+    if np.count_nonzero(grained[::2, ::2]) <= least:
+        return None
+    cut = cv2.connectedComponentsWithStats(cv2.morphologyEx(plain & ~grained, cv2.MORPH_OPEN, kernel), connectivity=4)
+    if not (cut[2][1:, cv2.CC_STAT_AREA] >= config.min_area_fraction * th * tw).any():
+        return None
+    return cut
+
+
+def _grain(thumb: np.ndarray, part: np.ndarray, window: int, config: SurfaceConfig) -> np.ndarray:
+    """(h, w) float32: the local std (over `window` px) of the thumbnail `thumb` ((h, w)
+    uint8) less its own trend (a grain_trend_windows times wider mean), both over the plain
+    `part` only ((h, w) bool), once thin dark lines are closed: the grain of a desk, not the
+    slow shading of light and shadow, nor the rules on the paper (a pixel wide here), nor
+    the ink and the desk beside the part (the trend would mix their levels with its own)."""
+    trend = max(3, window * config.grain_trend_windows | 1)
+    closed = cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, _LINE_KERNEL).astype(np.float32)
+    weight = part.astype(np.float32)
+    level = cv2.blur(closed * weight, (trend, trend)) / np.maximum(cv2.blur(weight, (trend, trend)), 1e-3)
+    residual = (closed - level) * weight
+    return np.sqrt(cv2.blur(residual * residual, (window, window))
+                   / np.maximum(cv2.blur(weight, (window, window)), 1e-3))
+
+
+def _desk_grain(grained: np.ndarray, part: np.ndarray, kernel: np.ndarray, outside_share: float) -> np.ndarray:
+    """The regions of the bool map `grained` (in the plain `part`) that are a desk: solid (what
+    an opening by `kernel` leaves; not the thin bands beside print the closing left), reaching
+    the thumbnail's border (a desk is around the sheet, up to the frame's edge; not a
+    shadow's curve inside it) and at least `outside_share` outside the hull of the rest of the
+    part (a form's lines run to the frame's edge, but the paper is around them)."""
+    solid = cv2.morphologyEx(grained.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    border = border[border > 0]
+    if not border.size:
+        return np.zeros_like(grained)
+    rest = cv2.morphologyEx((part & ~np.isin(labels, border)).astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    if not rest.any():
+        return np.zeros_like(grained)
+    paper = _hull(rest > 0)
+    inside = 1 - outside_share
+    desk = [i for i in border if np.count_nonzero(paper[labels == i]) <= inside * stats[i, cv2.CC_STAT_AREA]]
+    return np.isin(labels, desk)
+
+
 def _relative_texture(local_std: np.ndarray, mean: np.ndarray, labels: np.ndarray,
                       parts: list[int]) -> dict[int, float]:
     """Each part's median of local std / local mean (thumbnail maps, (h, w) float32), on every
@@ -183,7 +294,7 @@ def _surface_of(sheet: np.ndarray, parts: list[int], stats: np.ndarray, gray: np
     th, tw = sheet.shape
     sheet_area = int(sheet.sum())
     if sum(stats[part, cv2.CC_STAT_AREA] for part in parts) < config.min_plain_fraction * sheet_area:
-        return Surface(None, float(np.median(gray)))  # mostly holes: a big drawn shape, not a surface
+        return _MOSTLY_HOLES  # a big drawn shape, not a surface
     if sheet_area > config.fills_view_fraction * th * tw:
         return Surface(np.full((h, w), 255, np.uint8), brightness)
     # Back to full size, smooth edges, then binary again: the mask is used as "on the sheet or not".
