@@ -102,8 +102,9 @@ def propose_cuts(ink_work: np.ndarray, boxes_work: np.ndarray, config: SplitConf
     for k in sorted(wide):
         x, y, w, h = (int(v) for v in boxes[k])
         seen = set()
+        region = _RegionInk(ink_work[y:y + h, x:x + w], config.ink_level)
         for band in config.bands:
-            halves = cut_in_two(ink_work[y:y + h, x:x + w], band, config.ink_level)
+            halves = region.cut_in_two(band)
             if halves is None or halves[0][1] in seen:
                 continue
             if min(box[3] for _, box in halves) < config.min_height_share * h:
@@ -126,25 +127,48 @@ def cut_in_two(ink: np.ndarray, band: tuple[float, float], ink_level: float):
     A straight cut, not a least-ink path wandering through the contact: such a path cost a
     Python loop a row (three a region: 22 -> 67 ms a loaded frame) and slipped through a 0's
     hole as readily."""
-    mass = ink.sum(axis=0)
-    total = float(mass.sum())
-    if total <= 0:
-        return None
-    share = np.cumsum(mass) / total
-    lo = int(np.searchsorted(share, band[0]))
-    hi = int(np.searchsorted(share, band[1]))
-    if hi - lo < 1:
-        return None
-    cut = lo + int(np.argmin(mass[lo:hi + 1]))
-    halves = []
-    for half, start in ((ink[:, :cut], 0), (ink[:, cut + 1:], cut + 1)):
-        rows = np.flatnonzero(half.max(axis=1, initial=0) > ink_level)
-        cols = np.flatnonzero(half.max(axis=0, initial=0) > ink_level)
-        if len(rows) == 0 or len(cols) == 0:
+    return _RegionInk(ink, ink_level).cut_in_two(band)
+
+
+class _RegionInk:
+    """What every cut of one region reads, taken once for all its bands (each band's cut read
+    them anew: the columns' mass and the halves' extents, ~80 us a cut): the columns' mass and
+    its running share, each column's strongest ink, and each row's strongest ink left of and
+    right of every column (running maxima)."""
+
+    def __init__(self, ink: np.ndarray, ink_level: float) -> None:
+        self.ink, self.ink_level = ink, ink_level
+        self.mass = ink.sum(axis=0)
+        self.total = float(self.mass.sum())
+        if self.total > 0:
+            self.share = np.cumsum(self.mass) / self.total
+            # Maxima are exact (no arithmetic), so these give the extents the halves' own would.
+            self.columns_ink = ink.max(axis=0) > ink_level
+            self.rows_left = np.maximum.accumulate(ink, axis=1)  # [:, c]: the max of columns <= c
+            self.rows_right = np.maximum.accumulate(ink[:, ::-1], axis=1)[:, ::-1]  # ... >= c
+
+    def cut_in_two(self, band: tuple[float, float]):
+        """cut_in_two of this region's ink for one band."""
+        if self.total <= 0:
             return None
-        box = (start + int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
-        halves.append((ink[box[1]:box[1] + box[3], box[0]:box[0] + box[2]], box))
-    return halves
+        lo = int(np.searchsorted(self.share, band[0]))
+        hi = int(np.searchsorted(self.share, band[1]))
+        if hi - lo < 1:
+            return None
+        cut = lo + int(np.argmin(self.mass[lo:hi + 1]))
+        width = self.ink.shape[1]
+        halves = []
+        for start, stop in ((0, cut), (cut + 1, width)):
+            if stop <= start:
+                return None  # an empty half
+            row_max = self.rows_left[:, stop - 1] if start == 0 else self.rows_right[:, start]
+            rows = np.flatnonzero(row_max > self.ink_level)
+            cols = np.flatnonzero(self.columns_ink[start:stop])
+            if len(rows) == 0 or len(cols) == 0:
+                return None
+            box = (start + int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+            halves.append((self.ink[box[1]:box[1] + box[3], box[0]:box[0] + box[2]], box))
+        return halves
 
 
 def keep_sure_cuts(cuts: Cuts, probabilities: np.ndarray, rule: SplitRule | None) -> dict[int, tuple[int, int]]:

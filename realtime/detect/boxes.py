@@ -19,6 +19,8 @@ rectangular; a *side* is one straight edge of a cell's outline.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -93,6 +95,13 @@ class BoxConfig:
     # At most this many frames a frame are looked at (the largest): what bounds the work on a
     # frame of texture.
     max_frames: int = 64
+    # ...and a frame with more holes than this is texture, not a form: its holes are not tried
+    # (what bounds the work on one frame: a speckled desk thresholded into one component held
+    # 7,600 holes). A form's frame holds one hole a cell, and a cell of min_cell_px at 640 px
+    # leaves room for at most ~2,000 of them, but a form is there to be filled
+    # (min_filled_share): this many cells would hold 256 digits, past Settings.max_regions.
+    # The real photos' frames hold at most 111 holes.
+    max_holes: int = 1024
 
 
 def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
@@ -184,12 +193,20 @@ def _outlined_frames(bridged: np.ndarray, ink_mask: np.ndarray, pad: int, config
         return []
     # RETR_CCOMP: one outer outline per 8-connected component (parent -1; its box is the
     # component's), its holes below it (first child >= 0 when it has any).
-    large = []
-    for contour, (_, _, first_hole, parent) in zip(contours, hierarchy[0], strict=True):
-        if parent < 0:
-            x, y, w, h = cv2.boundingRect(contour)
-            if w >= config.min_cell_px + 2 and h >= config.min_cell_px + 2:
-                large.append((contour, first_hole, (x, y, w, h)))
+    links = hierarchy[0]
+    outer = np.flatnonzero(links[:, 3] < 0)
+    # The outer outlines' boxes all at once (cv2.boundingRect's: the points' extent), not one
+    # call each: a frame of texture has thousands of specks.
+    outlines = [contours[i] for i in outer]
+    sizes = np.fromiter(map(len, outlines), np.intp, len(outlines))
+    points = np.concatenate(outlines).reshape(-1, 2)
+    starts = np.cumsum(sizes) - sizes
+    x0, y0 = np.minimum.reduceat(points[:, 0], starts), np.minimum.reduceat(points[:, 1], starts)
+    w = np.maximum.reduceat(points[:, 0], starts) - x0 + 1
+    h = np.maximum.reduceat(points[:, 1], starts) - y0 + 1
+    fits = np.flatnonzero((w >= config.min_cell_px + 2) & (h >= config.min_cell_px + 2))
+    large = [(outlines[k], int(links[outer[k], 2]), (int(x0[k]), int(y0[k]), int(w[k]), int(h[k])))
+             for k in fits.tolist()]
     if len(large) > config.max_frames:
         return None
     frames = []
@@ -238,8 +255,9 @@ def _box_sides(frame: np.ndarray, ink: np.ndarray, frame_ink: _FrameInk, config:
     contours, hierarchy = cv2.findContours(frame, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
-    holes = [contour for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True)
-             if parent >= 0]  # an outer outline has no parent
+    holes = [contours[i] for i in np.flatnonzero(hierarchy[0][:, 3] >= 0)]  # an outer outline has no parent
+    if len(holes) > config.max_holes:
+        return []
     sides: list[_Side] = []
     cells = filled = 0
     cell_area = 0.0
@@ -279,19 +297,41 @@ def _neighbouring(holes: list[np.ndarray], config: BoxConfig) -> list[list[np.nd
     if len(holes) < 2:
         return []
     boxes = np.array([cv2.boundingRect(hole) for hole in holes], np.int64)
-    x, y, w, h = boxes.T
-    gap_x = np.maximum(x[:, None], x[None, :]) - np.minimum((x + w)[:, None], (x + w)[None, :])
-    gap_y = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
-    beside = (gap_x <= config.max_line_px) & (-gap_y >= 0.5 * np.minimum(h[:, None], h[None, :]))
-    above = (gap_y <= config.max_line_px) & (-gap_x >= 0.5 * np.minimum(w[:, None], w[None, :]))
-    near = (beside | above) & ~np.eye(len(holes), dtype=bool)
     parent = list(range(len(holes)))
-    for i, j in zip(*np.nonzero(np.triu(near, k=1)), strict=True):
+    for i, j in zip(*_near_pairs(boxes, config.max_line_px), strict=True):
         parent[_root(parent, i)] = _root(parent, j)
     groups: dict[int, list[np.ndarray]] = {}
     for i, hole in enumerate(holes):
         groups.setdefault(_root(parent, i), []).append(hole)
     return [group for group in groups.values() if len(group) > 1]
+
+
+def _near_pairs(boxes: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j), i < j, of the boxes ((N, 4) int64 x, y, w, h) at most max_gap apart one way and
+    overlapping by at least half the smaller one's extent the other way.
+
+    Such boxes are at most max_gap apart along x: each box is weighed only against those that
+    start within its width plus max_gap after its own start (by starts along x), not against
+    all N (a frame of texture holds thousands of holes: N x N pairs cost seconds).
+    """
+    x, y, w, h = boxes.T
+    order = np.argsort(x, kind="stable")
+    starts = x[order]
+    # Box order[k] against order[k + 1 .. reach[k] - 1].
+    reach = np.searchsorted(starts, starts + w[order] + max_gap, side="right")
+    counts = reach - np.arange(1, len(order) + 1)
+    first = np.repeat(np.arange(len(order)), counts)
+    second = first + 1 + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+    a, b = order[first], order[second]
+    gap_x = np.maximum(x[a], x[b]) - np.minimum(x[a] + w[a], x[b] + w[b])
+    gap_y = np.maximum(y[a], y[b]) - np.minimum(y[a] + h[a], y[b] + h[b])
+    beside = (gap_x <= max_gap) & (-gap_y >= 0.5 * np.minimum(h[a], h[b]))
+    above = (gap_y <= max_gap) & (-gap_x >= 0.5 * np.minimum(w[a], w[b]))
+    near = beside | above
+    i, j = np.minimum(a, b)[near], np.maximum(a, b)[near]
+    # In the order the full pair matrix's nonzeros came (row by row): the same unions, in turn.
+    pairs = np.lexsort((j, i))
+    return i[pairs], j[pairs]
 
 
 def _root(parent: list[int], i: int) -> int:
@@ -379,16 +419,13 @@ def _side_line(ink: np.ndarray, side: _Side,
     px thick. ink: uint8, nonzero = ink, over the frame's window."""
     start, end, outward = side
     h, w = ink.shape
-    t = np.linspace(0.0, 1.0, config.points_per_side)
-    # From two px inside the cell's outline to past the thickest line: the outline of a hole runs
-    # along the line's inner edge, give or take the pixel approxPolyDP moved it.
-    steps = np.arange(-2, config.max_line_px + 4)
+    t, steps = _walk(config.points_per_side, config.max_line_px)
     normal = _OUTWARD[outward]
     along = start[None, :] + t[:, None] * (end - start)[None, :]
     xs = np.rint(along[:, 0, None] + normal[0] * steps[None, :]).astype(int)
     ys = np.rint(along[:, 1, None] + normal[1] * steps[None, :]).astype(int)
     inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)  # past the window: not the frame's ink
-    on = (ink[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > 0) & inside
+    on = (ink[np.minimum(np.maximum(ys, 0), h - 1), np.minimum(np.maximum(xs, 0), w - 1)] > 0) & inside
     # The line at each point: its first ink walking out, and the run of ink from there. The
     # side's line is as thick as the thinner runs (line_quantile), and lies where those runs
     # start (their median): a digit touching the side, from either cell, lengthens the runs
@@ -400,9 +437,35 @@ def _side_line(ink: np.ndarray, side: _Side,
     if not found.any():
         return None
     runs = last - first
-    thickness = int(np.quantile(runs[found], config.line_quantile))
-    inner = int(np.median(first[found & (runs <= thickness + 1)]))
+    thickness = int(_linear_quantile(np.sort(runs[found]).tolist(), config.line_quantile))
+    inner = _median_floor(np.sort(first[found & (runs <= thickness + 1)]).tolist())
     return on, inner, thickness
+
+
+@functools.cache
+def _walk(points_per_side: int, max_line_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """_side_line's points along a side (shares of its length) and steps out across it (px
+    from two inside the cell's outline to past the thickest line), made once per config."""
+    return np.linspace(0.0, 1.0, points_per_side), np.arange(-2, max_line_px + 4)
+
+
+def _linear_quantile(values: list[int], q: float) -> float:
+    """np.quantile(values, q) (its default linear method, the same float operations) of a few
+    sorted whole numbers: np.quantile's own overhead was a third of a side's reading."""
+    n = len(values)
+    virtual = q * (n - 1)
+    below = min(max(math.floor(virtual), 0), n - 1)
+    above = min(below + 1, n - 1)
+    gamma = virtual - below
+    low, high = values[below], values[above]
+    return high - (high - low) * (1 - gamma) if gamma >= 0.5 else low + (high - low) * gamma
+
+
+def _median_floor(values: list[int]) -> int:
+    """int(np.median(values)) of a few sorted non-negative whole numbers (the mean of the two
+    middle ones, truncated)."""
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) // 2
 
 
 def _crossings(frame_ink: _FrameInk, side: _Side, config: BoxConfig) -> int:
@@ -431,7 +494,7 @@ def _side_ink(frame_ink: _FrameInk, sides: list[_Side], config: BoxConfig) -> np
     ink = frame_ink.image
     bands = [np.zeros_like(ink), np.zeros_like(ink)]  # horizontal sides, vertical sides
     thickest = [0, 0]
-    steps = np.arange(-2, config.max_line_px + 4)  # as _side_line walks
+    _, steps = _walk(config.points_per_side, config.max_line_px)  # as _side_line walks
     for start, end, outward in sides:
         line = frame_ink.line((start, end, outward))
         if line is None:

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_settings
 
 from realtime.detect import find_digits
-from realtime.detect.boxes import remove_boxes
+from realtime.detect.boxes import _bridge_gaps, remove_boxes
 
 CONFIG = make_settings().detect.boxes
 
@@ -189,3 +189,46 @@ def test_digits_touching_two_rules_of_lined_paper_are_not_boxes(mnist_test, min_
             cx, cy = x + w / 2, y + h / 2
             missed += not any(fx <= cx <= fx + fw and fy <= cy <= fy + fh for fx, fy, fw, fh in found)
     assert (missed == 0) == (min_cell_cover > 0), missed
+
+
+def test_holes_side_by_side_found_by_the_sweep_are_those_every_pair_gives():
+    """_neighbouring weighs each hole only against those starting near it along x: the same
+    pairs as weighing every pair (the N x N matrix it replaced), on boxes of every overlap."""
+    from realtime.detect.boxes import _near_pairs
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(2, 60))
+        boxes = np.column_stack([rng.integers(0, 300, (n, 2)), rng.integers(1, 50, (n, 2))]).astype(np.int64)
+        x, y, w, h = boxes.T
+        gap_x = np.maximum(x[:, None], x[None, :]) - np.minimum((x + w)[:, None], (x + w)[None, :])
+        gap_y = np.maximum(y[:, None], y[None, :]) - np.minimum((y + h)[:, None], (y + h)[None, :])
+        beside = (gap_x <= CONFIG.max_line_px) & (-gap_y >= 0.5 * np.minimum(h[:, None], h[None, :]))
+        above = (gap_y <= CONFIG.max_line_px) & (-gap_x >= 0.5 * np.minimum(w[:, None], w[None, :]))
+        every_pair = np.nonzero(np.triu(beside | above, k=1))
+        sweep = _near_pairs(boxes, CONFIG.max_line_px)
+        assert [pair.tolist() for pair in sweep] == [pair.tolist() for pair in every_pair]
+
+
+def _mesh(x, y, w, h, pitch):
+    """A 1-px mesh of square holes (pitch - 1 px: past bridge_gap_px, so they stay holes)."""
+    def draw(mask):
+        for k in range(0, w + 1, pitch):
+            cv2.line(mask, (x + k, y), (x + k, y + h), 255, 1)
+        for k in range(0, h + 1, pitch):
+            cv2.line(mask, (x, y + k), (x + w, y + k), 255, 1)
+    return draw
+
+
+def test_a_frame_of_more_holes_than_max_holes_is_texture_and_keeps_its_lines():
+    """A form's frame has a hole a cell; one of thousands of small holes is texture (a speckled
+    desk), and past max_holes its holes are not tried: the work on it is bounded. The same
+    frame with the budget lifted has its boxes taken out (what the budget gives up)."""
+    digits = [digit_one(150 + 100 * k, 130, h=60) for k in range(3)]
+    mask = _mask(cells(100, 100, 100, 120, 3), *digits, _mesh(100, 220, 301, 210, 7))
+    # Holes as remove_boxes finds them: on the mask with its short gaps bridged.
+    holes = cv2.findContours(_bridge_gaps(mask, CONFIG), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)[1][0][:, 3] >= 0
+    assert np.count_nonzero(holes) > CONFIG.max_holes
+    assert np.array_equal(remove_boxes(mask, CONFIG), mask)
+    lifted = remove_boxes(mask, dataclasses.replace(CONFIG, max_holes=10 ** 6))
+    assert not np.array_equal(lifted, mask)
