@@ -46,6 +46,10 @@ class KeptDigitsConfig:
     search_px: int = 1
     # Its normalized cross-correlation with the patch it was read from must be at least this.
     min_match: float = 0.85
+    # A reading is kept only when every detection of its region is at least this sure: a digit
+    # between two readings (the demo clip's 8 read as 5 on some frames alone at 0.6-0.8) is read
+    # again each frame, so it reads as often right as frame by frame.
+    min_kept_confidence: float = 0.9
     # A fresh region takes a kept reading when their boxes overlap this much (and the patch is
     # verified there).
     min_same_iou: float = 0.7
@@ -127,9 +131,12 @@ class KeptDigits:
         same = self._key is not None and all(a is b or a == b for a, b in zip(self._key, key, strict=True))
         moved_by, thumb, previous = reuse.moved_by, reuse.thumb, self._thumb
         self._key, self._thumb, self._last_move = key, thumb, moved_by or (0, 0)
+        rules = reuse.rules_in_view()
         if (not self.config.enabled or not same or moved_by is None or previous is None or thumb is None
-                or previous.shape != thumb.shape or reuse.rules_in_view() is None):
+                or previous.shape != thumb.shape or rules is None):
             return None
+        if rules:
+            reuse.rules_kept += 1  # the windows erase the kept rules: no search on this frame
         gray = view.gray
         h, w = gray.shape
         dx, dy = moved_by
@@ -214,7 +221,10 @@ class KeptDigits:
         self.read_regions += len(readings)
         for n, detections in zip(pending.pending, readings, strict=True):
             region = pending.items[n]
-            region.detections, region.patch = tuple(detections), self.patch_of(view.gray, region.box)
+            region.detections = tuple(detections)
+            # An unsure reading is not kept: read again each frame, as each frame alone reads it.
+            sure = all(d.confidence >= self.config.min_kept_confidence for d in detections)
+            region.patch = self.patch_of(view.gray, region.box) if sure else None
         self._regions = pending.items
         out = []
         for region in pending.items:
