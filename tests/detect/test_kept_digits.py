@@ -116,3 +116,17 @@ def test_the_demo_clip_reads_as_right_with_kept_digits_as_without(recognizer):
     false_kept = sum(len(r.detections) for r in kept) - right_kept
     false_alone = sum(len(r.detections) for r in alone) - right_alone
     assert false_kept <= false_alone, (false_kept, false_alone)
+
+
+def test_new_settings_mid_stream_read_the_whole_frame_anew(mnist_test, recognizer, monkeypatch):
+    scene = _sheet_scene(mnist_test, 1)
+    state = recognizer.new_reuse()
+    settings = recognizer.settings
+    for i in range(3):
+        recognizer.recognize_frame(Frame(i, i / 15, scene.image_bgr), reuse=state)
+    assert state.digits.whole_frames == 1  # the first frame; the next two kept its digits
+    monkeypatch.setattr(recognizer, "settings", dataclasses.replace(settings, mirror=True))
+    mirrored = recognizer.recognize_frame(Frame(3, 3 / 15, scene.image_bgr), reuse=state)
+    alone = recognizer.recognize_frame(Frame(3, 3 / 15, scene.image_bgr))
+    assert state.digits.whole_frames == 2
+    assert [d.box for d in mirrored.detections] == [d.box for d in alone.detections]
