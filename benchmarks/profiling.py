@@ -96,7 +96,10 @@ PIPELINE_STEPS = {
     "split": ("propose_cuts", "keep_sure_cuts", "rows_and_boxes"),
     "numbers": ("group_numbers",),
 }
-STEP_NAMES = (*DETECT_STEPS, "detect, other", "normalize", "split", "model", "numbers")
+# A stream's kept digits (realtime.detect.kept_digits): the check of each kept digit, the
+# windows to detect again, and putting the frame's regions together.
+KEPT_DIGITS_STEPS = ("plan", "merge", "finish")
+STEP_NAMES = (*DETECT_STEPS, "detect, other", "kept digits", "normalize", "split", "model", "numbers")
 
 
 class StepClock:
@@ -140,6 +143,11 @@ class StepClock:
             for name in names:
                 self._wrap(realtime.detect, name, step)
         self._wrap(realtime.pipeline, "find_digits", "detect")
+        # A stream's frame: its working view and the windows detected again (kept digits).
+        self._wrap(realtime.pipeline, "working_view", "detect")
+        self._wrap(realtime.pipeline, "digits_in", "detect")
+        for name in KEPT_DIGITS_STEPS:
+            self._wrap(realtime.pipeline.KeptDigits, name, "kept digits")
         for step, names in PIPELINE_STEPS.items():
             for name in names:
                 self._wrap(realtime.pipeline, name, step)

@@ -62,6 +62,11 @@ class KeptDigitsConfig:
     # neighbourhood (paper_block, ~49 px at 640x480) repeats the window's edge beyond it, which
     # a few px of paper make harmless (the demo clip's readings unchanged at 8 px).
     context_px: int = 8
+    # A shift of fewer px than min_entering_px brings no whole digit into view (a 1 at working
+    # size is its stroke and rim, 4 px or more): the strip it uncovers is searched only where the
+    # previous frame's ink reached within edge_ink_px of that edge (a digit the edge cut).
+    min_entering_px: int = 4
+    edge_ink_px: int = 2
     # The sweep's tiles across the view: a tile is about 1/columns of its width (and a digit).
     sweep_columns: int = 2
     # Coarse cells (check thumbnail shrunk to this longest side: 16 working px at 640) whose
@@ -164,7 +169,8 @@ class KeptDigits:
         # tile and the strips come into view (long: joined with nothing, a union's box would
         # search what neither needs).
         places = _joined([_grown(box, digit // 4, w, h) for box in failed] + cells)
-        areas = _merged([self._sweep_band(w, h, digit), *_entering_strips(dx, dy, w, h, digit)], places)
+        areas = _merged([self._sweep_band(w, h, digit), *self._entering_strips(dx, dy, w, h, digit)],
+                        places)
         windows = [_grown_rect(area, self.config.context_px, w, h) for area in areas]
         return FramePlan(windows, areas, kept)
 
@@ -303,6 +309,24 @@ class KeptDigits:
         tallest = max((int(r.box[3]) for r in self._regions), default=0)
         return int(min(max(self.config.min_digit_px, tallest + 2), height // 2))
 
+    def _entering_strips(self, dx: int, dy: int, w: int, h: int, digit: int) -> list[tuple[int, int, int, int]]:
+        """The strips the view's shift (dx, dy) brought into view, each wide enough for a digit
+        the edge cut before; none at an edge where the previous frame had no ink (no digit was
+        cut there) when the shift is too small to bring a whole digit in."""
+        mask, edge, small = self._mask, self.config.edge_ink_px, self.config.min_entering_px
+        def inked(rows, cols) -> bool:  # noqa: E306
+            return mask is None or mask.shape != (h, w) or bool(cv2.countNonZero(mask[rows, cols]))
+        strips = []
+        if dx > 0 and (dx >= small or inked(slice(None), slice(0, edge))):
+            strips.append((0, 0, min(w, dx + digit), h))
+        elif dx < 0 and (-dx >= small or inked(slice(None), slice(w - edge, w))):
+            strips.append((max(0, w + dx - digit), 0, w, h))
+        if dy > 0 and (dy >= small or inked(slice(0, edge), slice(None))):
+            strips.append((0, 0, w, min(h, dy + digit)))
+        elif dy < 0 and (-dy >= small or inked(slice(h - edge, h), slice(None))):
+            strips.append((0, max(0, h + dy - digit), w, h))
+        return strips
+
     def _sweep_band(self, width: int, height: int, digit: int) -> tuple[int, int, int, int]:
         """This frame's tile of the sweep: sweep_columns side by side, each overlapping the next
         by a digit's height, in rows of 1.5 digits, overlapping the next by a digit's height
@@ -374,21 +398,6 @@ def _slope(image: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=1)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1)
     return cv2.add(cv2.absdiff(gx, 0), cv2.absdiff(gy, 0)) * 0.5
-
-
-def _entering_strips(dx: int, dy: int, w: int, h: int, digit: int) -> list[tuple[int, int, int, int]]:
-    """The strips the view's shift (dx, dy) brought into view, each wide enough for a digit
-    that was cut by the edge before."""
-    strips = []
-    if dx > 0:
-        strips.append((0, 0, min(w, dx + digit), h))
-    elif dx < 0:
-        strips.append((max(0, w + dx - digit), 0, w, h))
-    if dy > 0:
-        strips.append((0, 0, w, min(h, dy + digit)))
-    elif dy < 0:
-        strips.append((0, max(0, h + dy - digit), w, h))
-    return strips
 
 
 def _within(box, area) -> bool:
