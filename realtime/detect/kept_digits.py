@@ -67,6 +67,9 @@ class KeptDigitsConfig:
     # previous frame's ink reached within edge_ink_px of that edge (a digit the edge cut).
     min_entering_px: int = 4
     edge_ink_px: int = 2
+    # The sweep's tile is searched only on a frame whose other windows cover less than this
+    # share of the view (~ the tile's own, 12% at 640x480 with digits 60 px tall).
+    sweep_budget: float = 0.1
     # The sweep's tiles across the view: a tile is about 1/columns of its width (and a digit).
     sweep_columns: int = 2
     # Coarse cells (check thumbnail shrunk to this longest side: 16 working px at 640) whose
@@ -94,6 +97,7 @@ class _Region:
     patch: np.ndarray
     detections: tuple[Detection, ...]
     moved: tuple[int, int] = (0, 0)
+    template: np.ndarray | None = None  # the patch as _correlation reads it
 
 
 @dataclass
@@ -155,12 +159,12 @@ class KeptDigits:
         for region in self._regions:
             box = region.box + np.array([dx, dy, 0, 0])
             moved = (region.moved[0] + dx, region.moved[1] + dy)
-            found = None if region.patch is None else self._verify(gray, region.patch, box)
+            found = None if region.patch is None else self._verify(gray, region.patch, region.template, box)
             if found is None:
                 failed.append(box)
             else:
                 kept.append(_Region(found[0], region.patch, region.detections,
-                                    (moved[0] + found[1][0], moved[1] + found[1][1])))
+                                    (moved[0] + found[1][0], moved[1] + found[1][1]), region.template))
         digit = self._digit_px(h)
         cells = self._changed_cells(previous, thumb, reuse.thumb_moved_by, (h, w), digit)
         if cells is None:
@@ -169,8 +173,11 @@ class KeptDigits:
         # tile and the strips come into view (long: joined with nothing, a union's box would
         # search what neither needs).
         places = _joined([_grown(box, digit // 4, w, h) for box in failed] + cells)
-        areas = _merged([self._sweep_band(w, h, digit), *self._entering_strips(dx, dy, w, h, digit)],
-                        places)
+        areas = _merged(self._entering_strips(dx, dy, w, h, digit), places)
+        # The sweep moves on where this frame has little else to search (a bounded cost: a frame
+        # that detects a changed place, or a strip, does not pay for the sweep's tile as well).
+        if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) < self.config.sweep_budget * w * h:
+            areas = _merged([self._sweep_band(w, h, digit)], areas)
         windows = [_grown_rect(area, self.config.context_px, w, h) for area in areas]
         return FramePlan(windows, areas, kept)
 
@@ -245,6 +252,7 @@ class KeptDigits:
             # An unsure reading is not kept: read again each frame, as each frame alone reads it.
             sure = all(d.confidence >= self.config.min_kept_confidence for d in detections)
             region.patch = self.patch_of(view.gray, region.box) if sure else None
+            region.template = None if region.patch is None else _template(region.patch)
         self._regions = pending.items
         out = []
         for region in pending.items:
@@ -279,7 +287,7 @@ class KeptDigits:
         area = np.array([int(r.box[2]) * int(r.box[3]) for r in items])
         return [items[i] for i in np.sort(np.argsort(-area, kind="stable")[:cap])]
 
-    def _verify(self, gray: np.ndarray, patch: np.ndarray, box: np.ndarray):
+    def _verify(self, gray: np.ndarray, patch: np.ndarray, template: np.ndarray, box: np.ndarray):
         """(the box where the patch is found, its offset) within search_px of `box`, or None."""
         pad, reach = self.config.patch_pad_px, self.config.search_px
         x, y, w, h = (int(v) for v in box)
@@ -288,7 +296,7 @@ class KeptDigits:
             return None
         # Where the shift puts it first (one score, the usual case: numpy's dot product is
         # several times quicker than OpenCV's set-up for a single score), then around.
-        if _correlation(patch, gray[y0 + reach:y1 - reach, x0 + reach:x1 - reach]) >= self.config.min_match:
+        if _correlation(template, gray[y0 + reach:y1 - reach, x0 + reach:x1 - reach]) >= self.config.min_match:
             return box, (0, 0)
         scores = cv2.matchTemplate(gray[y0:y1, x0:x1], patch, cv2.TM_CCOEFF_NORMED)
         _, best, _, (bx, by) = cv2.minMaxLoc(scores)
@@ -372,14 +380,20 @@ class KeptDigits:
                 for r, c in zip(rows, cols, strict=True)]
 
 
-def _correlation(patch: np.ndarray, here: np.ndarray) -> float:
-    """Normalized cross-correlation of two same-sized uint8 images (TM_CCOEFF_NORMED's score)."""
+def _template(patch: np.ndarray) -> np.ndarray:
+    """A patch as _correlation reads it: its pixels less their mean, of unit length (float32)."""
     a = patch.astype(np.float32).ravel()
-    b = here.astype(np.float32).ravel()
     a -= a.mean()
+    return a / max(float(np.sqrt(np.dot(a, a))), 1e-6)
+
+
+def _correlation(template: np.ndarray, here: np.ndarray) -> float:
+    """Normalized cross-correlation (TM_CCOEFF_NORMED's score) of a patch (as _template) and a
+    same-sized uint8 image."""
+    b = here.astype(np.float32).ravel()
     b -= b.mean()
-    scale = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-    return float(np.dot(a, b)) / scale if scale > 0 else 0.0
+    scale = float(np.sqrt(np.dot(b, b)))
+    return float(np.dot(template, b)) / scale if scale > 0 else 0.0
 
 
 def _shifted(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
