@@ -82,12 +82,12 @@ def _name(file: str, line: int, function: str) -> str:
 DETECT_STEPS = {
     "working": ("to_working_gray",),
     "surface": ("surface_of", "find_paper", "ink_polarity_of", "ink_is_light", "ink_bright_image"),
-    "threshold": ("local_contrast", "ink_offsets", "threshold_ink", "keep_ink_cores"),
+    "threshold": ("local_contrast", "contrast_of_window", "ink_offsets", "threshold_ink", "keep_ink_cores"),
     "boxes": ("remove_boxes",),
-    "rules": ("without_rules", "remove_rules"),
+    "rules": ("without_rules", "remove_rules", "erase_rules"),
     "components": ("ink_components",),
     "strokes": ("pieces_worth_merging", "merge_broken_strokes", "split_thin_lines"),
-    "filters": ("plausible_digits", "too_wide", "has_ink_contrast", "in_words"),
+    "filters": ("plausible_digits", "too_wide", "has_ink_contrast", "in_words", "in_written_words", "letter_sized"),
     "reading": ("reading_order",),
     "intensity": ("ink_intensity",),
 }

@@ -123,8 +123,8 @@ class Recognizer:
     def _stream_detections(self, frame_bgr, settings, reuse: StreamReuse):
         """A stream's frame: the digits kept from the frames before where they have not changed
         (realtime.detect.kept_digits), only the rest detected (on windows) and read, in one batch."""
-        if reuse.digits is None:
-            reuse.digits = KeptDigits(settings.detect.reuse.digits)
+        if reuse.digits is None or reuse.digits.config != settings.detect.reuse.digits:
+            reuse.digits = KeptDigits(settings.detect.reuse.digits)  # (new settings: none kept)
         kept = reuse.digits
         view = working_view(frame_bgr, settings, reuse)
         plan = kept.plan(view, settings, reuse)

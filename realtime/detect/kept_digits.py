@@ -98,6 +98,7 @@ class _Region:
     detections: tuple[Detection, ...]
     moved: tuple[int, int] = (0, 0)
     template: np.ndarray | None = None  # the patch as _correlation reads it
+    sure: bool = True  # its reading may be kept (KeptDigitsConfig.min_kept_confidence)
 
 
 @dataclass
@@ -155,16 +156,18 @@ class KeptDigits:
         gray = view.gray
         h, w = gray.shape
         dx, dy = moved_by
-        kept, failed = [], []
+        kept, failed, unsure = [], [], []
         for region in self._regions:
             box = region.box + np.array([dx, dy, 0, 0])
             moved = (region.moved[0] + dx, region.moved[1] + dy)
             found = None if region.patch is None else self._verify(gray, region.patch, region.template, box)
             if found is None:
                 failed.append(box)
-            else:
-                kept.append(_Region(found[0], region.patch, region.detections,
-                                    (moved[0] + found[1][0], moved[1] + found[1][1]), region.template))
+                continue
+            kept.append(_Region(found[0], region.patch, region.detections,
+                                (moved[0] + found[1][0], moved[1] + found[1][1]), region.template, region.sure))
+            if not region.sure:
+                unsure.append(found[0])
         digit = self._digit_px(h)
         cells = self._changed_cells(previous, thumb, reuse.thumb_moved_by, (h, w), digit)
         if cells is None:
@@ -172,7 +175,9 @@ class KeptDigits:
         # Places: what changed, or may have (compact, joined where they overlap); the sweep's
         # tile and the strips come into view (long: joined with nothing, a union's box would
         # search what neither needs).
-        places = _joined([_grown(box, digit // 4, w, h) for box in failed] + cells)
+        # A changed digit may have grown (a stroke added); an unsure one is where it was.
+        places = _joined([_grown(box, digit // 4, w, h) for box in failed]
+                         + [_grown(box, self.config.patch_pad_px, w, h) for box in unsure] + cells)
         areas = _merged(self._entering_strips(dx, dy, w, h, digit), places)
         # The sweep moves on where this frame has little else to search (a bounded cost: a frame
         # that detects a changed place, or a strip, does not pay for the sweep's tile as well).
@@ -212,8 +217,12 @@ class KeptDigits:
         for j, (box, k, i) in enumerate(fresh):
             best = int(np.argmax(overlap[j])) if len(plan.kept) else -1
             if best >= 0 and overlap[j, best] >= self.config.min_same_iou and not used[best]:
-                items.append(plan.kept[best])  # the same digit, verified: its reading stays
                 used[best] = True
+                if plan.kept[best].sure:
+                    items.append(plan.kept[best])  # the same digit, verified: its reading stays
+                    continue
+                items.append(_Region(box, None, None))  # read again, as this frame alone reads it
+                to_read_from.append((k, i))
             elif best >= 0 and overlap[j, best] >= 0.3 and not replaced[best]:
                 continue  # a kept digit outside the area seen differently from the margin: kept
             else:
@@ -249,9 +258,10 @@ class KeptDigits:
         for n, detections in zip(pending.pending, readings, strict=True):
             region = pending.items[n]
             region.detections = tuple(detections)
-            # An unsure reading is not kept: read again each frame, as each frame alone reads it.
-            sure = all(d.confidence >= self.config.min_kept_confidence for d in detections)
-            region.patch = self.patch_of(view.gray, region.box) if sure else None
+            # An unsure reading is not kept: read again each frame, as each frame alone reads it
+            # (its patch still tells where it is and that it has not changed).
+            region.sure = all(d.confidence >= self.config.min_kept_confidence for d in detections)
+            region.patch = self.patch_of(view.gray, region.box)
             region.template = None if region.patch is None else _template(region.patch)
         self._regions = pending.items
         out = []
