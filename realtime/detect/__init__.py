@@ -7,6 +7,9 @@ boxes (printed form boxes) -> rules (ruled and squared paper) -> components -> s
 broken strokes, cut thin lines) -> filters (size and shape, ink contrast, words) -> reading
 (order) -> intensity.
 Every tuning value is in a step's frozen config, all of them in Settings.detect (config.py).
+find_digits = working_view (working image, surface, polarity: kept by a stream's reuse.py) then
+digits_in (the steps from the threshold on), which a stream's kept_digits.py also runs on
+windows of the view: only where something may have changed.
 """
 
 from __future__ import annotations
