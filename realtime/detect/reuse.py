@@ -150,11 +150,10 @@ class StreamReuse:
         self._kept = _Kept(surface, thumb, config, gray.shape)
         self.found += 1
         self._shift, self._mask = (0, 0), surface.mask
-        self._thumb_shift = (0.0, 0.0)
+        measured, self._thumb_shift = self._thumb_shift, (0.0, 0.0)  # the new kept frame's own
         if shift is not None:  # a refresh of the same view
             self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
-            self.thumb_moved_by = (self._thumb_shift[0] - previous_thumb_shift[0],
-                                   self._thumb_shift[1] - previous_thumb_shift[1])
+            self.thumb_moved_by = (measured[0] - previous_thumb_shift[0], measured[1] - previous_thumb_shift[1])
             self._kept.no_rules = kept.no_rules
             if kept.rules is not None:
                 h, w = gray.shape

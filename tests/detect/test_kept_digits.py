@@ -130,3 +130,20 @@ def test_new_settings_mid_stream_read_the_whole_frame_anew(mnist_test, recognize
     alone = recognizer.recognize_frame(Frame(3, 3 / 15, scene.image_bgr))
     assert state.digits.whole_frames == 2
     assert [d.box for d in mirrored.detections] == [d.box for d in alone.detections]
+
+
+def test_a_refresh_of_the_surface_keeps_the_digits(mnist_test, recognizer, monkeypatch):
+    from realtime.detect.reuse import ReuseConfig
+
+    scene = _sheet_scene(mnist_test, 1)
+    path = [(0, 0), (4, 0), (8, 0), (8, 4), (4, 4), (0, 0)] * 2  # a slow slide there and back
+    settings = recognizer.settings
+    monkeypatch.setattr(recognizer, "settings", dataclasses.replace(
+        settings, detect=settings.detect.replace(reuse=ReuseConfig(refresh_frames=3))))
+    state = recognizer.new_reuse()
+    results = [recognizer.recognize_frame(Frame(i, i / 15, _pan(scene.image_bgr, dx, dy)), reuse=state)
+               for i, (dx, dy) in enumerate(path)]
+    # The surface is found anew every 4th frame, the view still the same: no frame after the
+    # first is detected whole, and every frame reads as the first.
+    assert state.found == 3 and state.digits.whole_frames == 1, (state.found, state.digits.whole_frames)
+    assert all([d.label for d in r.detections] == [d.label for d in results[0].detections] for r in results)
