@@ -14,9 +14,10 @@ look changed since the previous frame, around a digit read unsure (read again ea
 each frame alone reads it), and a tile that sweeps the view (rows of 1.5 digits, half a digit
 lower each frame, overlapping by a digit's height, so every digit lies wholly in one), so that
 a digit missed or slowly changed is found within a sweep, with no frame detected whole for it.
-A window's fresh regions replace the kept ones wholly inside its area; a fresh one where a kept
-one was (same box, patch verified) keeps its reading. The model then gets one batch a frame of
-only the new regions (none: no call).
+A window's fresh regions add to the kept ones (a window alone judges its context a little
+otherwise than the whole frame: it may not take a verified digit away); a fresh one where a
+kept one is (same box) keeps its reading. The model then gets one batch a frame of only the new
+regions (none: no call).
 
 A view change (the check fails), new settings, a new ink polarity, or a view whose rules are
 not known without a whole-frame search: the whole frame is detected, as without this state.
@@ -58,6 +59,9 @@ class KeptDigitsConfig:
     # A fresh region takes the reading of a kept one (verified on this frame) when their boxes
     # overlap this much: the same digit, found a pixel differently.
     min_same_iou: float = 0.7
+    # A fresh region overlapping a kept one this much (and less than min_same_iou) is the kept
+    # digit seen otherwise by a window, not a new one: left out.
+    min_overlap: float = 0.3
     # The digit height the windows are sized by: the tallest kept digit, at least min_digit_px
     # (a view of none or only small ones still sweeps in steps a digit could hide in).
     min_digit_px: int = 32
@@ -206,11 +210,13 @@ class KeptDigits:
             boxes = np.asarray(regions.boxes_work).reshape(-1, 4)
             items = [_Region(box, None, None) for box in boxes]
             return Pending(items, list(range(len(items))), regions.ink_work, boxes, regions.boxes_src)
-        # A kept region wholly inside a window's area is replaced by what the window finds; a
-        # window's regions are all taken (whole: none touches its crop's edge), those in its
-        # context margin too, so that a digit a pixel over the area's edge is not lost between
-        # a kept box inside it and a fresh one not.
-        replaced = [any(_within(r.box, area) for area in plan.inner) for r in plan.kept]
+        # A window is searched on its own (the threshold's noise, the texture bar of the ink
+        # contrast filter, the strokes' typical height and the word filter are judged on what
+        # it holds): it finds what the whole frame finds nearly, not exactly. So what it finds
+        # only adds: a verified kept digit stands (a fresh region on it, found a pixel
+        # differently, keeps its reading; one seen otherwise is left out), an unsure one is read
+        # again from the fresh region on it, and a fresh region clear of every kept one is new.
+        # What changed was not verified: it is gone, and what its window finds there is new.
         fresh = []  # (box in frame px, window, index in its Regions), each place once
         for k, regions in enumerate(found):
             shift = np.array([*regions.origin, 0, 0])
@@ -230,12 +236,10 @@ class KeptDigits:
                     continue
                 items.append(_Region(box, None, None))  # read again, as this frame alone reads it
                 to_read_from.append((k, i))
-            elif best >= 0 and overlap[j, best] >= 0.3 and not replaced[best]:
-                continue  # a kept digit outside the area seen differently from the margin: kept
-            else:
+            elif best < 0 or overlap[j, best] < self.config.min_overlap:
                 items.append(_Region(box, None, None))
                 to_read_from.append((k, i))
-        items += [r for r, gone, taken in zip(plan.kept, replaced, used, strict=True) if not gone and not taken]
+        items += [r for r, taken in zip(plan.kept, used, strict=True) if not taken]
         self.kept_regions += sum(r.detections is not None for r in items)
         items = self._capped(items, settings.max_regions)
         order = reading_order(np.array([r.box for r in items]).reshape(-1, 4), settings.detect.reading)
@@ -437,12 +441,6 @@ def _slope(image: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=1)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1)
     return cv2.add(cv2.absdiff(gx, 0), cv2.absdiff(gy, 0)) * 0.5
-
-
-def _within(box, area) -> bool:
-    """The box (x, y, w, h) lies wholly inside the area (x0, y0, x1, y1)."""
-    x, y, w, h = (int(v) for v in box)
-    return x >= area[0] and y >= area[1] and x + w <= area[2] and y + h <= area[3]
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
