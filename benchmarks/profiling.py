@@ -82,12 +82,12 @@ def _name(file: str, line: int, function: str) -> str:
 DETECT_STEPS = {
     "working": ("to_working_gray",),
     "surface": ("surface_of", "find_paper", "ink_polarity_of", "ink_is_light", "ink_bright_image"),
-    "threshold": ("local_contrast", "ink_offsets", "threshold_ink", "keep_ink_cores"),
+    "threshold": ("local_contrast", "contrast_of_window", "ink_offsets", "threshold_ink", "keep_ink_cores"),
     "boxes": ("remove_boxes",),
-    "rules": ("without_rules", "remove_rules"),
+    "rules": ("without_rules", "remove_rules", "erase_rules"),
     "components": ("ink_components",),
     "strokes": ("pieces_worth_merging", "merge_broken_strokes", "split_thin_lines"),
-    "filters": ("plausible_digits", "too_wide", "has_ink_contrast", "in_words"),
+    "filters": ("plausible_digits", "too_wide", "has_ink_contrast", "in_words", "in_written_words", "letter_sized"),
     "reading": ("reading_order",),
     "intensity": ("ink_intensity",),
 }
@@ -96,7 +96,10 @@ PIPELINE_STEPS = {
     "split": ("propose_cuts", "keep_sure_cuts", "rows_and_boxes"),
     "numbers": ("group_numbers",),
 }
-STEP_NAMES = (*DETECT_STEPS, "detect, other", "normalize", "split", "model", "numbers")
+# A stream's kept digits (realtime.detect.kept_digits): the check of each kept digit, the
+# windows to detect again, and putting the frame's regions together.
+KEPT_DIGITS_STEPS = ("plan", "merge", "finish")
+STEP_NAMES = (*DETECT_STEPS, "detect, other", "kept digits", "normalize", "split", "model", "numbers")
 
 
 class StepClock:
@@ -140,6 +143,11 @@ class StepClock:
             for name in names:
                 self._wrap(realtime.detect, name, step)
         self._wrap(realtime.pipeline, "find_digits", "detect")
+        # A stream's frame: its working view and the windows detected again (kept digits).
+        self._wrap(realtime.pipeline, "working_view", "detect")
+        self._wrap(realtime.pipeline, "digits_in", "detect")
+        for name in KEPT_DIGITS_STEPS:
+            self._wrap(realtime.pipeline.KeptDigits, name, "kept digits")
         for step, names in PIPELINE_STEPS.items():
             for name in names:
                 self._wrap(realtime.pipeline, name, step)

@@ -303,9 +303,10 @@ def clips_text(clips_section: dict, clips: list) -> str:
                      _times(stream.median("p99_ms") / stream.median("p50_ms")),
                      _times(stream.median("max_ms") / stream.median("p50_ms")),
                      _times(clip.ratio("usual_keras", "stream")),
-                     "-" if clip.kept_share is None else _percent(clip.kept_share)])
+                     "-" if clip.kept_share is None else _percent(clip.kept_share),
+                     "-" if clip.kept_digits_share is None else _percent(clip.kept_digits_share)])
     lines.append(table(["clip", "frames", "digits drawn", "stream/floor mean", "of p50s",
-                        "p99/p50", "max/p50", "Keras/stream mean", "surface kept"], body))
+                        "p99/p50", "max/p50", "Keras/stream mean", "surface kept", "digits kept"], body))
     for clip in clips:
         lines += ["", f"Steps of a {clip.name} frame (ms; mean / p99 / max over every timed frame; "
                       f"'slowest' = mean over the frames above the stream's p90):"]

@@ -865,7 +865,8 @@ class ClipSpeed:
     """One clip's rows (CLIP_ROWS, medians of the runs), the steps of its stream row, and
     (slow_frames) the steps of its slowest frames: the mean over the frames above the stream's
     p90, where a frame's time explodes; kept_share: the share of frames whose surface the
-    stream kept from an earlier frame (None without reuse)."""
+    stream kept from an earlier frame (None without reuse); kept_digits_share: the share of the
+    frames' regions whose reading was kept, not read again (realtime.detect.kept_digits)."""
 
     name: str
     frames: int
@@ -874,6 +875,7 @@ class ClipSpeed:
     steps: tuple[StepTimes, ...]
     slow_frames: tuple[StepTimes, ...]
     kept_share: float | None = None
+    kept_digits_share: float | None = None
 
     def row(self, key: str) -> SpeedRow | None:
         return next((row for row in self.rows if row.key == key), None)
@@ -894,6 +896,7 @@ class ClipSpeed:
                 "stream_p99_over_p50": _rounded(stream.median("p99_ms") / stream.median("p50_ms")
                                                 if stream else None),
                 "kept_surface_share": _rounded(self.kept_share),
+                "kept_digits_share": _rounded(self.kept_digits_share),
                 "steps": [step.to_json() for step in self.steps],
                 "slow_frames_steps": [step.to_json() for step in self.slow_frames]}
 
@@ -930,6 +933,7 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
     all_steps: list[dict[str, float]] = []
     stream_frame_ms: list[float] = []
     kept_surfaces: list[float] = []
+    kept_digits: list[float] = []
     for repeat in range(repeats):
         warm_steps: list[dict[str, float]] = []
         stream_row(recognizer, frames, warm_steps).warm_up()
@@ -950,6 +954,9 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
         all_steps += step_ms
         if reuse is not None:
             kept_surfaces.append(reuse.kept / max(1, reuse.kept + reuse.found))
+            if reuse.digits is not None:
+                digits = reuse.digits
+                kept_digits.append(digits.kept_regions / max(1, digits.kept_regions + digits.read_regions))
         stream_frame_ms += [rows["stream"].process_ms[i] + decode.decode_ms[i]
                             for i in range(len(frames))]
     rows_out = tuple(SpeedRow(key, tuple(runs[key]), CLIP_ROW_LABELS[key], "")
@@ -958,7 +965,8 @@ def measure_clip(name: str, clip: Clip, recognizer, keras_model, repeats: int, k
     return ClipSpeed(name, len(frames), clip.true_digits_per_frame, rows_out,
                      _step_times(all_steps), _step_times([s for s, on in zip(all_steps, slow,
                                                                              strict=True) if on]),
-                     float(np.mean(kept_surfaces)) if kept_surfaces else None)
+                     float(np.mean(kept_surfaces)) if kept_surfaces else None,
+                     float(np.mean(kept_digits)) if kept_digits else None)
 
 
 def _step_times(step_ms: list[dict[str, float]]) -> tuple[StepTimes, ...]:

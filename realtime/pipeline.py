@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 import cv2
 import numpy as np
 
-from realtime.detect import StreamReuse, find_digits
+from realtime.detect import StreamReuse, digits_in, find_digits, working_view
+from realtime.detect.kept_digits import KeptDigits
 from realtime.digit_check import DigitCheck
 from realtime.model import DigitModel
 from realtime.normalize import normalize_regions
@@ -22,6 +23,14 @@ from realtime.settings import Settings
 from realtime.split import keep_sure_cuts, propose_cuts, rows_and_boxes
 from realtime.track import LabelSmoother
 from realtime.types import Detection, Frame, FrameResult
+
+
+@dataclasses.dataclass(frozen=True)
+class _Boxes:
+    """What normalize reads of regions: their ink (working px) and boxes in it."""
+
+    ink_work: np.ndarray
+    boxes_work: np.ndarray
 
 
 class Recognizer:
@@ -44,32 +53,42 @@ class Recognizer:
         """Digits of one (H, W, 3) uint8 BGR frame in reading order, boxes in its pixels."""
         return self._detections(find_digits(frame_bgr, self.settings))
 
-    def digits_28x28(self, regions) -> np.ndarray:
+    def digits_28x28(self, regions) -> np.ndarray:  # regions: find_digits' Regions (or _Boxes)
         """The normalize stage: (N, 28, 28) float32 in [0, 1] of find_digits' regions in MNIST's
         layout (the model's own graph deskews them)."""
         return normalize_regions(regions.ink_work, regions.boxes_work)
 
     def _detections(self, regions) -> list[Detection]:
-        if len(regions) == 0:
+        return [d for one in self._read(regions.ink_work, regions.boxes_work, regions.boxes_src, regions.scale)
+                for d in one]
+
+    def _read(self, ink_work, boxes_work, boxes_src, scale) -> list[tuple[Detection, ...]]:
+        """The detections of each region (boxes_work in ink_work's pixels, boxes_src in the
+        frame's): none (the digit check dropped it), one, or two halves of a kept cut."""
+        if len(boxes_work) == 0:
             return []
-        digits = self.digits_28x28(regions)
+        digits = self.digits_28x28(_Boxes(ink_work, boxes_work))
         # Touching digits: wide regions' halves ride in the same batch; a cut stays where the
         # model is sure of both halves (realtime.split).
         split = self.settings.split
-        cuts = propose_cuts(regions.ink_work, regions.boxes_work, split)
+        cuts = propose_cuts(ink_work, boxes_work, split)
         digits = np.concatenate([digits, cuts.digits_28x28])
         probabilities = self.model.predict(digits)
         kept = keep_sure_cuts(cuts, probabilities, split.rule_for(self.model.metadata.get("arch")))
-        rows, boxes = rows_and_boxes(regions.boxes_src, regions.scale, cuts, kept)
+        rows, boxes = rows_and_boxes(boxes_src, scale, cuts, kept)
         digits, probabilities = digits[rows], probabilities[rows]
         labels = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(labels)), labels]
         # The not-a-digit check reads what will be shown: whole regions and the halves kept.
         is_digit = self.digit_check_keeps(digits)
-        return [Detection(box, int(label), float(confidence), digit, row)
-                for box, label, confidence, digit, row, keep
-                in zip(boxes, labels, confidences, digits, probabilities, is_digit, strict=True)
-                if keep]
+        n = len(boxes_work)
+        out: list[list[Detection]] = [[] for _ in range(n)]
+        for box, label, confidence, digit, row, keep, source in zip(
+                boxes, labels, confidences, digits, probabilities, is_digit, rows, strict=True):
+            if keep:
+                out[source if source < n else int(cuts.regions[(source - n) // 2])].append(
+                    Detection(box, int(label), float(confidence), digit, row))
+        return [tuple(one) for one in out]
 
     def digit_check_keeps(self, digits: np.ndarray) -> np.ndarray:
         """(N,) bool: which of the (N, 28, 28) batch are digits by the check (all when it is off)."""
@@ -91,12 +110,29 @@ class Recognizer:
         settings = self.settings
         if settings.mirror:
             frame = dataclasses.replace(frame, image_bgr=cv2.flip(frame.image_bgr, 1))
-        regions = find_digits(frame.image_bgr, settings, reuse)
-        detections = self._detections(regions)
+        if reuse is None:
+            regions = find_digits(frame.image_bgr, settings)
+            detections, ink_mask = self._detections(regions), regions.ink_mask
+        else:
+            detections, ink_mask = self._stream_detections(frame.image_bgr, settings, reuse)
         if smoother is not None:
             detections = smoother.update(detections)
         numbers = group_numbers(detections, settings.min_confidence)
-        return FrameResult(frame, tuple(detections), tuple(numbers), regions.ink_mask)
+        return FrameResult(frame, tuple(detections), tuple(numbers), ink_mask)
+
+    def _stream_detections(self, frame_bgr, settings, reuse: StreamReuse):
+        """A stream's frame: the digits kept from the frames before where they have not changed
+        (realtime.detect.kept_digits), only the rest detected (on windows) and read, in one batch."""
+        if reuse.digits is None or reuse.digits.config != settings.detect.reuse.digits:
+            reuse.digits = KeptDigits(settings.detect.reuse.digits)  # (new settings: none kept)
+        kept = reuse.digits
+        view = working_view(frame_bgr, settings, reuse)
+        plan = kept.plan(view, settings, reuse)
+        found = ([digits_in(view, settings, reuse)] if plan is None
+                 else [digits_in(view, settings, reuse, window) for window in plan.windows])
+        pending = kept.merge(view, plan, found, settings)
+        readings = self._read(pending.ink_work, pending.boxes_work, pending.boxes_src, view.scale)
+        return kept.finish(view, pending, readings), kept.ink_mask
 
     def new_reuse(self) -> StreamReuse:
         """A fresh detection state for one stream (settings.detect.reuse as it is now)."""

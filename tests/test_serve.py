@@ -80,14 +80,14 @@ def ask(client, message) -> dict:
 def test_demo_frame_comes_back_with_its_digits_as_a_json_line_record(server):
     """The record is the --json line's (FrameResult.to_json), with steady labels, and its digits
     are the demo's: every true digit found once, with its label."""
-    from realtime.numbers import group_numbers
     from realtime.pipeline import Recognizer
     from realtime.track import LabelSmoother
-    from realtime.types import Frame, FrameResult
+    from realtime.types import Frame
 
     _, truth = load_truth(DEMO.with_suffix(".json"))
     recognizer = Recognizer("cnn", backend="litert")
     smoother = LabelSmoother(5)
+    reuse = recognizer.new_reuse()  # the page's camera is one stream, as the server's session
     with connect(server) as client:
         for position, (index, image) in enumerate(demo_frames(0, 45).items()):
             payload = jpeg(image)
@@ -102,11 +102,11 @@ def test_demo_frame_comes_back_with_its_digits_as_a_json_line_record(server):
             assert len(pairs) == len(truth[index]) == len(found)
             assert [found[j]["steady_label"] for _, j in pairs] == [truth[index][i].label for i, _ in pairs]
             assert all(set(d) == {"box", "label", "confidence", "track", "steady_label"} for d in found)
-            # The same frame through the same stages in this process gives the same record.
+            # The same frames through the same stages in this process (a stream: what its
+            # earlier frames read is kept) give the same record.
             decoded = cv2.imdecode(np.frombuffer(payload, np.uint8), cv2.IMREAD_COLOR)
-            detections = smoother.update(recognizer.recognize(decoded))
-            expected = FrameResult(Frame(position, record["time_s"], decoded), tuple(detections),
-                                   tuple(group_numbers(detections, 0.5)), None).to_json()
+            expected = recognizer.recognize_frame(Frame(position, record["time_s"], decoded), smoother,
+                                                  reuse).to_json()
             assert record == expected
     assert [n["text"] for n in record["numbers"]] == ["04118", "80228"]
 

@@ -7,13 +7,18 @@ boxes (printed form boxes) -> rules (ruled and squared paper) -> components -> s
 broken strokes, cut thin lines) -> filters (size and shape, ink contrast, words) -> reading
 (order) -> intensity.
 Every tuning value is in a step's frozen config, all of them in Settings.detect (config.py).
+find_digits = working_view (working image, surface, polarity: kept by a stream's reuse.py) then
+digits_in (the steps from the threshold on), which a stream's kept_digits.py also runs on
+windows of the view: only where something may have changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from realtime.detect.boxes import remove_boxes
@@ -24,7 +29,7 @@ from realtime.detect.filters import has_ink_contrast, in_written_words, letter_s
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, ink_polarity_of, surface_of, without_rules
-from realtime.detect.rules import remove_rules
+from realtime.detect.rules import erase_rules, remove_rules
 from realtime.detect.strokes import (
     StrokeInk,
     enclosed_by_frames,
@@ -32,16 +37,23 @@ from realtime.detect.strokes import (
     pieces_worth_merging,
     split_thin_lines,
 )
-from realtime.detect.surface import ink_bright_image
-from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
+from realtime.detect.surface import Surface, ink_bright_image
+from realtime.detect.threshold import (
+    ThresholdConfig,
+    ink_offsets,
+    keep_ink_cores,
+    local_contrast,
+    paper_block,
+    threshold_ink,
+)
 from realtime.detect.working import to_working_gray
 
 if TYPE_CHECKING:
     from realtime.settings import Settings
 
-__all__ = ["Candidates", "Components", "DetectConfig", "Regions", "ReuseConfig", "StreamReuse", "find_digits",
-           "ink_components", "local_contrast", "reading_lines", "reading_order", "remove_rules", "threshold_ink",
-           "to_working_gray"]
+__all__ = ["Candidates", "Components", "DetectConfig", "Regions", "ReuseConfig", "StreamReuse", "WorkingView",
+           "digits_in", "find_digits", "ink_components", "local_contrast", "reading_lines", "reading_order",
+           "remove_rules", "threshold_ink", "to_working_gray", "working_view"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,9 @@ class Regions:
     labels_work: np.ndarray
     scale: float
     ink_mask: np.ndarray
+    # Where ink_work, labels_work and ink_mask start in the frame's working pixels (a window's
+    # top-left; (0, 0) for the whole frame); boxes_work are in their pixels.
+    origin: tuple[int, int] = (0, 0)
 
     @property
     def boxes_work(self) -> np.ndarray:
@@ -83,25 +98,72 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     is slow to find is then kept from earlier frames while the view is the same (reuse.py).
     None, for a single image: everything is found from this frame alone.
     """
+    return digits_in(working_view(frame_bgr, settings, reuse), settings, reuse)
+
+
+@dataclass(frozen=True)
+class WorkingView:
+    """A frame's working image (gray, working/source scale), its writing surface and the ink's
+    polarity on it: what every window of the frame is searched with (digits_in)."""
+
+    gray: np.ndarray
+    scale: float
+    surface: Surface
+    light_ink: bool
+    source_shape: tuple[int, int]
+
+
+def working_view(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | None = None) -> WorkingView:
+    """The working image of a frame with its surface and ink polarity (kept by a stream's reuse)."""
     config = settings.detect
     gray, scale = to_working_gray(frame_bgr, config.working)
     surface = surface_of(gray, config.surface, reuse)
     light_ink = ink_polarity_of(gray, surface, settings.invert, config.surface, reuse)
+    return WorkingView(gray, scale, surface, light_ink, frame_bgr.shape[:2])
+
+
+def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None = None,
+              window: tuple[int, int, int, int] | None = None) -> Regions:
+    """The digit regions of a working view: of all of it, or (window: x0, y0, x1, y1 working px,
+    within the view) only those wholly inside the window, found on it alone (a stream's
+    kept_digits re-reads only what changed): its crop is searched with the view's surface and
+    polarity, the threshold's neighbourhood of the whole view, the rules the stream keeps
+    (reuse.rules_in_view()) and the whole view's size for the size limits. A window's Regions
+    have its crop's ink_work, labels and mask, and their origin at its top-left."""
+    config = settings.detect
+    gray, search, origin = view.gray, view.surface.mask, (0, 0)
+    if window is not None:
+        x0, y0, x1, y1 = window
+        gray, origin = gray[y0:y1, x0:x1], (x0, y0)
+        search = None if search is None else search[y0:y1, x0:x1]
+    light_ink, shape = view.light_ink, view.gray.shape
     ink_bright = ink_bright_image(gray, light_ink)
-    contrast = local_contrast(ink_bright, config.threshold)
-    offsets = ink_offsets(ink_bright, surface.mask, light_ink, config.threshold)
-    ink_mask = threshold_ink(ink_bright, contrast, surface.mask, settings.threshold, config.threshold, offsets)
-    ink_mask = without_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules, reuse)
-    if surface.mask is not None and not light_ink and config.threshold.ink_cores:
+    contrast = (local_contrast(ink_bright, config.threshold) if window is None
+                else contrast_of_window(ink_bright, shape, config.threshold))
+    offsets = ink_offsets(ink_bright, search, light_ink, config.threshold)
+    ink_mask = threshold_ink(ink_bright, contrast, search, settings.threshold, config.threshold, offsets)
+    if window is None:
+        ink_mask = without_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules, reuse)
+    else:
+        ink_mask = erase_rules(remove_boxes(ink_mask, config.boxes), contrast,
+                               tuple(rules.moved(-origin[0], -origin[1], gray.shape[1], gray.shape[0])
+                                     for rules in reuse.rules_in_view()), config.rules)
+    if search is not None and not light_ink and config.threshold.ink_cores:
         ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold, offsets)
     components = ink_components(ink_mask)
     pieces = pieces_worth_merging(components, config.strokes)
     candidates = merge_broken_strokes(components.stats, pieces, config.strokes,
                                       enclosed_by_frames(components, pieces, config.strokes),
                                       StrokeInk(components.labels, contrast))
+    if window is not None:
+        # The window's own edge is no frame border: what it cuts is left to the kept digits (or
+        # to another window), by the one border rule, applied to the crop below.
+        config = config.replace(shape=dataclasses.replace(config.shape, reject_border=False))
     # A word is judged on its marks as written, before the shape filter drops joined letters.
-    marks = candidates.boxes[letter_sized(candidates.boxes, gray.shape, config.shape)]
-    components, candidates = _shape_filter(ink_mask, components, candidates, gray.shape, config)
+    marks = candidates.boxes[letter_sized(candidates.boxes, shape, config.shape)]
+    components, candidates = _shape_filter(ink_mask, components, candidates, shape, config)
+    if window is not None:
+        candidates = candidates[_clear_of_edges(candidates.boxes, gray.shape)]
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
     candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast, light_ink)]
@@ -109,8 +171,21 @@ def find_digits(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse | 
     candidates = candidates.largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
-    boxes_src = _to_source(candidates.boxes, scale, frame_bgr.shape[:2])
-    return Regions(boxes_src, candidates, ink_work, components.labels, scale, ink_mask)
+    boxes_src = _to_source(candidates.boxes + np.array([*origin, 0, 0]), view.scale, view.source_shape)
+    return Regions(boxes_src, candidates, ink_work, components.labels, view.scale, ink_mask, origin)
+
+
+def contrast_of_window(ink_bright: np.ndarray, view_shape: tuple[int, int], config: ThresholdConfig) -> np.ndarray:
+    """local_contrast of a window of the view with the whole view's neighbourhood (paper_block
+    of its shape): the same contrast as the view's own away from the window's edges."""
+    block = paper_block(view_shape, config)
+    return cv2.subtract(ink_bright, cv2.boxFilter(ink_bright, -1, (block, block), borderType=cv2.BORDER_REPLICATE))
+
+
+def _clear_of_edges(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) that touch no edge of an image of `shape`."""
+    x, y, w, h = boxes.T
+    return (x > 0) & (y > 0) & (x + w < shape[1]) & (y + h < shape[0])
 
 
 def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, int]) -> np.ndarray:

@@ -16,11 +16,12 @@ scratch each time, exactly as without it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from realtime.detect.kept_digits import KeptDigitsConfig
 from realtime.detect.rules import RuleConfig, Rules, erase_rules, find_and_remove_rules, remove_rules
 from realtime.detect.surface import Surface, SurfaceConfig, find_paper, ink_is_light
 from realtime.detect.working import area_shrink
@@ -65,6 +66,8 @@ class ReuseConfig:
     # (hard tier, a sheet sliding: such fits 0.33-0.49 of the median); a pale rule thresholded
     # in pieces is low all along and stays (wild clip: 0.67-1.0); the next frame searches anew.
     min_kept_rule_share: float = 0.55
+    # Digits read on the view are kept while they have not changed (kept_digits.py).
+    digits: KeptDigitsConfig = field(default_factory=KeptDigitsConfig)
 
 
 @dataclass
@@ -106,28 +109,73 @@ class StreamReuse:
         self.kept = 0
         self.rules_searched = 0
         self.rules_kept = 0
+        # This frame's check thumbnail and the view's shift since the previous frame (surface()).
+        self.thumb: np.ndarray | None = None
+        self.moved_by: tuple[int, int] | None = None
+        # ...and that shift unrounded, in thumbnail px (from the check's phase correlation).
+        self.thumb_moved_by: tuple[float, float] | None = None
+        self._thumb_shift = (0.0, 0.0)
+        # The digits read on this view and what they were read as (realtime.kept_digits, which
+        # the Recognizer keeps here: one stream, one state).
+        self.digits = None
 
     def surface(self, gray: np.ndarray, config: SurfaceConfig) -> Surface:
-        """find_paper(gray, config), or the kept surface moved with the view when the check passes."""
+        """find_paper(gray, config), or the kept surface moved with the view when the check passes.
+
+        Also sets, for the frame: thumb (its check thumbnail) and moved_by, the view's shift
+        (dx, dy) working px since the previous frame, None when the view changed (or there was
+        none). On a refresh (refresh_frames) the surface is found anew, but when the check
+        still passes the view is the same: moved_by is known and the rules kept on it move on.
+        """
+        previous_shift, self.moved_by = self._shift, None
+        previous_thumb_shift, self.thumb_moved_by = self._thumb_shift, None
         if not self.config.enabled:
             self.found += 1
             return find_paper(gray, config)
         thumb = area_shrink(gray, self.config.check_side_px).astype(np.float32)
+        self.thumb = thumb
         kept = self._kept
-        if (kept is not None and kept.config == config and kept.shape == gray.shape
-                and kept.age < self.config.refresh_frames):
-            shift = self._check(kept.thumb, thumb, gray.shape)
-            if shift is not None:
-                kept.age += 1
-                self.kept += 1
-                surface = _moved(kept.surface, shift)
-                self._shift, self._mask = shift, surface.mask
-                return surface
+        same_kind = kept is not None and kept.config == config and kept.shape == gray.shape
+        shift = self._check(kept.thumb, thumb, gray.shape) if same_kind else None
+        if shift is not None and kept.age < self.config.refresh_frames:
+            kept.age += 1
+            self.kept += 1
+            surface = _moved(kept.surface, shift)
+            self._shift, self._mask = shift, surface.mask
+            self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
+            self.thumb_moved_by = (self._thumb_shift[0] - previous_thumb_shift[0],
+                                   self._thumb_shift[1] - previous_thumb_shift[1])
+            return surface
         surface = find_paper(gray, config)
         self._kept = _Kept(surface, thumb, config, gray.shape)
         self.found += 1
         self._shift, self._mask = (0, 0), surface.mask
+        measured, self._thumb_shift = self._thumb_shift, (0.0, 0.0)  # the new kept frame's own
+        if shift is not None:  # a refresh of the same view
+            self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
+            self.thumb_moved_by = (measured[0] - previous_thumb_shift[0], measured[1] - previous_thumb_shift[1])
+            self._kept.no_rules = kept.no_rules
+            if kept.rules is not None:
+                h, w = gray.shape
+                dx, dy = -kept.rules_shift[0] + shift[0], -kept.rules_shift[1] + shift[1]
+                self._kept.rules = tuple(rules.moved(dx, dy, w, h) for rules in kept.rules)
+                self._kept.rules_cover = kept.rules_cover
         return surface
+
+    def rules_in_view(self) -> tuple[Rules, ...] | None:
+        """The rules of this frame's view as the stream knows them without a search: () when
+        the view holds none, the kept ones moved with the view, None when unknown (searched for
+        on each frame: only a whole-frame search may then say)."""
+        kept = self._kept
+        if not self.config.enabled or kept is None:
+            return None
+        if kept.no_rules:
+            return ()
+        if kept.rules is None:
+            return None
+        h, w = kept.shape
+        dx, dy = self._shift[0] - kept.rules_shift[0], self._shift[1] - kept.rules_shift[1]
+        return tuple(rules.moved(dx, dy, w, h) for rules in kept.rules)
 
     def light_ink(self, gray: np.ndarray, surface: Surface, invert: str, config: SurfaceConfig) -> bool:
         """surface.ink_is_light for this frame (after surface() for it): told on the frame the
@@ -209,6 +257,7 @@ class StreamReuse:
             self._window = cv2.createHanningWindow(now.shape[::-1], cv2.CV_32F)
         # Copies: this OpenCV's phaseCorrelate windows its inputs in place.
         (dx, dy), _ = cv2.phaseCorrelate(before.copy(), now.copy(), self._window)
+        self._thumb_shift = (dx, dy)
         scale = max(shape) / max(now.shape)
         if np.hypot(dx, dy) * scale > self.config.max_shift * max(shape):
             return None
@@ -237,9 +286,11 @@ def _moved(surface: Surface, shift: tuple[int, int]) -> Surface:
     h, w = surface.mask.shape
     if cv2.countNonZero(surface.mask) == h * w:
         return surface  # the whole view: nothing to move (no edge of it is in view)
-    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
-    return Surface(cv2.warpAffine(surface.mask, matrix, (w, h), flags=cv2.INTER_NEAREST,
-                                  borderMode=cv2.BORDER_REPLICATE),
+    # A whole-pixel move: the part still in view, its edges repeated into what comes in (what
+    # warpAffine with BORDER_REPLICATE gives, at a fifth of its cost).
+    dx, dy = (int(np.clip(v, -(n - 1), n - 1)) for v, n in zip(shift, (w, h), strict=True))
+    part = surface.mask[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    return Surface(cv2.copyMakeBorder(part, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), cv2.BORDER_REPLICATE),
                    surface.ground_brightness)
 
 

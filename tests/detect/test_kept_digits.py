@@ -1,0 +1,149 @@
+"""kept_digits: a stream reads an unchanged digit once; a digit written or erased mid-stream is
+picked up; the demo clip reads as right with the kept digits as frame by frame alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_reuse import _pan, _sheet_scene
+
+from realtime.detect.kept_digits import KeptDigitsConfig
+from realtime.sources import open_source
+from realtime.types import Frame
+from tools.scoring import match
+
+DEMO = Path(__file__).resolve().parents[2] / "realtime" / "data" / "demo.mp4"
+# A digit written (or erased) where the view held none is seen by the coarse cells of the
+# next frame: it must be read (or gone) on the frame it appears, and stay so.
+PICKED_UP_WITHIN = 1
+
+
+def _counted_model(recognizer, monkeypatch):
+    """A list that gets the batch size of every model call."""
+    calls = []
+    predict = recognizer.model.predict
+
+    def counted(digits):
+        calls.append(len(digits))
+        return predict(digits)
+
+    monkeypatch.setattr(recognizer.model, "predict", counted)
+    return calls
+
+
+def _read(recognizer, frames, reuse=True):
+    state = recognizer.new_reuse() if reuse else None
+    return [recognizer.recognize_frame(Frame(i, i / 15, image), reuse=state) for i, image in enumerate(frames)]
+
+
+def _right(result, truth) -> int:
+    found = [d.box for d in result.detections]
+    pairs = match([d.box for d in truth], found, min_iou=0.5)
+    return sum(result.detections[j].label == truth[i].label for i, j in pairs)
+
+
+def test_a_still_clip_is_read_once(mnist_test, recognizer, monkeypatch):
+    scene = _sheet_scene(mnist_test, 1)
+    # A hand's tremor of a pixel or two, 20 frames.
+    path = [(0, 0), (1, 0), (1, 1), (0, 1), (-1, 0)] * 4
+    frames = [_pan(scene.image_bgr, dx, dy) for dx, dy in path]
+    alone = _read(recognizer, frames, reuse=False)
+    calls = _counted_model(recognizer, monkeypatch)
+    results = _read(recognizer, frames)
+    # The model ran on the first frame's regions, and after only on those read unsure (read
+    # again each frame, as each frame alone reads them); every frame reads as it does alone.
+    unsure = sum(d.confidence < KeptDigitsConfig().min_kept_confidence for d in results[0].detections)
+    assert calls[0] >= len(results[0].detections) and calls[1:] == [unsure] * (len(frames) - 1 if unsure else 0), calls
+    assert [[d.label for d in r.detections] for r in results] == [[d.label for d in r.detections] for r in alone]
+    for result, (dx, dy) in zip(results, path, strict=True):
+        assert _right(result, [dataclasses.replace(d, box=(d.box[0] + dx, d.box[1] + dy, *d.box[2:]))
+                               for d in scene.digits]) == _right(results[0], scene.digits)
+
+
+def _blank_place(scene):
+    """A place for a box the size of the scene's first digit, among the sheet's digits (so on
+    the sheet) but clear of them."""
+    digit = scene.digits[0]
+    x, y, w, h = digit.box
+    boxes = np.array([d.box for d in scene.digits])
+    left, top = boxes[:, 0].min(), boxes[:, 1].min()
+    right, bottom = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    for ty in range(top, bottom - h, 4):
+        for tx in range(left, right - w, 4):
+            clear = ((tx + w + 12 < boxes[:, 0]) | (boxes[:, 0] + boxes[:, 2] + 12 < tx)
+                     | (ty + h + 12 < boxes[:, 1]) | (boxes[:, 1] + boxes[:, 3] + 12 < ty))
+            if clear.all():
+                return tx, ty
+    raise AssertionError("no free place on the sheet")
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_digit_written_or_erased_mid_stream_is_picked_up(mnist_test, recognizer, seed):
+    scene = _sheet_scene(mnist_test, seed)
+    digit = scene.digits[0]
+    x, y, w, h = digit.box
+    tx, ty = _blank_place(scene)
+    written = scene.image_bgr.copy()
+    written[ty:ty + h, tx:tx + w] = scene.image_bgr[y:y + h, x:x + w]
+    added = dataclasses.replace(digit, box=(tx, ty, w, h))
+    # 6 frames of the sheet, 8 with the digit written on it, 8 with it erased again.
+    frames = [scene.image_bgr] * 6 + [written] * 8 + [scene.image_bgr] * 8
+    results = _read(recognizer, frames)
+    alone = _read(recognizer, [scene.image_bgr, written], reuse=False)
+    assert _right(alone[1], [added]) == 1  # the written digit reads on its own frame alone
+    seen = [_right(r, [added]) for r in results]
+    start, end = 6 + PICKED_UP_WITHIN - 1, 14 + PICKED_UP_WITHIN - 1
+    assert seen[:6] == [0] * 6 and seen[start:14] == [1] * (14 - start) and seen[end:] == [0] * (22 - end), seen
+    # ...and the sheet's other digits read throughout as on the sheet alone.
+    assert all(_right(r, scene.digits) == _right(alone[0], scene.digits) for r in results)
+
+
+def test_the_demo_clip_reads_as_right_with_kept_digits_as_without(recognizer):
+    truth = json.loads(DEMO.with_suffix(".json").read_text())["frames"]
+    with open_source(str(DEMO)) as source:
+        frames = [frame.image_bgr for frame in source]
+    kept = _read(recognizer, frames)
+    alone = _read(recognizer, frames, reuse=False)
+    digits = [[type("D", (), {"box": tuple(d["box"]), "label": d["label"]}) for d in frame["digits"]]
+              for frame in truth[:len(frames)]]
+    right_kept = sum(_right(r, t) for r, t in zip(kept, digits, strict=True))
+    right_alone = sum(_right(r, t) for r, t in zip(alone, digits, strict=True))
+    assert right_kept >= right_alone, (right_kept, right_alone)
+    false_kept = sum(len(r.detections) for r in kept) - right_kept
+    false_alone = sum(len(r.detections) for r in alone) - right_alone
+    assert false_kept <= false_alone, (false_kept, false_alone)
+
+
+def test_new_settings_mid_stream_read_the_whole_frame_anew(mnist_test, recognizer, monkeypatch):
+    scene = _sheet_scene(mnist_test, 1)
+    state = recognizer.new_reuse()
+    settings = recognizer.settings
+    for i in range(3):
+        recognizer.recognize_frame(Frame(i, i / 15, scene.image_bgr), reuse=state)
+    assert state.digits.whole_frames == 1  # the first frame; the next two kept its digits
+    monkeypatch.setattr(recognizer, "settings", dataclasses.replace(settings, mirror=True))
+    mirrored = recognizer.recognize_frame(Frame(3, 3 / 15, scene.image_bgr), reuse=state)
+    alone = recognizer.recognize_frame(Frame(3, 3 / 15, scene.image_bgr))
+    assert state.digits.whole_frames == 2
+    assert [d.box for d in mirrored.detections] == [d.box for d in alone.detections]
+
+
+def test_a_refresh_of_the_surface_keeps_the_digits(mnist_test, recognizer, monkeypatch):
+    from realtime.detect.reuse import ReuseConfig
+
+    scene = _sheet_scene(mnist_test, 1)
+    path = [(0, 0), (4, 0), (8, 0), (8, 4), (4, 4), (0, 0)] * 2  # a slow slide there and back
+    settings = recognizer.settings
+    monkeypatch.setattr(recognizer, "settings", dataclasses.replace(
+        settings, detect=settings.detect.replace(reuse=ReuseConfig(refresh_frames=3))))
+    state = recognizer.new_reuse()
+    results = [recognizer.recognize_frame(Frame(i, i / 15, _pan(scene.image_bgr, dx, dy)), reuse=state)
+               for i, (dx, dy) in enumerate(path)]
+    # The surface is found anew every 4th frame, the view still the same: no frame after the
+    # first is detected whole, and every frame reads as the first.
+    assert state.found == 3 and state.digits.whole_frames == 1, (state.found, state.digits.whole_frames)
+    assert all([d.label for d in r.detections] == [d.label for d in results[0].detections] for r in results)
