@@ -92,6 +92,12 @@ class KeptDigitsConfig:
     # whole frame is detected, in one pass instead of window after window (each costs ~0.5 ms
     # of fixed steps, a digit in it ~1 ms more).
     max_changed_share: float = 0.1
+    # A kept view is still detected whole once in this many frames (1 s at 15 fps). A window
+    # judges its context on its own (texture bar, typical height, words), so it only adds to
+    # the kept digits and never takes one away: without this, a false digit read on a view's
+    # first frame stayed as long as the view (wild clip, kept digits vs every frame alone:
+    # 1115 vs 1144 right, 370 vs 278 false). 0: never.
+    whole_frame_every: int = 8
 
 
 @dataclass
@@ -150,6 +156,7 @@ class KeptDigits:
         self.kept_regions = 0
         self.read_regions = 0
         self.whole_frames = 0
+        self._since_whole = 0
 
     def plan(self, view, settings, reuse) -> FramePlan | None:
         """This frame's windows to detect again and its verified kept regions, or None: detect
@@ -160,7 +167,8 @@ class KeptDigits:
         self._key, self._thumb, self._last_move = key, thumb, moved_by or (0, 0)
         rules = reuse.rules_in_view()
         if (not self.config.enabled or not same or moved_by is None or previous is None or thumb is None
-                or previous.shape != thumb.shape or rules is None):
+                or previous.shape != thumb.shape or rules is None
+                or (self.config.whole_frame_every and self._since_whole + 1 >= self.config.whole_frame_every)):
             return None
         if rules:
             reuse.rules_kept += 1  # the windows erase the kept rules: no search on this frame
@@ -195,6 +203,7 @@ class KeptDigits:
         if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) < self.config.sweep_budget * w * h:
             areas = _merged([self._sweep_band(w, h, digit)], areas)
         windows = [_grown_rect(area, self.config.context_px, w, h) for area in areas]
+        self._since_whole += 1
         return FramePlan(windows, areas, kept)
 
     def merge(self, view, plan: FramePlan | None, found: list, settings) -> Pending:
@@ -205,6 +214,7 @@ class KeptDigits:
         h, w = view.gray.shape
         if plan is None:
             self.whole_frames += 1
+            self._since_whole = 0
             regions = found[0]
             self._mask = regions.ink_mask
             boxes = np.asarray(regions.boxes_work).reshape(-1, 4)

@@ -54,10 +54,19 @@ def test_a_still_clip_is_read_once(mnist_test, recognizer, monkeypatch):
     alone = _read(recognizer, frames, reuse=False)
     calls = _counted_model(recognizer, monkeypatch)
     results = _read(recognizer, frames)
-    # The model ran on the first frame's regions, and after only on those read unsure (read
-    # again each frame, as each frame alone reads them); every frame reads as it does alone.
-    unsure = sum(d.confidence < KeptDigitsConfig().min_kept_confidence for d in results[0].detections)
-    assert calls[0] >= len(results[0].detections) and calls[1:] == [unsure] * (len(frames) - 1 if unsure else 0), calls
+    # The model ran on the regions of the frames detected whole (the first, then one in
+    # whole_frame_every), and in between only on those read unsure (read again each frame, as
+    # each frame alone reads them); every frame reads as it does alone.
+    config = KeptDigitsConfig()
+    unsure = sum(d.confidence < config.min_kept_confidence for d in results[0].detections)
+    whole = [i % config.whole_frame_every == 0 for i in range(len(frames))]
+    assert sum(whole) < len(frames) // 2  # most frames are not read whole
+    # One call a frame that has regions to read: at least all of a whole frame's, else exactly
+    # its unsure ones (none: no call).
+    expected = [(len(r.detections), True) if w else (unsure, False)
+                for r, w in zip(results, whole, strict=True) if w or unsure]
+    assert len(calls) == len(expected) and all(c >= n if w else c == n for c, (n, w)
+                                               in zip(calls, expected, strict=True)), (calls, expected)
     assert [[d.label for d in r.detections] for r in results] == [[d.label for d in r.detections] for r in alone]
     for result, (dx, dy) in zip(results, path, strict=True):
         assert _right(result, [dataclasses.replace(d, box=(d.box[0] + dx, d.box[1] + dy, *d.box[2:]))
@@ -139,11 +148,13 @@ def test_a_refresh_of_the_surface_keeps_the_digits(mnist_test, recognizer, monke
     path = [(0, 0), (4, 0), (8, 0), (8, 4), (4, 4), (0, 0)] * 2  # a slow slide there and back
     settings = recognizer.settings
     monkeypatch.setattr(recognizer, "settings", dataclasses.replace(
-        settings, detect=settings.detect.replace(reuse=ReuseConfig(refresh_frames=3))))
+        settings, detect=settings.detect.replace(reuse=ReuseConfig(
+            refresh_frames=3, digits=KeptDigitsConfig(whole_frame_every=0)))))
     state = recognizer.new_reuse()
     results = [recognizer.recognize_frame(Frame(i, i / 15, _pan(scene.image_bgr, dx, dy)), reuse=state)
                for i, (dx, dy) in enumerate(path)]
     # The surface is found anew every 4th frame, the view still the same: no frame after the
-    # first is detected whole, and every frame reads as the first.
+    # first is detected whole (the periodic whole frame off, to see the refresh alone), and
+    # every frame reads as the first.
     assert state.found == 3 and state.digits.whole_frames == 1, (state.found, state.digits.whole_frames)
     assert all([d.label for d in r.detections] == [d.label for d in results[0].detections] for r in results)
