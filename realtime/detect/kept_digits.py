@@ -34,6 +34,7 @@ import numpy as np
 
 from realtime.detect.reading import reading_order
 from realtime.detect.working import area_shrink
+from realtime.track import box_iou
 from realtime.types import Detection
 
 
@@ -231,10 +232,10 @@ class KeptDigits:
         for k, regions in enumerate(found):
             shift = np.array([*regions.origin, 0, 0])
             for i, box in enumerate(np.asarray(regions.boxes_work).reshape(-1, 4)):
-                if not fresh or _iou((box + shift)[None], np.array([f[0] for f in fresh])).max() < 0.5:
+                if not fresh or box_iou((box + shift)[None], np.array([f[0] for f in fresh])).max() < 0.5:
                     fresh.append((box + shift, k, i))
         kept_boxes = np.array([r.box for r in plan.kept]).reshape(-1, 4)
-        overlap = _iou(np.array([f[0] for f in fresh]).reshape(-1, 4), kept_boxes)
+        overlap = box_iou(np.array([f[0] for f in fresh]).reshape(-1, 4), kept_boxes)
         used = np.zeros(len(plan.kept), bool)
         items, to_read_from = [], []
         for j, (box, k, i) in enumerate(fresh):
@@ -451,17 +452,6 @@ def _slope(image: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=1)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=1)
     return cv2.add(cv2.absdiff(gx, 0), cv2.absdiff(gy, 0)) * 0.5
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) intersection over union of (x, y, w, h) boxes."""
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum((a[:, 0] + a[:, 2])[:, None], (b[:, 0] + b[:, 2])[None, :])
-    y1 = np.minimum((a[:, 1] + a[:, 3])[:, None], (b[:, 1] + b[:, 3])[None, :])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1)
 
 
 def _grown(box, by: int, w: int, h: int) -> tuple[int, int, int, int]:
