@@ -82,7 +82,7 @@ def _name(file: str, line: int, function: str) -> str:
 DETECT_STEPS = {
     "working": ("to_working_gray",),
     "surface": ("surface_of", "find_paper", "ink_polarity_of", "ink_is_light", "ink_bright_image"),
-    "threshold": ("local_contrast", "contrast_of_window", "ink_offsets", "threshold_ink", "keep_ink_cores"),
+    "threshold": ("local_contrast", "ink_offsets", "threshold_ink", "keep_ink_cores"),
     "boxes": ("remove_boxes",),
     "rules": ("without_rules", "remove_rules", "erase_rules"),
     "components": ("ink_components",),

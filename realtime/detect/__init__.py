@@ -18,7 +18,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
 from realtime.detect.boxes import remove_boxes
@@ -38,14 +37,7 @@ from realtime.detect.strokes import (
     split_thin_lines,
 )
 from realtime.detect.surface import Surface, ink_bright_image
-from realtime.detect.threshold import (
-    ThresholdConfig,
-    ink_offsets,
-    keep_ink_cores,
-    local_contrast,
-    paper_block,
-    threshold_ink,
-)
+from realtime.detect.threshold import ink_offsets, keep_ink_cores, local_contrast, threshold_ink
 from realtime.detect.working import to_working_gray
 
 if TYPE_CHECKING:
@@ -138,8 +130,7 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
         search = None if search is None else search[y0:y1, x0:x1]
     light_ink, shape = view.light_ink, view.gray.shape
     ink_bright = ink_bright_image(gray, light_ink)
-    contrast = (local_contrast(ink_bright, config.threshold) if window is None
-                else contrast_of_window(ink_bright, shape, config.threshold))
+    contrast = local_contrast(ink_bright, config.threshold, shape)
     offsets = ink_offsets(ink_bright, search, light_ink, config.threshold)
     ink_mask = threshold_ink(ink_bright, contrast, search, settings.threshold, config.threshold, offsets)
     if window is None:
@@ -173,13 +164,6 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
     boxes_src = _to_source(candidates.boxes + np.array([*origin, 0, 0]), view.scale, view.source_shape)
     return Regions(boxes_src, candidates, ink_work, components.labels, view.scale, ink_mask, origin)
-
-
-def contrast_of_window(ink_bright: np.ndarray, view_shape: tuple[int, int], config: ThresholdConfig) -> np.ndarray:
-    """local_contrast of a window of the view with the whole view's neighbourhood (paper_block
-    of its shape): the same contrast as the view's own away from the window's edges."""
-    block = paper_block(view_shape, config)
-    return cv2.subtract(ink_bright, cv2.boxFilter(ink_bright, -1, (block, block), borderType=cv2.BORDER_REPLICATE))
 
 
 def _clear_of_edges(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -90,6 +90,13 @@ class _Kept:
     light_ink: bool | None = None
     invert: str | None = None
 
+    def rules_at(self, shift: tuple[int, int]) -> tuple[Rules, ...]:
+        """The kept rules moved to a frame whose view is `shift` (dx, dy) working px from this
+        surface's frame (they were found at rules_shift)."""
+        h, w = self.shape
+        dx, dy = shift[0] - self.rules_shift[0], shift[1] - self.rules_shift[1]
+        return tuple(rules.moved(dx, dy, w, h) for rules in self.rules)
+
 
 class StreamReuse:
     """The state of one stream's detection: its last found surface and whether that view held
@@ -137,28 +144,25 @@ class StreamReuse:
         kept = self._kept
         same_kind = kept is not None and kept.config == config and kept.shape == gray.shape
         shift = self._check(kept.thumb, thumb, gray.shape) if same_kind else None
+        if shift is not None:  # the same view, moved
+            self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
+            self.thumb_moved_by = (self._thumb_shift[0] - previous_thumb_shift[0],
+                                   self._thumb_shift[1] - previous_thumb_shift[1])
         if shift is not None and kept.age < self.config.refresh_frames:
             kept.age += 1
             self.kept += 1
             surface = _moved(kept.surface, shift)
             self._shift, self._mask = shift, surface.mask
-            self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
-            self.thumb_moved_by = (self._thumb_shift[0] - previous_thumb_shift[0],
-                                   self._thumb_shift[1] - previous_thumb_shift[1])
             return surface
         surface = find_paper(gray, config)
         self._kept = _Kept(surface, thumb, config, gray.shape)
         self.found += 1
         self._shift, self._mask = (0, 0), surface.mask
-        measured, self._thumb_shift = self._thumb_shift, (0.0, 0.0)  # the new kept frame's own
-        if shift is not None:  # a refresh of the same view
-            self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
-            self.thumb_moved_by = (measured[0] - previous_thumb_shift[0], measured[1] - previous_thumb_shift[1])
+        self._thumb_shift = (0.0, 0.0)  # the new kept frame's own
+        if shift is not None:  # a refresh of the same view: what it held moves on
             self._kept.no_rules = kept.no_rules
             if kept.rules is not None:
-                h, w = gray.shape
-                dx, dy = -kept.rules_shift[0] + shift[0], -kept.rules_shift[1] + shift[1]
-                self._kept.rules = tuple(rules.moved(dx, dy, w, h) for rules in kept.rules)
+                self._kept.rules = kept.rules_at(shift)
                 self._kept.rules_cover = kept.rules_cover
         return surface
 
@@ -173,9 +177,7 @@ class StreamReuse:
             return ()
         if kept.rules is None:
             return None
-        h, w = kept.shape
-        dx, dy = self._shift[0] - kept.rules_shift[0], self._shift[1] - kept.rules_shift[1]
-        return tuple(rules.moved(dx, dy, w, h) for rules in kept.rules)
+        return kept.rules_at(self._shift)
 
     def light_ink(self, gray: np.ndarray, surface: Surface, invert: str, config: SurfaceConfig) -> bool:
         """surface.ink_is_light for this frame (after surface() for it): told on the frame the
@@ -194,9 +196,7 @@ class StreamReuse:
         kept = self._kept
         if not self.config.enabled or kept is None or not kept.rules:
             return None
-        h, w = ink_mask.shape
-        dx, dy = self._shift[0] - kept.rules_shift[0], self._shift[1] - kept.rules_shift[1]
-        moved = tuple(rules.moved(dx, dy, w, h) for rules in kept.rules)
+        moved = kept.rules_at(self._shift)
         for rules, before in zip(moved, kept.rules_cover, strict=True):
             now, judged = self._rule_cover(ink_mask, rules)
             if (judged & (now < before - self.config.max_rule_coverage_drop)).any():

@@ -114,10 +114,13 @@ def paper_block(shape: tuple[int, int], config: ThresholdConfig) -> int:
                           max(shape) * config.min_block_fraction_of_longer)) | 1)
 
 
-def local_contrast(ink_bright: np.ndarray, config: ThresholdConfig) -> np.ndarray:
+def local_contrast(ink_bright: np.ndarray, config: ThresholdConfig,
+                   view_shape: tuple[int, int] | None = None) -> np.ndarray:
     """How far each pixel stands above the mean of its paper_block neighbourhood (uint8,
-    saturating): the adaptive threshold's measure."""
-    block = paper_block(ink_bright.shape, config)
+    saturating): the adaptive threshold's measure. view_shape: the image whose neighbourhood
+    applies when `ink_bright` is a window of it (the same contrast as the view's own away from
+    the window's edges); None: its own."""
+    block = paper_block(view_shape or ink_bright.shape, config)
     return cv2.subtract(ink_bright, cv2.boxFilter(ink_bright, -1, (block, block),
                                                   borderType=cv2.BORDER_REPLICATE))
 
