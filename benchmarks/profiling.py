@@ -86,8 +86,8 @@ DETECT_STEPS = {
     "boxes": ("remove_boxes",),
     "rules": ("without_rules", "remove_rules", "erase_rules"),
     "components": ("ink_components",),
-    "strokes": ("pieces_worth_merging", "merge_broken_strokes", "split_thin_lines"),
-    "filters": ("plausible_digits", "too_wide", "has_ink_contrast", "in_words", "in_written_words", "letter_sized"),
+    "strokes": ("pieces_worth_merging", "pieces_typical_height", "merge_broken_strokes", "split_thin_lines"),
+    "filters": ("plausible_digits", "too_wide", "ink_contrast", "in_words", "in_written_words", "letter_sized"),
     "reading": ("reading_order",),
     "intensity": ("ink_intensity",),
 }

@@ -129,7 +129,7 @@ class Recognizer:
         view = working_view(frame_bgr, settings, reuse)
         plan = kept.plan(view, settings, reuse)
         found = ([digits_in(view, settings, reuse)] if plan is None
-                 else [digits_in(view, settings, reuse, window) for window in plan.windows])
+                 else [digits_in(view, settings, reuse, window, plan.context) for window in plan.windows])
         pending = kept.merge(view, plan, found, settings)
         readings = self._read(pending.ink_work, pending.boxes_work, pending.boxes_src, view.scale)
         return kept.finish(view, pending, readings), kept.ink_mask

@@ -24,7 +24,8 @@ from realtime.detect.boxes import remove_boxes
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import Components, ink_components
 from realtime.detect.config import DetectConfig
-from realtime.detect.filters import has_ink_contrast, in_written_words, letter_sized, plausible_digits, too_wide
+from realtime.detect.context import ViewContext
+from realtime.detect.filters import in_written_words, ink_contrast, letter_sized, plausible_digits, too_wide
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, ink_polarity_of, surface_of, without_rules
@@ -33,6 +34,7 @@ from realtime.detect.strokes import (
     StrokeInk,
     enclosed_by_frames,
     merge_broken_strokes,
+    pieces_typical_height,
     pieces_worth_merging,
     split_thin_lines,
 )
@@ -43,7 +45,8 @@ from realtime.detect.working import to_working_gray
 if TYPE_CHECKING:
     from realtime.settings import Settings
 
-__all__ = ["Candidates", "Components", "DetectConfig", "Regions", "ReuseConfig", "StreamReuse", "WorkingView",
+__all__ = ["Candidates", "Components", "DetectConfig", "Regions", "ReuseConfig", "StreamReuse", "ViewContext",
+           "WorkingView",
            "digits_in", "find_digits", "ink_components", "local_contrast", "reading_lines", "reading_order",
            "remove_rules", "threshold_ink", "to_working_gray", "working_view"]
 
@@ -68,6 +71,9 @@ class Regions:
     # Where ink_work, labels_work and ink_mask start in the frame's working pixels (a window's
     # top-left; (0, 0) for the whole frame); boxes_work are in their pixels.
     origin: tuple[int, int] = (0, 0)
+    # The statistics the regions were judged by: the whole view's (a window's are those it was
+    # given), for the windows of the frames after (kept_digits).
+    context: ViewContext | None = None
 
     @property
     def boxes_work(self) -> np.ndarray:
@@ -115,13 +121,14 @@ def working_view(frame_bgr: np.ndarray, settings: Settings, reuse: StreamReuse |
 
 
 def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None = None,
-              window: tuple[int, int, int, int] | None = None) -> Regions:
+              window: tuple[int, int, int, int] | None = None, context: ViewContext | None = None) -> Regions:
     """The digit regions of a working view: of all of it, or (window: x0, y0, x1, y1 working px,
-    within the view) only those wholly inside the window, found on it alone (a stream's
-    kept_digits re-reads only what changed): its crop is searched with the view's surface and
-    polarity, the threshold's neighbourhood of the whole view, the rules the stream keeps
-    (reuse.rules_in_view()) and the whole view's size for the size limits. A window's Regions
-    have its crop's ink_work, labels and mask, and their origin at its top-left."""
+    within the view) only those wholly inside the window (a stream's kept_digits re-reads only
+    what changed): its crop is searched with the view's surface and polarity, the threshold's
+    neighbourhood of the whole view, the rules the stream keeps (reuse.rules_in_view()), the
+    whole view's size for the size limits and its statistics (context: the Regions.context of
+    the view's last whole frame; None: the window's own). A window's Regions have its crop's
+    ink_work, labels and mask, and their origin at its top-left."""
     config = settings.detect
     gray, search, origin = view.gray, view.surface.mask, (0, 0)
     if window is not None:
@@ -131,7 +138,8 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
     light_ink, shape = view.light_ink, view.gray.shape
     ink_bright = ink_bright_image(gray, light_ink)
     contrast = local_contrast(ink_bright, config.threshold, shape)
-    offsets = ink_offsets(ink_bright, search, light_ink, config.threshold)
+    offsets = ink_offsets(ink_bright, search, light_ink, config.threshold,
+                          None if context is None else context.noise_sigma)
     ink_mask = threshold_ink(ink_bright, contrast, search, settings.threshold, config.threshold, offsets)
     if window is None:
         ink_mask = without_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules, reuse)
@@ -143,9 +151,11 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
         ink_mask = keep_ink_cores(ink_mask, contrast, config.threshold, offsets)
     components = ink_components(ink_mask)
     pieces = pieces_worth_merging(components, config.strokes)
+    typical = (pieces_typical_height(components.stats, pieces, config.strokes) if context is None
+               else context.typical_height)
     candidates = merge_broken_strokes(components.stats, pieces, config.strokes,
                                       enclosed_by_frames(components, pieces, config.strokes),
-                                      StrokeInk(components.labels, contrast))
+                                      StrokeInk(components.labels, contrast), typical)
     if window is not None:
         # The window's own edge is no frame border: what it cuts is left to the kept digits (or
         # to another window), by the one border rule, applied to the crop below.
@@ -157,13 +167,17 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
         candidates = candidates[_clear_of_edges(candidates.boxes, gray.shape)]
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
-    candidates = candidates[has_ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast, light_ink)]
+    judged = ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast, light_ink,
+                          *((None, None) if context is None else (context.texture_bar, context.flank_px)), shape)
+    candidates = candidates[judged.keep]
     candidates = candidates[~in_written_words(marks, candidates.boxes, config.words, config.reading, config.shape)]
     candidates = candidates.largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
     boxes_src = _to_source(candidates.boxes + np.array([*origin, 0, 0]), view.scale, view.source_shape)
-    return Regions(boxes_src, candidates, ink_work, components.labels, view.scale, ink_mask, origin)
+    if context is None:
+        context = ViewContext(offsets.noise_sigma, typical, judged.bar, judged.flank_px)
+    return Regions(boxes_src, candidates, ink_work, components.labels, view.scale, ink_mask, origin, context)
 
 
 def _clear_of_edges(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -7,6 +7,7 @@ Size and shape come first (no pixels read); the pixel checks run on the largest 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -198,19 +199,39 @@ def wider_than_a_digit(boxes: np.ndarray, config: ShapeConfig) -> np.ndarray:
     return boxes[:, 2] > config.max_aspect * boxes[:, 3]
 
 
+class InkContrast(NamedTuple):
+    """The contrast filter's verdict: keep, (N,) bool per candidate; and what it judged them by
+    on this frame (context.ViewContext): bar, the contrast-to-noise ratio asked; flank_px."""
+
+    keep: np.ndarray
+    bar: float
+    flank_px: int
+
+
 def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: Components,
                      candidates: Candidates, config: ContrastConfig, light_ink: bool = False) -> np.ndarray:
     """(N,) bool keep-mask: the candidate's ink is clearly brighter (in ink_bright, 255 = the
-    most ink) than the plain ground around it.
+    most ink) than the plain ground around it (ink_contrast's keep, judged on this frame)."""
+    return ink_contrast(ink_bright, ink_mask, components, candidates, config, light_ink).keep
+
+
+def ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: Components,
+                 candidates: Candidates, config: ContrastConfig, light_ink: bool = False,
+                 bar: float | None = None, flank: int | None = None,
+                 view_shape: tuple[int, int] | None = None) -> InkContrast:
+    """Which candidates' ink is clearly brighter (in ink_bright, 255 = the most ink) than the
+    plain ground around it, and the bar and flank they were judged by.
 
     Shading and show-through are too faint; desk texture and highlights have no plain ground
     around them (their surroundings vary nearly as much as they do). When most candidates are
     texture, the texture sets a higher bar for the rest. components: those the candidates' members refer
     to; ink_mask: uint8 255 = ink; light_ink: ink_bright is the image itself (light ink on a dark
-    ground), not its negative.
+    ground), not its negative. bar, flank: those of the view `ink_bright` is a window of
+    (context.ViewContext); None: read on these candidates. view_shape: that view's (H, W), which
+    sets the scale of the light's shading; None: ink_bright's own.
     """
     if not config.enabled:
-        return np.ones(len(candidates), bool)
+        return InkContrast(np.ones(len(candidates), bool), 0.0, 0)
     labels, label_lut = components.labels, candidates.label_lut(components.count)
     contrast = np.zeros(len(candidates))
     noise = np.ones(len(candidates))
@@ -218,10 +239,12 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     ground_level = np.zeros(len(candidates))
     measured = np.zeros(len(candidates), bool)
     h_img, w_img = ink_bright.shape
-    detrend_max_px = config.detrend_max_fraction * min(h_img, w_img)
-    strip_px = max(1.0, config.shading_bin_fraction * min(h_img, w_img))
+    view_side = min(view_shape or ink_bright.shape)
+    detrend_max_px = config.detrend_max_fraction * view_side
+    strip_px = max(1.0, config.shading_bin_fraction * view_side)
     grounds = {}  # candidate -> (is_ground, its levels, step): for the shading read
-    flank = flank_px(ink_bright, ink_mask, candidates.largest(config.flank_candidates).boxes, config)
+    if flank is None:
+        flank = flank_px(ink_bright, ink_mask, candidates.largest(config.flank_candidates).boxes, config)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * flank + 1, 2 * flank + 1))
     for k, (x, y, w, h) in enumerate(candidates.boxes):
         pad = max(config.ground_min_pad_px, int(config.ground_pad_fraction * h), flank + config.ground_min_pad_px)
@@ -258,10 +281,8 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
     # (wild tier: 24 of 47 digits dropped by the contrast test, on every chalkboard).
     paper_brightness = ground_level if light_ink else 255.0 - ground_level
     ratio = contrast / noise
-    bar = config.min_contrast_to_noise
-    if (measured.sum() >= config.texture_min_candidates
-            and np.median(ratio[measured]) < config.min_contrast_to_noise):
-        bar = max(bar, config.texture_margin * float(np.median(ratio[measured])))
+    if bar is None:
+        bar = texture_bar(ratio[measured], config)
     # Whether the frame is texture is read on the plain spread (desk grain and a crowd of pale
     # print measure the same with the plane taken out, but more of them pass the median); a
     # candidate under the bar then passes on its spread about the shading.
@@ -270,7 +291,18 @@ def has_ink_contrast(ink_bright: np.ndarray, ink_mask: np.ndarray, components: C
             spread = ground.astype(np.float32) - _shading(is_ground, ground, strip_px / step, config.min_shading_strips)
             unshaded_noise[k] = max(1.0, MAD_TO_STD * quantile(np.abs(spread - quantile(spread, 0.5)), 0.5))
     ratio = np.maximum(ratio, contrast / unshaded_noise)
-    return measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
+    keep = measured & (contrast >= config.min_ink_contrast_ratio * paper_brightness) & (ratio >= bar)
+    return InkContrast(keep, bar, flank)
+
+
+def texture_bar(ratios: np.ndarray, config: ContrastConfig) -> float:
+    """The contrast-to-noise ratio a frame's candidates must reach, from the ratios of all of
+    them (measured, on their plain spread): min_contrast_to_noise, or texture_margin times the
+    typical one on a frame that is mostly texture."""
+    bar = config.min_contrast_to_noise
+    if len(ratios) >= config.texture_min_candidates and np.median(ratios) < config.min_contrast_to_noise:
+        bar = max(bar, config.texture_margin * float(np.median(ratios)))
+    return bar
 
 
 def _shading(is_ground: np.ndarray, ground: np.ndarray, strip_px: float, min_strips: int) -> np.ndarray:

@@ -14,9 +14,10 @@ look changed since the previous frame, around a digit read unsure (read again ea
 each frame alone reads it), and a tile that sweeps the view (rows of 1.5 digits, half a digit
 lower each frame, overlapping by a digit's height, so every digit lies wholly in one), so that
 a digit missed or slowly changed is found within a sweep, with no frame detected whole for it.
-A window's fresh regions add to the kept ones (a window alone judges its context a little
-otherwise than the whole frame: it may not take a verified digit away); a fresh one where a
-kept one is (same box) keeps its reading. The model then gets one batch a frame of only the new
+A window is searched with the whole view's statistics (context.py), so it judges what lies
+wholly in its area as the whole frame would: its fresh regions are new, a fresh one where a kept
+one is (same box) keeps its reading, and a kept one it no longer finds is gone (the sweep
+re-judges the whole view in its round). The model then gets one batch a frame of only the new
 regions (none: no call).
 
 A view change (the check fails), new settings, a new ink polarity, or a view whose rules are
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from realtime.detect.context import ViewContext
 from realtime.detect.reading import reading_order
 from realtime.detect.working import area_shrink
 from realtime.track import box_iou
@@ -76,10 +78,16 @@ class KeptDigitsConfig:
     min_entering_px: int = 4
     edge_ink_px: int = 2
     # The sweep's tile is searched only on a frame whose other windows cover less than this
-    # share of the view (~ the tile's own, 12% at 640x480 with digits 60 px tall).
-    sweep_budget: float = 0.1
+    # share of the view (~ the tile's own: a row across the view 1.5 digits tall, 19% at 480
+    # lines with digits 60 px tall).
+    sweep_budget: float = 0.2
     # The sweep's tiles across the view: a tile is about 1/columns of its width (and a digit).
-    sweep_columns: int = 2
+    # One: a tile of the whole width costs hardly more than half of it (a window's fixed steps
+    # are ~0.5 ms), and the sweep goes round the view in half the frames.
+    sweep_columns: int = 1
+    # The sweep's tile moves this many digits' heights a frame (rows 1 + this tall overlap by a
+    # digit, so every digit lies wholly in one).
+    sweep_step_digits: float = 0.5
     # Coarse cells (check thumbnail shrunk to this longest side: 16 working px at 640) whose
     # look changed since the previous frame by more than change_limit grey levels, once the
     # shift and the overall level are taken out, are detected again (a digit written or erased
@@ -93,12 +101,17 @@ class KeptDigitsConfig:
     # whole frame is detected, in one pass instead of window after window (each costs ~0.5 ms
     # of fixed steps, a digit in it ~1 ms more).
     max_changed_share: float = 0.1
-    # A kept view is still detected whole once in this many frames (1 s at 15 fps). A window
-    # judges its context on its own (texture bar, typical height, words), so it only adds to
-    # the kept digits and never takes one away: without this, a false digit read on a view's
-    # first frame stayed as long as the view (wild clip, kept digits vs every frame alone:
-    # 1115 vs 1144 right, 370 vs 278 false). 0: never.
-    whole_frame_every: int = 8
+    # A window judges what lies wholly in its area as the whole frame would: a kept digit
+    # there that it does not find again is gone (a window is searched with the whole view's
+    # statistics, context.py, so it finds what the whole frame finds). So the sweep re-judges
+    # the view in its round, and a false digit read on a view's first frame does not stay as
+    # long as the view. False: a window only adds to the kept digits.
+    windows_judge: bool = True
+    # A kept view is still detected whole once in this many frames; 0: never. A whole frame
+    # costs 3-4 times a kept one, a spike the windows' judging makes needless (wild clip pages,
+    # softmax, right / false: whole every 8 frames, windows adding only 1161 / 321; never, the
+    # windows judging 1200 / 267; every frame alone 1147 / 278).
+    whole_frame_every: int = 0
 
 
 @dataclass
@@ -137,6 +150,8 @@ class FramePlan:
     windows: list[tuple[int, int, int, int]]
     inner: list[tuple[int, int, int, int]]
     kept: list[_Region] = field(default_factory=list)
+    # What the windows are searched with: the statistics of the view's last whole frame.
+    context: ViewContext | None = None
 
 
 class KeptDigits:
@@ -153,6 +168,8 @@ class KeptDigits:
         # The image new regions are read from (merge), and the boxes last pasted on it.
         self._canvas: np.ndarray | None = None
         self._pasted: list[tuple[int, int, int, int]] = []
+        # The view's statistics, from its last whole frame (Regions.context).
+        self._context: ViewContext | None = None
         # Regions kept, regions read, frames detected whole (for the benchmark and the tests).
         self.kept_regions = 0
         self.read_regions = 0
@@ -168,7 +185,7 @@ class KeptDigits:
         self._key, self._thumb, self._last_move = key, thumb, moved_by or (0, 0)
         rules = reuse.rules_in_view()
         if (not self.config.enabled or not same or moved_by is None or previous is None or thumb is None
-                or previous.shape != thumb.shape or rules is None
+                or previous.shape != thumb.shape or rules is None or self._context is None
                 or (self.config.whole_frame_every and self._since_whole + 1 >= self.config.whole_frame_every)):
             return None
         if rules:
@@ -205,7 +222,7 @@ class KeptDigits:
             areas = _merged([self._sweep_band(w, h, digit)], areas)
         windows = [_grown_rect(area, self.config.context_px, w, h) for area in areas]
         self._since_whole += 1
-        return FramePlan(windows, areas, kept)
+        return FramePlan(windows, areas, kept, self._context)
 
     def merge(self, view, plan: FramePlan | None, found: list, settings) -> Pending:
         """This frame's regions: with a plan, the kept ones outside every window's area and the
@@ -217,17 +234,17 @@ class KeptDigits:
             self.whole_frames += 1
             self._since_whole = 0
             regions = found[0]
-            self._mask = regions.ink_mask
+            self._mask, self._context = regions.ink_mask, regions.context
             boxes = np.asarray(regions.boxes_work).reshape(-1, 4)
             items = [_Region(box, None, None) for box in boxes]
             return Pending(items, list(range(len(items))), regions.ink_work, boxes, regions.boxes_src)
-        # A window is searched on its own (the threshold's noise, the texture bar of the ink
-        # contrast filter, the strokes' typical height and the word filter are judged on what
-        # it holds): it finds what the whole frame finds nearly, not exactly. So what it finds
-        # only adds: a verified kept digit stands (a fresh region on it, found a pixel
-        # differently, keeps its reading; one seen otherwise is left out), an unsure one is read
-        # again from the fresh region on it, and a fresh region clear of every kept one is new.
-        # What changed was not verified: it is gone, and what its window finds there is new.
+        # A window is searched with the whole view's statistics (context.py), so it finds what
+        # the whole frame finds there: a verified kept digit it finds again stands (a fresh
+        # region on it, found a pixel differently, keeps its reading; one seen otherwise is left
+        # out), an unsure one is read again from the fresh region on it, a fresh region clear of
+        # every kept one is new, and (windows_judge) a kept one wholly in a window's area that
+        # the window does not find is gone. What changed was not verified: it is gone, and what
+        # its window finds there is new.
         fresh = []  # (box in frame px, window, index in its Regions), each place once
         for k, regions in enumerate(found):
             shift = np.array([*regions.origin, 0, 0])
@@ -250,7 +267,10 @@ class KeptDigits:
             elif best < 0 or overlap[j, best] < self.config.min_overlap:
                 items.append(_Region(box, None, None))
                 to_read_from.append((k, i))
-        items += [r for r, taken in zip(plan.kept, used, strict=True) if not taken]
+        seen = (overlap >= self.config.min_overlap).any(axis=0)
+        judged = _inside_any(kept_boxes, plan.inner) if self.config.windows_judge else np.zeros(len(plan.kept), bool)
+        items += [r for r, taken, found_again, dropped in zip(plan.kept, used, seen, judged, strict=True)
+                  if not taken and (found_again or not dropped)]
         self.kept_regions += sum(r.detections is not None for r in items)
         items = self._capped(items, settings.max_regions)
         order = reading_order(np.array([r.box for r in items]).reshape(-1, 4), settings.detect.reading)
@@ -377,10 +397,11 @@ class KeptDigits:
 
     def _sweep_band(self, width: int, height: int, digit: int) -> tuple[int, int, int, int]:
         """This frame's tile of the sweep: sweep_columns side by side, each overlapping the next
-        by a digit's height, in rows of 1.5 digits, overlapping the next by a digit's height
-        (so every digit lies wholly in one), half a digit lower each frame, round and round."""
+        by a digit's height, in rows 1 + sweep_step_digits digits tall, overlapping the next by a
+        digit's height (so every digit lies wholly in one), a step lower each frame, round and
+        round."""
         columns = self.config.sweep_columns
-        step = max(1, digit // 2)
+        step = max(1, int(digit * self.config.sweep_step_digits))
         rows = max(1, math.ceil((height - digit) / step))
         k = self._sweep % (rows * columns)
         self._sweep = k + 1
@@ -418,6 +439,15 @@ class KeptDigits:
         return [(max(0, int(c * cell_w) - digit), max(0, int(r * cell_h) - digit),
                  min(w, int((c + 1) * cell_w) + digit), min(h, int((r + 1) * cell_h) + digit))
                 for r, c in zip(rows, cols, strict=True)]
+
+
+def _inside_any(boxes: np.ndarray, rects: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h) wholly inside one of the rectangles (x0, y0, x1, y1)."""
+    if not rects or not len(boxes):
+        return np.zeros(len(boxes), bool)
+    x0, y0, x1, y1 = np.array(rects).T[:, None, :]
+    x, y, w, h = boxes.T[:, :, None]
+    return ((x >= x0) & (y >= y0) & (x + w <= x1) & (y + h <= y1)).any(axis=1)
 
 
 def _template(patch: np.ndarray) -> np.ndarray:

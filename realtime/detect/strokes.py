@@ -120,19 +120,23 @@ class StrokeInk(NamedTuple):
 
 
 def merge_broken_strokes(stats: np.ndarray, pieces: np.ndarray, config: StrokeConfig,
-                         apart: np.ndarray | None = None, ink: StrokeInk | None = None) -> Candidates:
+                         apart: np.ndarray | None = None, ink: StrokeInk | None = None,
+                         typical: float | None = None) -> Candidates:
     """The pieces (component labels) grouped into digits, one candidate per group.
 
     stats: (count, 5) Components.stats the labels index; apart: (N, N) bool over the pieces,
     pairs that must never end up in one group (enclosed_by_frames), or None; ink: the labels and
-    contrast the gaps of stacked joins are read on (bridged), or None: joined by boxes alone.
+    contrast the gaps of stacked joins are read on (bridged), or None: joined by boxes alone;
+    typical: a whole digit's height (typical_height) on the view these pieces are a window of
+    (context.ViewContext), or None: read on the pieces themselves.
     """
     members = [[int(label)] for label in pieces]
     candidates = Candidates.from_members(stats, members)
     if not config.merge:
         return candidates
     boxes = candidates.boxes
-    typical = typical_height(candidates, config)
+    if typical is None:
+        typical = typical_height(candidates, config)
     index = {int(label): k for k, label in enumerate(pieces)}
     for _ in range(config.merge_rounds):
         joined = np.triu(belong_together(boxes, candidates.ink_area, typical, config), k=1)
@@ -288,10 +292,19 @@ def _root(parent: list[int], i: int) -> int:
 def typical_height(pieces: Candidates, config: StrokeConfig) -> float:
     """The height of a whole digit here: a high quantile of the heights of the larger half of
     the pieces by ink (the smaller half are broken-off bits and specks)."""
-    if not len(pieces):
+    return _typical(pieces.boxes[:, 3], pieces.ink_area, config)
+
+
+def pieces_typical_height(stats: np.ndarray, pieces: np.ndarray, config: StrokeConfig) -> float:
+    """typical_height of the pieces (component labels, Components.stats), each on its own."""
+    return _typical(stats[pieces, cv2.CC_STAT_HEIGHT], stats[pieces, cv2.CC_STAT_AREA], config)
+
+
+def _typical(heights: np.ndarray, ink_area: np.ndarray, config: StrokeConfig) -> float:
+    if not len(heights):
         return 0.0
-    larger = pieces.ink_area >= np.median(pieces.ink_area)
-    return float(np.quantile(pieces.boxes[larger, 3], config.typical_quantile))
+    larger = ink_area >= np.median(ink_area)
+    return float(np.quantile(heights[larger], config.typical_quantile))
 
 
 def stacked_joins(boxes_a: np.ndarray, boxes_b: np.ndarray, typical: float, config: StrokeConfig) -> np.ndarray:

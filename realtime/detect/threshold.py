@@ -61,22 +61,28 @@ class Offsets(NamedTuple):
 
     threshold: int
     core: int | np.ndarray
+    # The noise sigma the core's floor was set by (None: not used, the offsets are fixed).
+    noise_sigma: float | None = None
 
 
 def ink_offsets(ink_bright: np.ndarray, search: np.ndarray | None, light_ink: bool,
-                config: ThresholdConfig) -> Offsets:
+                config: ThresholdConfig, sigma: float | None = None) -> Offsets:
     """The offsets for this frame: for dark ink, the core relative to the paper's brightness
     under each pixel (at most core_offset, at least the noise floor); for light ink the fixed
-    ones (a board's brightness says nothing of the light on the chalk)."""
+    ones (a board's brightness says nothing of the light on the chalk).
+
+    sigma: the noise of the view `ink_bright` is a window of (context.ViewContext); None: read
+    on `ink_bright` itself."""
     if light_ink or not config.relative_core:
         return Offsets(config.offset, config.core_offset)
-    sigma = noise_sigma(ink_bright, search, config)
+    if sigma is None:
+        sigma = noise_sigma(ink_bright, search, config)
     floor = min(config.core_offset, int(np.ceil(config.core_noise_floor * sigma)))
     # contrast > f * paper, with paper = gray + contrast (the neighbourhood's mean in the
     # original polarity), is contrast > gray * f / (1 - f).
     share = config.core_offset / config.nominal_paper_level
     relative = cv2.convertScaleAbs(cv2.bitwise_not(ink_bright), alpha=share / (1 - share))
-    return Offsets(config.offset, cv2.max(cv2.min(relative, config.core_offset), floor))
+    return Offsets(config.offset, cv2.max(cv2.min(relative, config.core_offset), floor), sigma)
 
 
 def noise_sigma(ink_bright: np.ndarray, search: np.ndarray | None, config: ThresholdConfig) -> float:

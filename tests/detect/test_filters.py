@@ -14,6 +14,7 @@ from realtime.detect.filters import (
     flank_px,
     has_ink_contrast,
     in_words,
+    ink_contrast,
     near_candidates,
     plausible_digits,
     too_wide,
@@ -112,6 +113,39 @@ def test_a_frame_of_texture_raises_the_bar_for_all():
     assert kept.tolist() == [False] * 14 + [False, True, True]
     few = candidates[np.arange(6, 17)]  # 8 faint, 3 strong: too few to be a texture frame
     assert has_ink_contrast(ink_bright, mask, components, few, CONTRAST).tolist() == [False] * 8 + [True] * 3
+
+
+def test_a_window_of_a_texture_frame_is_judged_by_the_frames_bar():
+    # The texture frame above reads a bar of ~10; its three strong candidates alone are too few
+    # to be texture (bar 6), so the '1' at ~8 times the noise passes there, unless the window
+    # is judged by the frame's bar (context.ViewContext.texture_bar), as the whole frame is.
+    levels = [30] * 14 + [60, 120, 200]
+    ink_bright, mask, components, candidates = _page(20, levels, noise=10, seed=3)
+    frame = ink_contrast(ink_bright, mask, components, candidates, CONTRAST)
+    assert frame.bar > 2 * CONTRAST.min_contrast_to_noise * 0.75
+    strong = candidates[np.arange(14, 17)]
+    assert ink_contrast(ink_bright, mask, components, strong, CONTRAST).keep.tolist() == [True] * 3
+    assert ink_contrast(ink_bright, mask, components, strong, CONTRAST, False, frame.bar,
+                        frame.flank_px).keep.tolist() == [False, True, True]
+
+
+def test_a_window_reads_the_light_s_shading_at_the_view_s_scale():
+    # A digit 60 px tall across a shadow's edge: on a 480-line view its ground is detrended (it
+    # is under a quarter of the view tall); cropped to a window 80 px tall it is still a 480-line
+    # view's digit (view_shape), not one too large to detrend.
+    ink_bright = np.zeros((80, 64), np.float32)
+    ink_bright[:, :] = np.linspace(10, 200, 64)[None, :]  # the ground darkens left to right, steeply
+    rng = np.random.default_rng(0)
+    ink_bright += rng.normal(0, 2, ink_bright.shape)
+    mask = np.zeros((80, 64), np.uint8)
+    ink_bright[10:70, 30:34] += 110
+    mask[10:70, 30:34] = 255
+    ink_bright = np.clip(ink_bright, 0, 255).astype(np.uint8)
+    components = ink_components(mask)
+    candidates = Candidates.from_members(components.stats, [[1]])
+    alone = ink_contrast(ink_bright, mask, components, candidates, CONTRAST).keep.tolist()
+    in_view = ink_contrast(ink_bright, mask, components, candidates, CONTRAST, view_shape=(480, 640))
+    assert alone == [False] and in_view.keep.tolist() == [True]
 
 
 def test_a_candidate_without_ground_around_it_is_not_measured():
@@ -443,9 +477,9 @@ def test_own_ink_is_the_candidates_ink_by_the_label_table_on_a_real_page(real_ph
 
     def capture(ink_bright, ink_mask, components, candidates, *config):
         seen.append((components, candidates))
-        return has_ink_contrast(ink_bright, ink_mask, components, candidates, *config)
+        return ink_contrast(ink_bright, ink_mask, components, candidates, *config)
 
-    monkeypatch.setattr(realtime.detect, "has_ink_contrast", capture)
+    monkeypatch.setattr(realtime.detect, "ink_contrast", capture)
     find_digits(image, make_settings())
     components, candidates = seen[0]
     lut = candidates.label_lut(components.count)

@@ -10,7 +10,13 @@ from conftest import make_settings
 from realtime.detect import find_digits
 from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
-from realtime.detect.strokes import belong_together, merge_broken_strokes, pieces_worth_merging, split_thin_lines
+from realtime.detect.strokes import (
+    belong_together,
+    merge_broken_strokes,
+    pieces_typical_height,
+    pieces_worth_merging,
+    split_thin_lines,
+)
 from tools.scoring import match
 from tools.synth import make_scene
 
@@ -47,6 +53,17 @@ def test_digits_written_one_above_the_other_stay_apart():
     assert _merged([[100, 100, 40, 40], [100, 150, 40, 40]]) == ((1, 2),)
     # ...and a short piece (the bar of a '5') joins a tall thin body at any width.
     assert _merged([[100, 100, 10, 50], [100, 88, 10, 8]]) == ((1, 2),)
+
+
+def test_a_window_merges_by_its_views_typical_height():
+    # Two 20 x 40 pieces 10 px apart: on their own (typical height 40) their 20 x 90 union is
+    # two digits of a column; in a window of a view whose digits are 70 px tall (its
+    # context.ViewContext.typical_height) they are the two halves of one of its digits.
+    stats = np.array([[0, 0, 1000, 1000, 0], [100, 100, 20, 40, 800], [100, 150, 20, 40, 800]], np.int32)
+    pieces = np.array([1, 2])
+    assert pieces_typical_height(stats, pieces, CONFIG) == 40.0
+    assert merge_broken_strokes(stats, pieces, CONFIG).members == ((1,), (2,))
+    assert merge_broken_strokes(stats, pieces, CONFIG, typical=70.0).members == ((1, 2),)
 
 
 def test_a_small_piece_right_beside_a_big_one_joins_it():

@@ -104,7 +104,7 @@ def test_a_core_is_relative_to_the_papers_brightness():
     assert int(offsets.core[0, 0]) == 13 and offsets.threshold == CONFIG.offset
     bright = ink_offsets(_pencil_on_dim_paper(235), None, False, CONFIG)
     assert int(bright.core[0, 0]) == 24  # never above core_offset
-    assert ink_offsets(ink_bright, None, True, CONFIG) == (CONFIG.offset, CONFIG.core_offset)  # chalk
+    assert ink_offsets(ink_bright, None, True, CONFIG) == (CONFIG.offset, CONFIG.core_offset, None)  # chalk
 
 
 def test_a_noisy_dim_frame_keeps_its_core_above_the_noise():
@@ -117,6 +117,17 @@ def test_a_noisy_dim_frame_keeps_its_core_above_the_noise():
     search[:, :320] = 255
     ink_bright[:, 320:] = 255 - np.random.default_rng(1).integers(0, 255, (480, 320), dtype=np.uint8)
     assert 3.6 < noise_sigma(ink_bright, search, CONFIG) < 4.4  # only the surface is read
+
+
+def test_a_window_takes_its_views_noise():
+    """A window of a view is thresholded with the view's noise (context.ViewContext): a quiet
+    crop of a noisy frame keeps the frame's core floor; the offsets say the sigma they used."""
+    noisy = _pencil_on_dim_paper(80, noise=4.0)
+    sigma = ink_offsets(noisy, None, False, CONFIG).noise_sigma
+    assert 3.6 < sigma < 4.4
+    quiet = _pencil_on_dim_paper(80)
+    assert int(np.median(ink_offsets(quiet, None, False, CONFIG).core)) < 15
+    assert 19 <= int(np.median(ink_offsets(quiet, None, False, CONFIG, sigma).core)) <= 22
 
 
 def test_noise_sigma_is_the_mean_square_of_the_smaller_differences_on_real_photos(real_photos_dir):
