@@ -108,9 +108,9 @@ class KeptDigitsConfig:
     # long as the view. False: a window only adds to the kept digits.
     windows_judge: bool = True
     # A kept view is still detected whole once in this many frames; 0: never. A whole frame
-    # costs 3-4 times a kept one, a spike the windows' judging makes needless (wild clip pages,
-    # softmax, right / false: whole every 8 frames, windows adding only 1161 / 321; never, the
-    # windows judging 1200 / 267; every frame alone 1147 / 278).
+    # costs 3-4 times a kept one, a spike the windows' judging makes needless (the wild clip's
+    # pages, softmax, right / false, scripts/stream_accuracy.py: whole every 8 frames, windows
+    # only adding 1197 / 310; never, the windows judging 1237 / 230; every frame alone 1143 / 303).
     whole_frame_every: int = 0
 
 
