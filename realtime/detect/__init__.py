@@ -141,10 +141,14 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
     offsets = ink_offsets(ink_bright, search, light_ink, config.threshold,
                           None if context is None else context.noise_sigma)
     ink_mask = threshold_ink(ink_bright, contrast, search, settings.threshold, config.threshold, offsets)
+    thresholded = ink_mask
+    if context is None or context.boxes:
+        ink_mask = remove_boxes(ink_mask, config.boxes)
+    has_boxes = ink_mask is not thresholded
     if window is None:
-        ink_mask = without_rules(remove_boxes(ink_mask, config.boxes), contrast, config.rules, reuse)
+        ink_mask = without_rules(ink_mask, contrast, config.rules, reuse)
     else:
-        ink_mask = erase_rules(remove_boxes(ink_mask, config.boxes), contrast,
+        ink_mask = erase_rules(ink_mask, contrast,
                                tuple(rules.moved(-origin[0], -origin[1], gray.shape[1], gray.shape[0])
                                      for rules in reuse.rules_in_view()), config.rules)
     if search is not None and not light_ink and config.threshold.ink_cores:
@@ -176,7 +180,7 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
     ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
     boxes_src = _to_source(candidates.boxes + np.array([*origin, 0, 0]), view.scale, view.source_shape)
     if context is None:
-        context = ViewContext(offsets.noise_sigma, typical, judged.bar, judged.flank_px)
+        context = ViewContext(offsets.noise_sigma, typical, judged.bar, judged.flank_px, has_boxes)
     return Regions(boxes_src, candidates, ink_work, components.labels, view.scale, ink_mask, origin, context)
 
 

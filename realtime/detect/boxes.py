@@ -105,7 +105,8 @@ class BoxConfig:
 
 
 def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
-    """The ink mask (uint8 255 = ink) without the sides of its printed boxes."""
+    """The ink mask (uint8 255 = ink) without the sides of its printed boxes: `ink_mask`
+    itself (the same array) when it holds none to remove."""
     if not config.enabled:
         return ink_mask
     bridged = _bridge_gaps(ink_mask, config)
@@ -114,13 +115,12 @@ def remove_boxes(ink_mask: np.ndarray, config: BoxConfig) -> np.ndarray:
     frames = _outlined_frames(bridged, ink_mask, pad, config)
     if frames is None:
         frames = _labelled_frames(bridged, ink_mask, pad, config)
-    if not frames:
-        return ink_mask
-    kept = ink_mask.copy()
-    for window, frame in frames:
+    kept = ink_mask
+    for window, frame in frames or ():
         frame_ink = _FrameInk(ink_mask[window], frame, config)
         sides = _box_sides(frame, ink_mask[window], frame_ink, config)
         if sides:
+            kept = ink_mask.copy() if kept is ink_mask else kept
             kept[window] = cv2.bitwise_and(kept[window], cv2.bitwise_not(_side_ink(frame_ink, sides, config)))
     return kept
 

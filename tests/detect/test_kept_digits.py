@@ -182,3 +182,25 @@ def test_a_wild_page_as_a_stream_reads_no_worse_than_each_frame_alone(mnist_test
     false_alone = sum(len(r.detections) for r in alone) - right_alone
     assert right_alone >= 0.7 * sum(len(s.digits) for s in scenes)  # a page that reads, alone
     assert right_kept >= right_alone and false_kept <= false_alone, (right_kept, right_alone, false_kept, false_alone)
+
+
+def test_a_form_as_a_stream_keeps_its_boxes_out_and_a_plain_sheet_looks_for_none(mnist_test, recognizer,
+                                                                                 tmp_path):
+    # The view's context says whether it holds printed boxes: a form does, and its windows go
+    # on removing their sides (no side read as a 1, no box swallowing its digit); a plain sheet
+    # does not, and its windows look for none.
+    from realtime.detect import find_digits
+    from tools.synth import make_video
+
+    x_test, y_test = mnist_test
+    form = make_video(x_test, y_test, tmp_path / "form.mp4", condition="boxes", n_frames=20, seed=4)
+    assert find_digits(form[0].image_bgr, recognizer.settings).context.boxes
+    assert not find_digits(_sheet_scene(mnist_test, 1).image_bgr, recognizer.settings).context.boxes
+    frames = [scene.image_bgr for scene in form]
+    kept, alone = _read(recognizer, frames), _read(recognizer, frames, reuse=False)
+    right_kept = sum(_right(r, s.digits) for r, s in zip(kept, form, strict=True))
+    right_alone = sum(_right(r, s.digits) for r, s in zip(alone, form, strict=True))
+    false_kept = sum(len(r.detections) for r in kept) - right_kept
+    false_alone = sum(len(r.detections) for r in alone) - right_alone
+    assert right_alone >= 0.8 * sum(len(s.digits) for s in form)
+    assert right_kept >= right_alone and false_kept <= false_alone, (right_kept, right_alone, false_kept, false_alone)
