@@ -172,7 +172,8 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
     candidates = candidates.largest(max(config.shape.max_pixel_checks, settings.max_regions))
     judged = ink_contrast(ink_bright, ink_mask, components, candidates, config.contrast, light_ink,
-                          *((None, None) if context is None else (context.texture_bar, context.flank_px)), shape)
+                          bar=None if context is None else context.texture_bar,
+                          flank=None if context is None else context.flank_px, view_shape=shape)
     candidates = candidates[judged.keep]
     candidates = candidates[~in_written_words(marks, candidates.boxes, config.words, config.reading, config.shape)]
     candidates = candidates.largest(settings.max_regions)
