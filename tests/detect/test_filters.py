@@ -475,9 +475,9 @@ def test_own_ink_is_the_candidates_ink_by_the_label_table_on_a_real_page(real_ph
     image = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     seen = []
 
-    def capture(ink_bright, ink_mask, components, candidates, *config):
+    def capture(ink_bright, ink_mask, components, candidates, *config, **options):
         seen.append((components, candidates))
-        return ink_contrast(ink_bright, ink_mask, components, candidates, *config)
+        return ink_contrast(ink_bright, ink_mask, components, candidates, *config, **options)
 
     monkeypatch.setattr(realtime.detect, "ink_contrast", capture)
     find_digits(image, make_settings())
