@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from realtime.detect.context import ViewContext
+from realtime.detect.filters import within_any
 from realtime.detect.reading import reading_order
 from realtime.detect.working import area_shrink
 from realtime.track import box_iou
@@ -267,10 +268,13 @@ class KeptDigits:
             elif best < 0 or overlap[j, best] < self.config.min_overlap:
                 items.append(_Region(box, None, None))
                 to_read_from.append((k, i))
-        seen = (overlap >= self.config.min_overlap).any(axis=0)
-        judged = _inside_any(kept_boxes, plan.inner) if self.config.windows_judge else np.zeros(len(plan.kept), bool)
-        items += [r for r, taken, found_again, dropped in zip(plan.kept, used, seen, judged, strict=True)
-                  if not taken and (found_again or not dropped)]
+        gone = ~(overlap >= self.config.min_overlap).any(axis=0)  # not found again by any window
+        if self.config.windows_judge:
+            areas = np.array([(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in plan.inner]).reshape(-1, 4)
+            gone &= within_any(kept_boxes, areas)
+        else:
+            gone[:] = False
+        items += [r for r, taken, dropped in zip(plan.kept, used, gone, strict=True) if not (taken or dropped)]
         self.kept_regions += sum(r.detections is not None for r in items)
         items = self._capped(items, settings.max_regions)
         order = reading_order(np.array([r.box for r in items]).reshape(-1, 4), settings.detect.reading)
@@ -439,15 +443,6 @@ class KeptDigits:
         return [(max(0, int(c * cell_w) - digit), max(0, int(r * cell_h) - digit),
                  min(w, int((c + 1) * cell_w) + digit), min(h, int((r + 1) * cell_h) + digit))
                 for r, c in zip(rows, cols, strict=True)]
-
-
-def _inside_any(boxes: np.ndarray, rects: list[tuple[int, int, int, int]]) -> np.ndarray:
-    """(N,) bool: boxes ((N, 4) x, y, w, h) wholly inside one of the rectangles (x0, y0, x1, y1)."""
-    if not rects or not len(boxes):
-        return np.zeros(len(boxes), bool)
-    x0, y0, x1, y1 = np.array(rects).T[:, None, :]
-    x, y, w, h = boxes.T[:, :, None]
-    return ((x >= x0) & (y >= y0) & (x + w <= x1) & (y + h <= y1)).any(axis=1)
 
 
 def _template(patch: np.ndarray) -> np.ndarray:
