@@ -10,10 +10,10 @@ gain, within a pixel of where the shift puts it): a verified digit keeps its det
 what may have changed is detected again, on windows of the working image (detect.digits_in,
 with the kept surface, polarity and rules): around a digit that failed its check, the strips the
 shift brought into view (where a digit the edge cut may now be whole), the coarse cells whose
-look changed since the previous frame, around a digit read unsure (read again each frame, as
-each frame alone reads it), and a tile that sweeps the view (rows of 1.5 digits, half a digit
+look changed since the previous frame, and a tile that sweeps the view (rows of 1.5 digits, half a digit
 lower each frame, overlapping by a digit's height, so every digit lies wholly in one), so that
-a digit missed or slowly changed is found within a sweep, with no frame detected whole for it.
+a digit missed or slowly changed is found within a sweep, with no frame detected whole for it,
+and a digit read unsure is read again there (as that frame alone reads it).
 A window is searched with the whole view's statistics (context.py), so it judges what lies
 wholly in its area as the whole frame would: its fresh regions are new, a fresh one where a kept
 one is (same box) keeps its reading, and a kept one it no longer finds is gone (the sweep
@@ -54,12 +54,18 @@ class KeptDigitsConfig:
     search_px: int = 1
     # Its normalized cross-correlation with the patch it was read from must be at least this.
     min_match: float = 0.85
-    # A reading is kept only when every detection of its region is at least this sure: a digit
-    # between two readings (the demo clip's 8 read as 5 at 0.50-0.59, as 8 on 10 of its 90
-    # frames alone) is read again each frame, so it reads as often right as frame by frame. Not
-    # higher: the camera clip's softmax readings sit at 0.78-0.9, and each digit read again
-    # costs a window (~1.5 ms) every frame.
+    # A reading is kept by a window that finds its digit again only when every detection of
+    # its region is at least this sure: a digit between two readings (the demo clip's 8 read
+    # as 5 at 0.50-0.59, as 8 on 10 of its 90 frames alone) is read again by every window that
+    # finds it, as that frame alone reads it. (The camera clip's softmax readings sit at
+    # 0.78-0.9.)
     min_kept_confidence: float = 0.7
+    # ...and an unsure digit gets no window of its own each frame: it is read again where a
+    # window searches anyway (the sweep's round, a change there). Its own window and model call
+    # every frame cost 2.8 of a demo frame's 8.2 ms (scripts/stream_accuracy.py: demo 820 / 80
+    # right / false that way, 823 / 77 this way, every frame alone 820 / 80), for a reading that
+    # only flickers with the camera's noise. True: its own window every frame.
+    unsure_own_window: bool = False
     # A fresh region takes the reading of a kept one (verified on this frame) when their boxes
     # overlap this much: the same digit, found a pixel differently.
     min_same_iou: float = 0.7
@@ -204,7 +210,7 @@ class KeptDigits:
                 continue
             kept.append(_Region(found[0], region.patch, region.detections,
                                 (moved[0] + found[1][0], moved[1] + found[1][1]), region.template, region.sure))
-            if not region.sure:
+            if not region.sure and self.config.unsure_own_window:
                 unsure.append(found[0])
         digit = self._digit_px(h)
         cells = self._changed_cells(previous, thumb, reuse.thumb_moved_by, (h, w), digit)
@@ -312,8 +318,8 @@ class KeptDigits:
         for n, detections in zip(pending.pending, readings, strict=True):
             region = pending.items[n]
             region.detections = tuple(detections)
-            # An unsure reading is not kept: read again each frame, as each frame alone reads it
-            # (its patch still tells where it is and that it has not changed).
+            # An unsure reading is not kept by a window that finds its digit again: it is read
+            # again (its patch still tells where it is and that it has not changed).
             region.sure = all(d.confidence >= self.config.min_kept_confidence for d in detections)
             region.patch = self.patch_of(view.gray, region.box)
             region.template = None if region.patch is None else _template(region.patch)
