@@ -378,22 +378,21 @@ def test_hard_kill_mid_video_leaves_a_video_that_plays(long_clip, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # A phone or IP camera whose stream stalls or drops mid-run: reconnect, the same files go on.
 
-@pytest.fixture
-def short_stream_timeouts(monkeypatch):
-    """A stall is seen after 0.5 s instead of 2 (FFmpeg's read gives up at 1 s)."""
-    monkeypatch.setattr(sources, "STREAM_STALLED_AFTER_S", 0.5)
-    monkeypatch.setattr(sources, "STREAM_READ_TIMEOUT_S", 1.0)
-
-
 @pytest.mark.parametrize("outage, said", [
     ((15, "stall", 1.5), "stalled (no frame for 0.5 s)"),
     ((15, "drop", 1.0), "dropped (the connection ended)"),
 ], ids=["stalled_stream", "dropped_stream"])
 def test_stream_outage_mid_run_reconnects_and_keeps_every_output(
-        clip, tmp_path, shared_model, short_stream_timeouts, capsys, outage, said):
+        clip, tmp_path, shared_model, monkeypatch, capsys, outage, said):
     """The stream stalls (or the phone app restarts), comes back, then goes away for good: a
     line for each, every frame received is in the JSON and the video (same files throughout),
     then a clean end with exit 3."""
+    if outage[1] == "stall":
+        # A stall is seen after 0.5 s instead of 2 (FFmpeg's read gives up at 1 s). Only here:
+        # a drop is seen when the connection ends, and a gap between two frames on a loaded
+        # machine can exceed a limit this short (the dropped case failed once under load).
+        monkeypatch.setattr(sources, "STREAM_STALLED_AFTER_S", 0.5)
+        monkeypatch.setattr(sources, "STREAM_READ_TIMEOUT_S", 1.0)
     frames = decode_frames(clip[0])
     json_path, video_path = tmp_path / "phone.jsonl", tmp_path / "phone.mp4"
     with MjpegServer(frames, fps=20, events=[outage, (35, "end", 0)]) as server:
