@@ -539,3 +539,36 @@ def test_real_photo_digits_touching_their_boxes_are_found(real_photos_dir, name,
     alignment = align_digits(read, truth)
     assert alignment.matched + alignment.substituted >= 0.8 * len(truth), (read, truth)
     assert read == cnn_reading, (read, truth)
+
+
+def test_a_window_leaves_the_slivers_its_edge_cut_unsplit(monkeypatch):
+    """A window's edge across the top of a 7 leaves its bar as a sliver too wide for a digit,
+    with no room for a whole digit clear of the edge: it is not cut at its thin lines (~1 ms a
+    sliver, a quarter of the speed clips' sweep rows had one; their readings as streams are the
+    same), while a too-wide candidate with room for one still is."""
+    import realtime.detect as detect
+    from realtime.detect import StreamReuse, digits_in, working_view
+
+    frame = np.full((480, 640, 3), 225, np.uint8)
+    cv2.rectangle(frame, (100, 200), (140, 205), (30, 30, 30), -1)  # the 7's bar, 41x6
+    cv2.line(frame, (138, 205), (112, 260), (30, 30, 30), 5)  # its stem
+    for x in (300, 340, 380):  # three 1s strung together by a thin stroke across them
+        cv2.line(frame, (x, 160), (x, 195), (30, 30, 30), 5)
+    cv2.line(frame, (300, 177), (380, 177), (30, 30, 30), 2)
+    reuse = StreamReuse()
+    view = working_view(frame, SETTINGS, reuse)
+    digits_in(view, SETTINGS, reuse)
+    split = []
+    real = detect.split_thin_lines
+
+    def spy(ink_mask, components, too_wide, config):
+        split.extend(too_wide.boxes.tolist())
+        return real(ink_mask, components, too_wide, config)
+
+    monkeypatch.setattr(detect, "split_thin_lines", spy)
+    window = (0, 150, 640, 204)  # its bottom edge 1 px into the 7's bar: a 41x4 sliver
+    found = digits_in(view, SETTINGS, reuse, window)
+    assert not any(y + h >= window[3] - window[1] for _, y, _, h in split), split  # no sliver
+    assert any(x <= 300 - 2 and x + w >= 380 for x, _, w, _ in split), split  # the strung 1s
+    assert len(found) == 3 and all(x <= one <= x + w for (x, _, w, _), one in zip(found.boxes_src, (300, 340, 380),
+                                                                                  strict=True)), found.boxes_src

@@ -15,7 +15,9 @@ windows of the view: only where something may have changed.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +27,15 @@ from realtime.detect.candidates import Candidates
 from realtime.detect.components import Components, ink_components
 from realtime.detect.config import DetectConfig
 from realtime.detect.context import ViewContext
-from realtime.detect.filters import in_written_words, ink_contrast, letter_sized, plausible_digits, too_wide
+from realtime.detect.filters import (
+    ShapeConfig,
+    in_written_words,
+    ink_contrast,
+    least_digit_height,
+    letter_sized,
+    plausible_digits,
+    too_wide,
+)
 from realtime.detect.intensity import ink_intensity
 from realtime.detect.reading import reading_lines, reading_order
 from realtime.detect.reuse import ReuseConfig, StreamReuse, ink_polarity_of, surface_of, without_rules
@@ -56,15 +66,17 @@ class Regions:
     """The candidate digits of one frame, with what the normalizer needs.
 
     boxes_src: (N, 4) int (x, y, w, h) in source pixels; candidates: the same regions in working
-    pixels (boxes, member components, ink area); ink_work: (H, W) float32 in [0, 1], 1 = full
-    ink, in working pixels (contrast-normalized darkness, or brightness for light ink);
-    labels_work: (H, W) component labels (uint16, int32 past 65535) the members refer to;
-    scale: working/source; ink_mask: (H, W) uint8 255 = ink, for the threshold view.
+    pixels (boxes, member components, ink area); ink_of: what gives ink_work, (H, W) float32 in
+    [0, 1], 1 = full ink, in working pixels (contrast-normalized darkness, or brightness for
+    light ink), made the first time it is read (a stream's window reads it only when it found
+    a digit to read: most find only digits already read); labels_work: (H, W) component labels
+    (uint16, int32 past 65535) the members refer to; scale: working/source; ink_mask: (H, W)
+    uint8 255 = ink, for the threshold view.
     """
 
     boxes_src: np.ndarray
     candidates: Candidates
-    ink_work: np.ndarray
+    ink_of: Callable[[], np.ndarray] = field(repr=False)
     labels_work: np.ndarray
     scale: float
     ink_mask: np.ndarray
@@ -74,6 +86,11 @@ class Regions:
     # The statistics the regions were judged by: the whole view's (a window's are those it was
     # given), for the windows of the frames after (kept_digits).
     context: ViewContext | None = None
+
+    @functools.cached_property
+    def ink_work(self) -> np.ndarray:
+        """(H, W) float32 ink strength in [0, 1] (ink_of's, made once)."""
+        return self.ink_of()
 
     @property
     def boxes_work(self) -> np.ndarray:
@@ -166,7 +183,8 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
         config = config.replace(shape=dataclasses.replace(config.shape, reject_border=False))
     # A word is judged on its marks as written, before the shape filter drops joined letters.
     marks = candidates.boxes[letter_sized(candidates.boxes, shape, config.shape)]
-    components, candidates = _shape_filter(ink_mask, components, candidates, shape, config)
+    components, candidates = _shape_filter(ink_mask, components, candidates, shape, config,
+                                           None if window is None else gray.shape)
     if window is not None:
         candidates = candidates[_clear_of_edges(candidates.boxes, gray.shape)]
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
@@ -178,17 +196,29 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
     candidates = candidates[~in_written_words(marks, candidates.boxes, config.words, config.reading, config.shape)]
     candidates = candidates.largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
-    ink_work = ink_intensity(ink_bright, components, candidates, config.intensity)
+    ink_of = functools.partial(ink_intensity, ink_bright, components, candidates, config.intensity)
     boxes_src = _to_source(candidates.boxes + np.array([*origin, 0, 0]), view.scale, view.source_shape)
     if context is None:
         context = ViewContext(offsets.noise_sigma, typical, judged.bar, judged.flank_px, has_boxes)
-    return Regions(boxes_src, candidates, ink_work, components.labels, view.scale, ink_mask, origin, context)
+    return Regions(boxes_src, candidates, ink_of, components.labels, view.scale, ink_mask, origin, context)
 
 
 def _clear_of_edges(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(N,) bool: boxes ((N, 4) x, y, w, h) that touch no edge of an image of `shape`."""
     x, y, w, h = boxes.T
     return (x > 0) & (y > 0) & (x + w < shape[1]) & (y + h < shape[0])
+
+
+def _may_hold_a_digit_clear_of_edges(boxes: np.ndarray, window: tuple[int, int], shape: tuple[int, int],
+                                     config: ShapeConfig) -> np.ndarray:
+    """(N,) bool: boxes ((N, 4) x, y, w, h in a window of `window` shape) with room inside for
+    a piece of a digit's least height (ShapeConfig, by the view's `shape`) that touches neither
+    the window's top nor its bottom edge: a sliver of a digit the window's edge cut (a 40x4 box
+    on the band's last row) has none, and its split (~1 ms) could only give what the edge rule
+    drops (_clear_of_edges)."""
+    y, h = boxes[:, 1], boxes[:, 3]
+    room = h - (y == 0) - (y + h >= window[0])
+    return room >= least_digit_height(shape, config)
 
 
 def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, int]) -> np.ndarray:
@@ -208,11 +238,15 @@ def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, in
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,
-                  shape: tuple[int, int], config: DetectConfig) -> tuple[Components, Candidates]:
+                  shape: tuple[int, int], config: DetectConfig,
+                  window: tuple[int, int] | None = None) -> tuple[Components, Candidates]:
     """The candidates of plausible size and shape; those too wide to be a digit (digits strung
-    together by what is left of a rule) are cut at their thin lines and tried again."""
+    together by what is left of a rule) are cut at their thin lines and tried again, but in a
+    window (its shape) not those its edge cut too short for any piece to be a whole digit."""
     keep = plausible_digits(candidates, shape, config.shape)
     wide = ~keep & too_wide(candidates, config.shape)
+    if window is not None and wide.any():
+        wide &= _may_hold_a_digit_clear_of_edges(candidates.boxes, window, shape, config.shape)
     if not config.strokes.split or not wide.any():
         return components, candidates[keep]
     components, pieces = split_thin_lines(ink_mask, components, candidates[wide][:config.strokes.max_split_regions],

@@ -177,16 +177,20 @@ def plausible_digits(candidates: Candidates, shape: tuple[int, int], config: Sha
     if len(candidates) == 0:
         return np.zeros(0, bool)
     h_frame, w_frame = shape
-    short = min(h_frame, w_frame)
     x, y, w, h = candidates.boxes.T
     fill = candidates.ink_area / np.maximum(w * h, 1)
-    min_h = max(config.min_height_px, config.min_height_fraction * short)
+    min_h = least_digit_height(shape, config)
     keep = (h >= min_h) & (h <= config.max_height_fraction * h_frame) & (w <= config.max_height_fraction * w_frame)
     keep &= ~too_wide(candidates, config)
     keep &= ~((fill > config.max_fill_for_wide) & (w > config.thin_aspect * h))
     if config.reject_border:
         keep &= (x > 0) & (y > 0) & (x + w < w_frame) & (y + h < h_frame)
     return keep
+
+
+def least_digit_height(shape: tuple[int, int], config: ShapeConfig) -> float:
+    """The least height (px) of a digit in a frame of `shape` (H, W)."""
+    return max(config.min_height_px, config.min_height_fraction * min(shape))
 
 
 def too_wide(candidates: Candidates, config: ShapeConfig) -> np.ndarray:
@@ -403,7 +407,7 @@ def letter_sized(boxes: np.ndarray, shape: tuple[int, int], config: ShapeConfig)
     drops the joined ones. What the border cuts is unknown (on pilpres_2019_3_crop2 at 320 px a
     box's side cut by the top edge made a tight run with the digit beside it)."""
     h_frame, w_frame = shape
-    min_h = max(config.min_height_px, config.min_height_fraction * min(shape))
+    min_h = least_digit_height(shape, config)
     x, y, w, h = boxes.T
     keep = (h >= min_h) & (h <= config.max_height_fraction * h_frame)
     if config.reject_border:

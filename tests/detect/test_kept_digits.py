@@ -72,6 +72,23 @@ def test_a_still_clip_is_read_once(mnist_test, recognizer, monkeypatch):
                                for d in scene.digits]) == _right(results[0], scene.digits)
 
 
+def test_windows_that_find_only_digits_read_before_make_no_ink(mnist_test, recognizer, monkeypatch):
+    """Regions.ink_work is made when read: a kept frame's windows (the sweep's row) that find
+    only digits already read hand nothing to the normalizer, and make no ink image for it."""
+    import realtime.detect as detect
+
+    scene = _sheet_scene(mnist_test, 1)
+    frames = [_pan(scene.image_bgr, dx, dy) for dx, dy in [(0, 0), (1, 0), (1, 1), (0, 1)] * 3]
+    made = []
+    real = detect.ink_intensity
+    monkeypatch.setattr(detect, "ink_intensity", lambda *args: made.append(1) or real(*args))
+    calls = _counted_model(recognizer, monkeypatch)
+    results = _read(recognizer, frames)
+    assert results[0].detections and all(len(r.detections) == len(results[0].detections) for r in results)
+    # The first frame, whole: its ink, and its one model call; the others nothing to read.
+    assert len(calls) == 1 and len(made) == 1, (calls, made)
+
+
 def _blank_place(scene):
     """A place for a box the size of the scene's first digit, among the sheet's digits (so on
     the sheet) but clear of them."""
