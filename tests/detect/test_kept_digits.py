@@ -89,6 +89,27 @@ def test_windows_that_find_only_digits_read_before_make_no_ink(mnist_test, recog
     assert len(calls) == 1 and len(made) == 1, (calls, made)
 
 
+def test_the_sweep_s_rows_span_the_sheet_not_the_desk(mnist_test, recognizer, monkeypatch):
+    """A sheet on a desk held still: the sweep's rows lie within the surface's columns (no digit
+    is found off it), and in one round each of its digits lies wholly in one of them."""
+    import cv2
+
+    from realtime.detect.kept_digits import KeptDigits
+
+    scene = _sheet_scene(mnist_test, 1)
+    plans = []
+    plan = KeptDigits.plan
+    monkeypatch.setattr(KeptDigits, "plan", lambda self, view, *a: plans.append(
+        (plan(self, view, *a), view.surface.mask)) or plans[-1][0])
+    results = _read(recognizer, [scene.image_bgr] * 30)
+    x, y, w, h = cv2.boundingRect(plans[1][1])
+    assert w * h < 0.8 * scene.image_bgr.shape[0] * scene.image_bgr.shape[1]  # a desk around it
+    inner = [area for p, _ in plans[1:] for area in p.inner]
+    assert inner and all(x <= x0 and x1 <= x + w for x0, _, x1, _ in inner), inner
+    for bx, by, bw, bh in (d.box for d in results[0].detections):  # working px = source px at 640
+        assert any(x0 <= bx and y0 <= by and bx + bw <= x1 and by + bh <= y1 for x0, y0, x1, y1 in inner)
+
+
 def _blank_place(scene):
     """A place for a box the size of the scene's first digit, among the sheet's digits (so on
     the sheet) but clear of them."""
