@@ -226,10 +226,10 @@ class KeptDigits:
         areas = _merged(self._entering_strips(dx, dy, w, h, digit), places)
         # The sweep moves on where this frame has little else to search (a bounded cost: a frame
         # that detects a changed place, or a strip, does not pay for the sweep's tile as well).
-        extent = _columns_of(view.surface.mask, w, h)
-        if (extent is not None
-                and sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) < self.config.sweep_budget * w * h):
-            areas = _merged([self._sweep_band(extent, digit)], areas)
+        if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in areas) < self.config.sweep_budget * w * h:
+            columns = _columns_of(view.surface.mask, w)
+            if columns is not None:
+                areas = _merged([self._sweep_band(columns, h, digit)], areas)
         windows = [_grown_rect(area, self.config.context_px, w, h) for area in areas]
         self._since_whole += 1
         return FramePlan(windows, areas, kept, self._context)
@@ -408,13 +408,14 @@ class KeptDigits:
             strips.append((0, max(0, h + dy - digit), w, h))
         return strips
 
-    def _sweep_band(self, extent: tuple[int, int, int, int], digit: int) -> tuple[int, int, int, int]:
-        """This frame's tile of the sweep over `extent` (x0, y0, x1, y1: the surface's columns,
-        _columns_of): sweep_columns side by side, each overlapping the next by a digit's height, in
-        rows 1 + sweep_step_digits digits tall, overlapping the next by a digit's height (so every
-        digit lies wholly in one), a step lower each frame, round and round."""
-        left, top, right, bottom = extent
-        width, height = right - left, bottom - top
+    def _sweep_band(self, span: tuple[int, int], height: int, digit: int) -> tuple[int, int, int, int]:
+        """This frame's tile of the sweep over the columns `span` (x0, x1: the surface's,
+        _columns_of) of a view `height` tall: sweep_columns side by side, each overlapping the
+        next by a digit's height, in rows 1 + sweep_step_digits digits tall, overlapping the next
+        by a digit's height (so every digit lies wholly in one), a step lower each frame, round
+        and round."""
+        left, right = span
+        width = right - left
         columns = self.config.sweep_columns
         step = max(1, int(digit * self.config.sweep_step_digits))
         rows = max(1, math.ceil((height - digit) / step))
@@ -422,8 +423,8 @@ class KeptDigits:
         self._sweep = k + 1
         row, column = divmod(k, columns)
         tile = math.ceil((width - digit) / columns)
-        x0, y0 = left + column * tile, top + row * step
-        return x0, y0, min(right, x0 + tile + digit), min(bottom, y0 + step + digit)
+        x0, y0 = left + column * tile, row * step
+        return x0, y0, min(right, x0 + tile + digit), min(height, y0 + step + digit)
 
     def _changed_cells(self, before, now, moved_by, shape, digit: int) -> list[tuple[int, int, int, int]] | None:
         """The areas (cells grown by a digit) whose look changed since the previous frame
@@ -456,19 +457,18 @@ class KeptDigits:
                 for r, c in zip(rows, cols, strict=True)]
 
 
-def _columns_of(mask: np.ndarray | None, w: int, h: int) -> tuple[int, int, int, int] | None:
-    """(x0, 0, x1, h): the columns of a w x h view its surface spans (mask: uint8 255 = on it;
-    None: the whole view), every row; None when it has none. Ink is only thresholded on the
-    surface, so the sweep's rows need not reach across the desk beside it (the camera clip's
-    rows 69,000 -> 52,000 px a frame, the demo's 74,000 -> 63,000; the readings of both, and of
-    the wild clip, the same frame by frame). Rows still go down the whole view:
-    a row off the sheet costs little, and a round over the sheet's rows alone puts a row full
-    of digits in every frame (camera clip mean 6.5 -> 7.0 ms, demo 7.1 -> 8.0 ms, interleaved
-    in one process)."""
+def _columns_of(mask: np.ndarray | None, w: int) -> tuple[int, int] | None:
+    """(x0, x1): the columns of a view w wide that its surface spans (mask: uint8 255 = on it;
+    None: the whole view), or None when it has none. Ink is only thresholded on the surface, so
+    the sweep's rows need not reach across the desk beside it (the camera clip's rows 69,000 ->
+    52,000 px a frame, the demo's 74,000 -> 63,000; the readings of both, and of the wild clip,
+    the same frame by frame). Rows still go down the whole view: a row off the sheet costs
+    little, and a round over the sheet's rows alone puts a row full of digits in every frame
+    (camera clip mean 6.5 -> 7.0 ms, demo 7.1 -> 8.0 ms, interleaved in one process)."""
     if mask is None:
-        return 0, 0, w, h
+        return 0, w
     x, _, bw, bh = cv2.boundingRect(mask)
-    return (x, 0, x + bw, h) if bw and bh else None
+    return (x, x + bw) if bw and bh else None
 
 
 def _template(patch: np.ndarray) -> np.ndarray:
