@@ -203,6 +203,25 @@ def test_faint_ink_on_dim_paper_decides_the_polarity_at_a_contrast_relative_to_t
     assert ink_is_light(40.0, "auto", CONFIG, _strokes_on(40, 60))
 
 
+def test_a_fine_pen_too_thin_for_the_first_look_decides_on_a_closer_one():
+    """Issue 13 (wild, benchmark scene 26: fine red ink on grey paper at 55 in a dark room): a
+    1-px stroke shrunk four times blends into the ground, nothing stands out at 160 px and the
+    dark ground took the sheet for a board (0 of 10 found). Twice as fine, its strokes stand out
+    dark; a blank dark ground is still a board, and chalk still reads light."""
+    import dataclasses
+
+    fine = np.full((480, 640), 55, np.uint8)
+    for k in range(12):
+        x, y = 40 + (k % 6) * 96, 80 + (k // 6) * 200
+        cv2.line(fine, (x, y), (x + 28, y + 80), 25, 1)
+        cv2.line(fine, (x + 28, y), (x, y + 80), 25, 1)
+    first_look_only = dataclasses.replace(CONFIG, polarity_closer=None)
+    assert ink_is_light(55.0, "auto", first_look_only, fine)  # the mechanism: no standouts at 160
+    assert not ink_is_light(55.0, "auto", CONFIG, fine)
+    assert ink_is_light(55.0, "auto", CONFIG, np.full((480, 640), 55, np.uint8))
+    assert ink_is_light(55.0, "auto", CONFIG, 110 - fine)  # the same strokes light on a dark board
+
+
 @pytest.mark.parametrize("seed", [1, 4])
 def test_pencil_in_a_dim_room_is_read(mnist_test, seed):
     """pencil_dim scenes that gave nothing (taken for light ink on a board): all 10 found."""
