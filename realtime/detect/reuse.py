@@ -48,9 +48,16 @@ class ReuseConfig:
     # sheet turned by 1.5 degrees, scaled by 3% or a shadow over a corner: 27-92.
     compare_side_px: int = 40
     max_difference: float = 20.0
-    # Found anew at least this often (frames) whatever the check says: what changes too slowly
-    # for any one frame's check (light fading over seconds) is caught within a second at 15 fps.
-    refresh_frames: int = 15
+    # The overall level the check takes out is checked too: moved by more than max_level_drift
+    # grey levels since the kept frame (the light fading over seconds, auto-exposure after a
+    # hand came into view), the surface is found anew and its brightness with it. The clips'
+    # light wavers by up to 4 levels (synth.LIGHT_DRIFT_LEVELS).
+    max_level_drift: float = 12.0
+    # Found anew at least this often (frames) whatever the check says, a second chance for a
+    # surface found on a poor frame (blurred by a movement). A timer was what caught a fading
+    # light (every 15 frames: a find_paper of 2-6 ms in every 15th frame, the stream's slowest
+    # frames after the first); the level check catches it on the frame it passes the limit.
+    refresh_frames: int = 60
     # Kept rules are checked at this many points along each found rule (one every 5 px of a
     # 640-px rule), each the ink within the rule's half thickness plus a pixel across it: the
     # share of those on the surface that are ink may fall by at most max_rule_coverage_drop
@@ -270,7 +277,10 @@ class StreamReuse:
         if min(h, w) <= 4 * border:
             return None
         difference = now[border:h - border, border:w - border] - moved[border:h - border, border:w - border]
-        difference -= float(np.median(difference))
+        level = float(np.median(difference))
+        if abs(level) > self.config.max_level_drift:
+            return None
+        difference -= level
         coarse = area_shrink(difference, self.config.compare_side_px)
         if float(np.abs(coarse).max()) > self.config.max_difference:
             return None

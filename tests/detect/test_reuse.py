@@ -100,6 +100,19 @@ def test_a_still_view_keeps_its_surface_until_the_refresh(mnist_test):
     assert all(np.array_equal(s.mask, found.mask) for s in surfaces)
 
 
+def test_a_fading_light_is_found_anew_once_its_level_has_moved(mnist_test):
+    """Issue 15: the overall level the check takes out is checked on its own. A light fading
+    2 levels a frame keeps the surface while it has moved at most max_level_drift (12) since
+    the frame the surface was found on, and is found anew on the frame past it (the 7th),
+    with the brightness of the light then; no timer needed (refresh_frames, 60, is far off)."""
+    gray = _gray(_sheet_scene(mnist_test, 1).image_bgr)
+    state = StreamReuse()
+    surfaces = [state.surface(cv2.subtract(gray, 2 * k), SETTINGS.detect.surface) for k in range(11)]
+    assert (state.found, state.kept) == (2, 9)
+    assert surfaces[6].ground_brightness == surfaces[0].ground_brightness
+    assert surfaces[7].ground_brightness == pytest.approx(surfaces[0].ground_brightness - 14, abs=1)
+
+
 def test_a_kept_surface_moves_with_the_view(mnist_test):
     scene = _sheet_scene(mnist_test, 1)
     state = StreamReuse()
