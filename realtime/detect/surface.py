@@ -119,9 +119,11 @@ class SurfaceConfig:
     polarity_block_px: int = 9
     # When too few pixels stand out there to tell, a second look at polarity_closer times that
     # side (the same neighbourhood in working px): a fine, faint pen shrunk four times blends
-    # into the ground (red ink on grey paper in a dim room, wild seed 26: no standouts at 160,
-    # the ground's brightness read it as a board, 0 of 10 found; at 320 its strokes stand out
-    # dark). Only then: the closer look costs ~3 times the first. None: no second look.
+    # into the ground (red ink on grey paper at 55 in a dim room, the wild tier's scene 26: no
+    # standouts at 160, the ground's brightness read it as a board; at 320 its strokes stand
+    # out dark, though only 1 of its 10 digits is found: the working grey's colour floor leaves
+    # red ink in that light little contrast). Only then: the closer look costs ~3 times the
+    # first. None: no second look.
     polarity_closer: int | None = 2
     # The offset is polarity_offset_ratio of the neighbourhood's level, at least
     # min_polarity_offset (noise): ink's contrast scales with the light, so a fixed 24 levels
@@ -360,7 +362,7 @@ def light_ink_stands_out(gray: np.ndarray, search: np.ndarray | None, config: Su
     """True when far more pixels of `gray` stand out bright from their neighbourhood than dark,
     False when far more stand out dark, None when too few stand out to tell: ink is the sparse
     extreme of its ground, whichever its colour (shading and texture go both ways about
-    equally). Looked at on a small view, then (polarity_closer) on one twice as fine when that
+    equally). Looked at on a small view, then on one polarity_closer times as fine when that
     one could not tell."""
     light = _light_ink_at(gray, search, config, config.polarity_side_px, config.polarity_block_px)
     if light is None and config.polarity_closer:

@@ -206,8 +206,8 @@ def test_faint_ink_on_dim_paper_decides_the_polarity_at_a_contrast_relative_to_t
 def test_a_fine_pen_too_thin_for_the_first_look_decides_on_a_closer_one():
     """Issue 13 (wild, benchmark scene 26: fine red ink on grey paper at 55 in a dark room): a
     1-px stroke shrunk four times blends into the ground, nothing stands out at 160 px and the
-    dark ground took the sheet for a board (0 of 10 found). Twice as fine, its strokes stand out
-    dark; a blank dark ground is still a board, and chalk still reads light."""
+    dark ground took the sheet for a board. Twice as fine, its strokes stand out dark; a blank
+    dark ground is still a board, and chalk still reads light."""
     import dataclasses
 
     fine = np.full((480, 640), 55, np.uint8)
