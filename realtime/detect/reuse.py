@@ -50,8 +50,9 @@ class ReuseConfig:
     max_difference: float = 20.0
     # The overall level the check takes out is checked too: moved by more than max_level_drift
     # grey levels since the kept frame (the light fading over seconds, auto-exposure after a
-    # hand came into view), the surface is found anew and its brightness with it. The clips'
-    # light wavers by up to 4 levels (synth.LIGHT_DRIFT_LEVELS).
+    # hand came into view), the surface is found anew and its brightness with it, as a refresh
+    # of the same view (its shift, rules and digits move on). The clips' light wavers by up to
+    # 4 levels (synth.LIGHT_DRIFT_LEVELS).
     max_level_drift: float = 12.0
     # Found anew at least this often (frames) whatever the check says, a second chance for a
     # surface found on a poor frame (blurred by a movement). A timer was what caught a fading
@@ -138,8 +139,9 @@ class StreamReuse:
 
         Also sets, for the frame: thumb (its check thumbnail) and moved_by, the view's shift
         (dx, dy) working px since the previous frame, None when the view changed (or there was
-        none). On a refresh (refresh_frames) the surface is found anew, but when the check
-        still passes the view is the same: moved_by is known and the rules kept on it move on.
+        none). On a refresh (refresh_frames, or the light's level moved past max_level_drift)
+        the surface is found anew, but when the check still passes the view is the same:
+        moved_by is known and the rules kept on it move on.
         """
         previous_shift, self.moved_by = self._shift, None
         previous_thumb_shift, self.thumb_moved_by = self._thumb_shift, None
@@ -150,12 +152,14 @@ class StreamReuse:
         self.thumb = thumb
         kept = self._kept
         same_kind = kept is not None and kept.config == config and kept.shape == gray.shape
-        shift = self._check(kept.thumb, thumb, gray.shape) if same_kind else None
+        checked = self._check(kept.thumb, thumb, gray.shape) if same_kind else None
+        shift, level = checked if checked is not None else (None, 0.0)
         if shift is not None:  # the same view, moved
             self.moved_by = (shift[0] - previous_shift[0], shift[1] - previous_shift[1])
             self.thumb_moved_by = (self._thumb_shift[0] - previous_thumb_shift[0],
                                    self._thumb_shift[1] - previous_thumb_shift[1])
-        if shift is not None and kept.age < self.config.refresh_frames:
+        if (shift is not None and kept.age < self.config.refresh_frames
+                and abs(level) <= self.config.max_level_drift):
             kept.age += 1
             self.kept += 1
             surface = _moved(kept.surface, shift)
@@ -255,9 +259,11 @@ class StreamReuse:
         if self._kept is not None:
             self._kept.no_rules = not found
 
-    def _check(self, before: np.ndarray, now: np.ndarray, shape: tuple[int, int]) -> tuple[int, int] | None:
-        """The shift (dx, dy) in working px from the kept frame to this one, or None when the view
-        changed by more than a shift (or shifted too far)."""
+    def _check(self, before: np.ndarray, now: np.ndarray,
+               shape: tuple[int, int]) -> tuple[tuple[int, int], float] | None:
+        """(the shift (dx, dy) in working px from the kept frame to this one, the overall level
+        the view moved by in grey levels), or None when the view changed by more than a shift and
+        a level (or shifted too far)."""
         if before.shape != now.shape:
             return None
         if self._window is None or self._window.shape != now.shape:
@@ -278,13 +284,11 @@ class StreamReuse:
             return None
         difference = now[border:h - border, border:w - border] - moved[border:h - border, border:w - border]
         level = float(np.median(difference))
-        if abs(level) > self.config.max_level_drift:
-            return None
         difference -= level
         coarse = area_shrink(difference, self.config.compare_side_px)
         if float(np.abs(coarse).max()) > self.config.max_difference:
             return None
-        return int(round(dx * scale)), int(round(dy * scale))
+        return (int(round(dx * scale)), int(round(dy * scale))), level
 
 
 def _moved(surface: Surface, shift: tuple[int, int]) -> Surface:

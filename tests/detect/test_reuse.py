@@ -104,11 +104,17 @@ def test_a_fading_light_is_found_anew_once_its_level_has_moved(mnist_test):
     """Issue 15: the overall level the check takes out is checked on its own. A light fading
     2 levels a frame keeps the surface while it has moved at most max_level_drift (12) since
     the frame the surface was found on, and is found anew on the frame past it (the 7th),
-    with the brightness of the light then; no timer needed (refresh_frames, 60, is far off)."""
+    with the brightness of the light then; no timer needed (refresh_frames, 60, is far off).
+    It is a refresh of the same view: its shift is known on that frame too (what the view
+    held moves on, no whole-frame search)."""
     gray = _gray(_sheet_scene(mnist_test, 1).image_bgr)
     state = StreamReuse()
-    surfaces = [state.surface(cv2.subtract(gray, 2 * k), SETTINGS.detect.surface) for k in range(11)]
+    surfaces, moves = [], []
+    for k in range(11):
+        surfaces.append(state.surface(cv2.subtract(gray, 2 * k), SETTINGS.detect.surface))
+        moves.append(state.moved_by)
     assert (state.found, state.kept) == (2, 9)
+    assert moves[0] is None and all(move == (0, 0) for move in moves[1:])
     assert surfaces[6].ground_brightness == surfaces[0].ground_brightness
     assert surfaces[7].ground_brightness == pytest.approx(surfaces[0].ground_brightness - 14, abs=1)
 
