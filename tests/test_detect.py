@@ -561,9 +561,9 @@ def test_a_window_leaves_the_slivers_its_edge_cut_unsplit(monkeypatch):
     split = []
     real = detect.split_thin_lines
 
-    def spy(ink_mask, components, too_wide, config):
+    def spy(ink_mask, components, too_wide, config, typical=None):
         split.extend(too_wide.boxes.tolist())
-        return real(ink_mask, components, too_wide, config)
+        return real(ink_mask, components, too_wide, config, typical)
 
     monkeypatch.setattr(detect, "split_thin_lines", spy)
     window = (0, 150, 640, 204)  # its bottom edge 1 px into the 7's bar: a 41x4 sliver

@@ -183,8 +183,8 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
         config = config.replace(shape=dataclasses.replace(config.shape, reject_border=False))
     # A word is judged on its marks as written, before the shape filter drops joined letters.
     marks = candidates.boxes[letter_sized(candidates.boxes, shape, config.shape)]
-    components, candidates = _shape_filter(ink_mask, components, candidates, shape, config,
-                                           None if window is None else gray.shape)
+    components, candidates, cut = _shape_filter(ink_mask, components, candidates, shape, config, typical,
+                                                None if window is None else gray.shape)
     if window is not None:
         candidates = candidates[_clear_of_edges(candidates.boxes, gray.shape)]
     # Pixel checks cost per candidate: a frame of noise keeps only its largest candidates.
@@ -193,7 +193,9 @@ def digits_in(view: WorkingView, settings: Settings, reuse: StreamReuse | None =
                           bar=None if context is None else context.texture_bar,
                           flank=None if context is None else context.flank_px, view_shape=shape)
     candidates = candidates[judged.keep]
-    candidates = candidates[~in_written_words(marks, candidates.boxes, config.words, config.reading, config.shape)]
+    letters = cut[letter_sized(cut, shape, config.shape)]
+    candidates = candidates[~in_written_words(marks, candidates.boxes, config.words, config.reading, config.shape,
+                                              letters)]
     candidates = candidates.largest(settings.max_regions)
     candidates = candidates[reading_order(candidates.boxes, config.reading)]
     ink_of = functools.partial(ink_intensity, ink_bright, components, candidates, config.intensity)
@@ -238,17 +240,18 @@ def _to_source(boxes_work: np.ndarray, scale: float, source_shape: tuple[int, in
 
 
 def _shape_filter(ink_mask: np.ndarray, components: Components, candidates: Candidates,
-                  shape: tuple[int, int], config: DetectConfig,
-                  window: tuple[int, int] | None = None) -> tuple[Components, Candidates]:
+                  shape: tuple[int, int], config: DetectConfig, typical: float,
+                  window: tuple[int, int] | None = None) -> tuple[Components, Candidates, np.ndarray]:
     """The candidates of plausible size and shape; those too wide to be a digit (digits strung
     together by what is left of a rule) are cut at their thin lines and tried again, but in a
-    window (its shape) not those its edge cut too short for any piece to be a whole digit."""
+    window (its shape) not those its edge cut too short for any piece to be a whole digit. Also
+    the boxes ((K, 4)) of every piece the cut made, plausible or not: a cut word's letters."""
     keep = plausible_digits(candidates, shape, config.shape)
     wide = ~keep & too_wide(candidates, config.shape)
     if window is not None and wide.any():
         wide &= _may_hold_a_digit_clear_of_edges(candidates.boxes, window, shape, config.shape)
     if not config.strokes.split or not wide.any():
-        return components, candidates[keep]
+        return components, candidates[keep], np.zeros((0, 4), int)
     components, pieces = split_thin_lines(ink_mask, components, candidates[wide][:config.strokes.max_split_regions],
-                                          config.strokes)
-    return components, candidates[keep] + pieces[plausible_digits(pieces, shape, config.shape)]
+                                          config.strokes, typical)
+    return components, candidates[keep] + pieces[plausible_digits(pieces, shape, config.shape)], pieces.boxes

@@ -356,17 +356,17 @@ def _shading(is_ground: np.ndarray, ground: np.ndarray, strip_px: float, min_str
 
 def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, config: ContrastConfig) -> int:
     """How far (px) strokes fade into the ground around them, read around `boxes` ((N, 4) x, y,
-    w, h: the largest candidates): the first distance from the ink at which the mean ground
-    level is within flank_fraction of the ink's contrast of the level max_flank_px out (0: a
-    sharp edge; nothing to measure: 0)."""
+    w, h: the largest candidates): the median over the boxes of the first distance from the ink
+    at which the mean ground level is within flank_fraction of the ink's contrast of the level
+    max_flank_px out (0: a sharp edge; nothing to measure: 0). The median, not the pooled
+    rings: the largest candidates of a frame are not all digits, and a few blurred blobs of desk
+    pooled with them (wild seed 119: two of 113x73 and 69x69 px, 7-8 px of flank) set the
+    digits' flank at 6 instead of 1-2 and took the ground from round small digits."""
     reach = config.max_flank_px
     if reach <= 0 or not len(boxes):
         return 0
     h_img, w_img = ink_bright.shape
-    # Pixels by (ring, ink level): a histogram of two uint8 images, a third of the cost of
-    # counting each ring and summing its levels (np.bincount, with weights) box by box.
-    # float32 counts are exact below 2**24 px a box.
-    by_level = np.zeros((reach + 2, 256))
+    flanks = []
     for x, y, w, h in boxes:
         window = (slice(max(0, y - reach - 1), min(h_img, y + h + reach + 1)),
                   slice(max(0, x - reach - 1), min(w_img, x + w + reach + 1)))
@@ -374,31 +374,51 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
         # 3x3 dilation grows; its staircase is no matter for a mean over a ring.
         distance = cv2.distanceTransform(cv2.bitwise_not(ink_mask[window]), cv2.DIST_L1, 3, dstType=cv2.CV_8U)
         ring = cv2.min(distance, reach + 1)
-        by_level += cv2.calcHist([ring, np.ascontiguousarray(ink_bright[window])], [0, 1], None,
-                                 [reach + 2, 256], [0, reach + 2, 0, 256])
-    counts = by_level.sum(axis=1)
-    sums = by_level @ np.arange(256.0)
-    if counts[0] == 0 or counts[reach] == 0:
-        return 0
-    level = sums / np.maximum(counts, 1)
-    far = level[reach]
-    near = np.flatnonzero(level[1:reach + 1] - far <= config.flank_fraction * (level[0] - far))
-    return int(near[0]) if len(near) else reach
+        # Pixels by (ring, ink level): a histogram of two uint8 images, a third of the cost of
+        # counting each ring and summing its levels (np.bincount, with weights).
+        by_level = cv2.calcHist([ring, np.ascontiguousarray(ink_bright[window])], [0, 1], None,
+                                [reach + 2, 256], [0, reach + 2, 0, 256])
+        counts = by_level.sum(axis=1)
+        if counts[0] == 0 or counts[reach] == 0:
+            continue
+        level = (by_level @ np.arange(256.0, dtype=np.float32)) / np.maximum(counts, 1)
+        far = level[reach]
+        near = np.flatnonzero(level[1:reach + 1] - far <= config.flank_fraction * (level[0] - far))
+        flanks.append(int(near[0]) if len(near) else reach)
+    return int(np.median(flanks)) if flanks else 0
 
 
 def in_written_words(marks: np.ndarray, boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
-                     shape: ShapeConfig) -> np.ndarray:
+                     shape: ShapeConfig, letters: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool: the candidates ((N, 4) x, y, w, h) in a written word (in_words): among
     themselves (the pieces of a joined word that split_thin_lines cut apart), or inside a word's
     mark, judged on the marks ((K, 4): letter-sized candidates before the shape filter) around the
-    candidates, less those around another mark (printed boxes, circles)."""
+    candidates, less those around another mark (printed boxes, circles); or inside a joined mark
+    whose letters (the letter-sized pieces split_thin_lines cut the marks into; None: the
+    candidates) are a word (in_joined_words)."""
     words = in_words(boxes, config, reading)
     marks = marks[near_candidates(marks, boxes, config, reading)]
     marks = marks[~encloses_another(marks)]
     if np.array_equal(marks[np.lexsort(marks.T)], boxes[np.lexsort(boxes.T)]):
         return words  # nothing around the candidates but themselves: judged already
-    mark_words = in_words(marks, config, reading, wider_than_a_digit(marks, shape))
-    return words | within_any(boxes, marks[mark_words])
+    joined = wider_than_a_digit(marks, shape)
+    mark_words = in_words(marks, config, reading, joined)
+    joined_words = in_joined_words(marks[joined & ~mark_words], boxes if letters is None else letters, config)
+    return words | within_any(boxes, marks[mark_words]) | within_any(boxes, joined_words)
+
+
+def in_joined_words(joined: np.ndarray, letters: np.ndarray, config: WordConfig) -> np.ndarray:
+    """(J, 4) the joined marks ((K, 4) x, y, w, h, each too wide for a digit) that are a
+    written word by the pieces cut out of them (letters, (L, 4)): a cursive word written in
+    one stroke, which split_thin_lines cut at its joins. Its letters touched, so they are a word
+    when they are min_letters or more of mixed heights (_letters_of_mixed_heights, an x-height
+    letter beside an ascender); digits strung together by a rule's remnant are of one height."""
+    if not config.enabled or not len(joined):
+        return joined[:0]
+    inside = _inside(letters, joined)
+    is_word = [inside[:, k].sum() >= config.min_letters and _letters_of_mixed_heights(letters[inside[:, k]], config)
+               for k in range(len(joined))]
+    return joined[np.array(is_word, bool)]
 
 
 def letter_sized(boxes: np.ndarray, shape: tuple[int, int], config: ShapeConfig) -> np.ndarray:

@@ -23,9 +23,11 @@ from tools.synth import make_scene
 CONFIG = make_settings().detect.strokes
 
 
-def _merged(boxes):
+def _merged(boxes, typical=None):
+    """The groups (labels 1..) of pieces with these boxes (typical: a whole digit's height on the
+    page; None: read on the pieces)."""
     stats = np.array([[0, 0, 1000, 1000, 0]] + [[*box, box[2] * box[3]] for box in boxes], np.int32)
-    return merge_broken_strokes(stats, np.arange(1, len(boxes) + 1), CONFIG).members
+    return merge_broken_strokes(stats, np.arange(1, len(boxes) + 1), CONFIG, typical=typical).members
 
 
 def test_a_five_whose_bar_broke_off_is_one_digit():
@@ -91,10 +93,30 @@ def test_a_digit_beside_a_tall_bracket_does_not_join_it():
 def test_a_digit_cut_in_pieces_comes_back_whole_over_three_rounds():
     # Each piece joins only the union of those before it: round 1 joins 1+2, round 2 takes in 3,
     # round 3 takes in 4; 5 would need a fourth round.
+    # A digit 98 px tall on a page of digits about 60 px tall (within merge_max_group_typical).
     chain = [[100, 100, 20, 20], [110, 124, 20, 20], [100, 150, 8, 20], [104, 178, 10, 20], [100, 206, 10, 20]]
-    assert _merged(chain) == ((1, 2, 3, 4), (5,))
-    assert _merged(chain[:3]) == ((1, 2, 3),)
-    assert _merged([chain[0], chain[2]]) == ((1,), (2,))
+    assert _merged(chain, typical=60) == ((1, 2, 3, 4), (5,))
+    assert _merged(chain[:3], typical=60) == ((1, 2, 3),)
+    assert _merged([chain[0], chain[2]], typical=60) == ((1,), (2,))
+
+
+def test_a_chain_of_joins_stops_at_the_size_of_one_digit():
+    """Each pair of the chain is small enough, but on a page of 20-px digits (the pieces' own
+    typical height) a union past 2.5 times that, and past 1.5 times its largest piece, is not
+    one digit: wild scenes chained desk grain and rule remnants this way into one group across
+    the frame, which took in every digit its box held."""
+    chain = [[100, 100, 20, 20], [110, 124, 20, 20], [100, 150, 8, 20], [104, 178, 10, 20], [100, 206, 10, 20]]
+    assert _merged(chain) == ((1, 2), (3,), (4,), (5,))
+
+
+def test_an_l_of_two_bands_is_not_one_digit():
+    # A band along a sheet's top edge and one down its side, touching: a pair that column-joins
+    # (the union is within 1.5 of the tall one's height). A big digit's allowance is its largest
+    # piece's box grown by merge_max_growth, each band's own, not the long band's width with the
+    # tall band's height.
+    bands = [[100, 100, 300, 12], [100, 112, 12, 200]]
+    assert _merged(bands, typical=40) == ((1,), (2,))
+    assert _merged([[100, 100, 60, 12], [100, 112, 12, 60]], typical=40) == ((1, 2),)  # within 2.5 x 40
 
 
 def test_the_matrix_is_symmetric():
@@ -245,6 +267,17 @@ def test_a_sheets_edge_band_chained_into_a_frame_does_not_absorb_the_digits(mnis
     regions = find_digits(scene.image_bgr, make_settings())
     pairs = match([d.box for d in scene.digits], [tuple(b) for b in regions.boxes_src], min_iou=0.5)
     assert len(pairs) >= least, len(pairs)
+
+
+def test_a_sheet_on_a_streaky_desk_as_bright_as_it_is_read(mnist_test):
+    """Wild seed 248: a white sheet on a streaky desk nearly as bright. The desk's grain and the
+    sheet's edge, chained pair by pair, made one group across the frame that took in the
+    digits (1 of 10 found); with groups bounded to one digit (strokes._GroupBounds), 9."""
+    images, labels = mnist_test
+    scene = make_scene(images, labels, np.random.default_rng(248), tier="wild")
+    regions = find_digits(scene.image_bgr, make_settings())
+    pairs = match([d.box for d in scene.digits], [tuple(b) for b in regions.boxes_src], min_iou=0.5)
+    assert len(pairs) >= 9, len(pairs)
 
 
 def _old_stacked_table(boxes, typical, config):
