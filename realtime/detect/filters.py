@@ -410,7 +410,7 @@ def in_written_words(marks: np.ndarray, boxes: np.ndarray, config: WordConfig, r
 def in_joined_words(joined: np.ndarray, letters: np.ndarray, config: WordConfig) -> np.ndarray:
     """(J, 4) the joined marks ((K, 4) x, y, w, h, each too wide for a digit) that are a
     written word by the pieces cut out of them (letters, (L, 4)): a cursive word written in
-    one stroke, which split_thin_lines cut at its joins. Its letters touched, so they are a word
+    one stroke across a rule, which split_thin_lines cut there. Its letters touched, so they are a word
     when they are min_letters or more of mixed heights (_letters_of_mixed_heights, an x-height
     letter beside an ascender); digits strung together by a rule's remnant are of one height."""
     if not config.enabled or not len(joined):

@@ -104,6 +104,14 @@ class StrokeConfig:
     # most thin_line_px thick across; at most max_split_regions such regions a frame.
     thin_line_px: int = 3
     max_split_regions: int = 8
+    # ...and only when what the cut takes away is rules: at least min_rule_share of its pixels
+    # within thin_line_px of one straight line (fitted: the sheet may be turned), or in pieces at
+    # least rule_aspect times as wide as tall (the stretches of several rules across a ruled
+    # page's boxes). What rules string together is digits; a word written in one stroke is cut
+    # at its joins, which rise, at every height. Real photos: forms' rule remnants 0.61-1.0 on a
+    # line; cursive and printed words 0.03-0.22 on a line and 0.0-0.31 in wide pieces.
+    min_rule_share: float = 0.5
+    rule_aspect: float = 4.0
 
 
 def pieces_worth_merging(components: Components, config: StrokeConfig) -> np.ndarray:
@@ -461,9 +469,27 @@ def _beside(a: np.ndarray, b: np.ndarray, config: StrokeConfig) -> np.ndarray:
     return (a_to_digit | b_to_digit) & near & not_speck
 
 
+def cut_along_rules(cut: np.ndarray, config: StrokeConfig) -> bool:
+    """Whether the pixels a thin-line cut takes away (cut, uint8 1 = taken) are rules: at least
+    min_rule_share of them within thin_line_px of the straight line fitted to them (Huber), or
+    in pieces at least rule_aspect times as wide as tall."""
+    rows, cols = np.nonzero(cut)
+    if len(rows) < 2:
+        return True  # nothing to tell by: the cut takes nothing
+    points = np.column_stack([cols, rows]).astype(np.float32)
+    vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    distance = np.abs((points[:, 0] - x0) * vy - (points[:, 1] - y0) * vx)
+    if np.mean(distance <= config.thin_line_px) >= config.min_rule_share:
+        return True
+    _, _, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=8)
+    width, height, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    return area[width >= config.rule_aspect * height].sum() >= config.min_rule_share * len(rows)
+
+
 def split_thin_lines(ink_mask: np.ndarray, components: Components, too_wide: Candidates,
                      config: StrokeConfig, typical: float | None = None) -> tuple[Components, Candidates]:
-    """Cut each too-wide candidate's ink where it is a thin horizontal line and regroup the pieces.
+    """Cut each too-wide candidate's ink where it is a thin horizontal line and regroup the
+    pieces; a candidate whose thin lines are not rules (cut_along_rules) is left whole.
 
     Pen strokes are thicker across than what is left of a ruled line. Returns the components
     with the cut candidates' pixels relabelled (the line's pixels set to 0, the pieces given new
@@ -483,6 +509,8 @@ def split_thin_lines(ink_mask: np.ndarray, components: Components, too_wide: Can
         window = (slice(y0, y1), slice(x0, x1))
         ink = np.isin(labels[window], member).astype(np.uint8)
         thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        if not cut_along_rules(cv2.subtract(ink, thick), config):
+            continue
         labels[window][ink.astype(bool)] = 0
         count, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
         for k in range(1, count):

@@ -225,18 +225,34 @@ def test_a_joined_mark_cut_into_letters_of_mixed_heights_is_a_word():
     assert in_joined_words(written, letters + [300, 0, 0, 0], WORDS).tolist() == []  # none inside
 
 
-def test_a_page_of_cursive_gives_no_digits(real_photos_dir, monkeypatch):
-    """Breta01:page09 (a negative) at 640 px: its words "Text" and "written" are each one
-    stroke, cut into letters by split_thin_lines; the joined-word rule drops them. Without it
-    13 of the letters are read as digits. (Before merge groups were bounded to one digit, a
-    group spanning the page took them in and was dropped as too big.)"""
+def _page09(real_photos_dir, size):
+    image = cv2.imread(str(real_photos_dir / "Breta01__handwriting-ocr__page09.jpg"))
+    return image if size == "full" else cv2.resize(image, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+
+
+def test_a_page_of_cursive_gives_no_digits_at_640(real_photos_dir):
+    """Breta01:page09 (a negative) at 640 px (480x640): its words written in one stroke are too
+    wide for a digit and are not cut (what a cut would take away is their joins, not a rule:
+    strokes.split_thin_lines). At full size one mark is left, "by": a word of two letters
+    standing alone as one digit-shaped mark, which no word rule can tell from a digit (README,
+    Known limits)."""
+    assert len(find_digits(_page09(real_photos_dir, "640"), make_settings())) == 0
+    assert len(find_digits(_page09(real_photos_dir, "full"), make_settings())) <= 1
+
+
+def test_a_cursive_word_cut_into_letters_is_still_a_word(real_photos_dir, monkeypatch):
+    """Were page09's words cut at their joins (every cut allowed, as on a ruled page where the
+    cut takes a rule a word touches), the letters are dropped as a word by in_joined_words;
+    without it 13 of them are read as digits at 640 px."""
     from realtime.detect import filters
 
-    image = cv2.imread(str(real_photos_dir / "Breta01__handwriting-ocr__page09.jpg"))
-    image = cv2.resize(image, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)  # 1200x1600 -> 480x640
-    assert len(find_digits(image, make_settings())) == 0
+    settings = make_settings()
+    settings = dataclasses.replace(settings, detect=settings.detect.replace(
+        strokes=dataclasses.replace(settings.detect.strokes, min_rule_share=0.0)))
+    image = _page09(real_photos_dir, "640")
+    assert len(find_digits(image, settings)) == 0
     monkeypatch.setattr(filters, "in_joined_words", lambda joined, letters, config: joined[:0])
-    assert len(find_digits(image, make_settings())) >= 10
+    assert len(find_digits(image, settings)) >= 10
 
 
 def test_a_printed_box_around_a_digit_encloses_it():

@@ -12,6 +12,7 @@ from realtime.detect.candidates import Candidates
 from realtime.detect.components import ink_components
 from realtime.detect.strokes import (
     belong_together,
+    cut_along_rules,
     merge_broken_strokes,
     pieces_typical_height,
     pieces_worth_merging,
@@ -267,6 +268,26 @@ def test_a_sheets_edge_band_chained_into_a_frame_does_not_absorb_the_digits(mnis
     regions = find_digits(scene.image_bgr, make_settings())
     pairs = match([d.box for d in scene.digits], [tuple(b) for b in regions.boxes_src], min_iou=0.5)
     assert len(pairs) >= least, len(pairs)
+
+
+def _cut_mask(segments, shape=(60, 200)):
+    """uint8 1 on the given line segments ((x0, y0, x1, y1), 1 px): what a thin-line cut took."""
+    cut = np.zeros(shape, np.uint8)
+    for x0, y0, x1, y1 in segments:
+        cv2.line(cut, (x0, y0), (x1, y1), 1, 1)
+    return cut
+
+
+def test_a_cut_is_made_only_where_it_takes_away_rules():
+    """split_thin_lines cuts a too-wide region only when what it takes away is rules: one
+    straight line (turned a little, as a sheet is), or several long horizontal stretches (a
+    ruled page's lines across its boxes). A cursive word's joins rise at every height: cut, its
+    letters were read as digits (page09: "Text" and "written", 13 digits at 640 px)."""
+    assert cut_along_rules(_cut_mask([(0, 30, 199, 40)]), CONFIG)  # a rule turned 3 degrees
+    assert cut_along_rules(_cut_mask([(0, 10, 80, 10), (100, 40, 199, 40), (0, 55, 60, 55)]), CONFIG)
+    joins = [(10, 50, 30, 20), (50, 50, 70, 25), (90, 48, 110, 15), (130, 52, 150, 30), (170, 10, 199, 12)]
+    assert not cut_along_rules(_cut_mask(joins), CONFIG)
+    assert cut_along_rules(_cut_mask([]), CONFIG)  # nothing taken: nothing to tell by
 
 
 def test_a_sheet_on_a_streaky_desk_as_bright_as_it_is_read(mnist_test):
