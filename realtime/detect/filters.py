@@ -304,7 +304,8 @@ def texture_bar(ratios: np.ndarray, config: ContrastConfig) -> float:
     them (measured, on their plain spread): min_contrast_to_noise, or texture_margin times the
     typical one on a frame that is mostly texture."""
     bar = config.min_contrast_to_noise
-    if len(ratios) >= config.texture_min_candidates and np.median(ratios) < config.min_contrast_to_noise:
+    under = np.count_nonzero(ratios < config.min_contrast_to_noise)
+    if len(ratios) >= config.texture_min_candidates and 2 * under > len(ratios):
         bar = max(bar, config.texture_margin * float(np.median(ratios)))
     return bar
 
@@ -409,10 +410,10 @@ def in_written_words(marks: np.ndarray, boxes: np.ndarray, config: WordConfig, r
 
 def in_joined_words(joined: np.ndarray, letters: np.ndarray, config: WordConfig) -> np.ndarray:
     """(J, 4) the joined marks ((K, 4) x, y, w, h, each too wide for a digit) that are a
-    written word by the pieces cut out of them (letters, (L, 4)): a cursive word written in
-    one stroke across a rule, which split_thin_lines cut there. Its letters touched, so they are a word
-    when they are min_letters or more of mixed heights (_letters_of_mixed_heights, an x-height
-    letter beside an ascender); digits strung together by a rule's remnant are of one height."""
+    written word by the pieces cut out of them (letters, (L, 4)): a cursive word written in one
+    stroke across a rule, which split_thin_lines cut there. Its letters touched, so they are a
+    word when they are min_letters or more of mixed heights (_letters_of_mixed_heights, an
+    x-height letter beside an ascender); digits strung together by a rule are of one height."""
     if not config.enabled or not len(joined):
         return joined[:0]
     inside = _inside(letters, joined)

@@ -4,6 +4,7 @@ import dataclasses
 
 import cv2
 import numpy as np
+import pytest
 from conftest import make_settings
 
 from realtime.detect import find_digits
@@ -18,6 +19,7 @@ from realtime.detect.filters import (
     ink_contrast,
     near_candidates,
     plausible_digits,
+    texture_bar,
     too_wide,
 )
 
@@ -114,6 +116,18 @@ def test_a_frame_of_texture_raises_the_bar_for_all():
     assert kept.tolist() == [False] * 14 + [False, True, True]
     few = candidates[np.arange(6, 17)]  # 8 faint, 3 strong: too few to be a texture frame
     assert has_ink_contrast(ink_bright, mask, components, few, CONTRAST).tolist() == [False] * 8 + [True] * 3
+
+
+def test_a_frame_is_texture_when_most_of_its_candidates_are():
+    """Wild seed 33: ten desk marks (ratios 0.9-3.0) beside ten digits (7.1-13.8). Half is not
+    most: the median of an even count, between the two halves (5.05), took the frame for a bare
+    desk and asked 12.6 of its digits (2 of 10 dropped)."""
+    desk, digits = [0.9, 1.1, 1.2, 1.4, 1.5, 1.6, 1.7, 1.8, 2.5, 3.0], [7.1, 11.1, 11.8, 11.8, 12.5, 12.5, 12.8,
+                                                                    13.2, 13.5, 13.8]
+    assert texture_bar(np.array(desk + digits), CONTRAST) == CONTRAST.min_contrast_to_noise
+    one_more = np.array(desk + [2.0] + digits)  # 11 of 21: most, a bare desk's frame
+    assert texture_bar(one_more, CONTRAST) == pytest.approx(CONTRAST.texture_margin * 3.0)
+    assert texture_bar(np.array(desk), CONTRAST) == CONTRAST.min_contrast_to_noise  # too few to tell
 
 
 def test_a_window_of_a_texture_frame_is_judged_by_the_frames_bar():
