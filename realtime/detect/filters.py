@@ -390,13 +390,13 @@ def flank_px(ink_bright: np.ndarray, ink_mask: np.ndarray, boxes: np.ndarray, co
 
 
 def in_written_words(marks: np.ndarray, boxes: np.ndarray, config: WordConfig, reading: ReadingConfig,
-                     shape: ShapeConfig, letters: np.ndarray | None = None) -> np.ndarray:
+                     shape: ShapeConfig, letters: np.ndarray) -> np.ndarray:
     """(N,) bool: the candidates ((N, 4) x, y, w, h) in a written word (in_words): among
     themselves (the pieces of a joined word that split_thin_lines cut apart), or inside a word's
     mark, judged on the marks ((K, 4): letter-sized candidates before the shape filter) around the
     candidates, less those around another mark (printed boxes, circles); or inside a joined mark
-    whose letters (the letter-sized pieces split_thin_lines cut the marks into; None: the
-    candidates) are a word (in_joined_words)."""
+    whose letters ((L, 4): the letter-sized pieces split_thin_lines cut the marks into) are a
+    word (in_joined_words)."""
     words = in_words(boxes, config, reading)
     marks = marks[near_candidates(marks, boxes, config, reading)]
     marks = marks[~encloses_another(marks)]
@@ -404,7 +404,7 @@ def in_written_words(marks: np.ndarray, boxes: np.ndarray, config: WordConfig, r
         return words  # nothing around the candidates but themselves: judged already
     joined = wider_than_a_digit(marks, shape)
     mark_words = in_words(marks, config, reading, joined)
-    joined_words = in_joined_words(marks[joined & ~mark_words], boxes if letters is None else letters, config)
+    joined_words = in_joined_words(marks[joined & ~mark_words], letters, config)
     return words | within_any(boxes, marks[mark_words]) | within_any(boxes, joined_words)
 
 

@@ -232,7 +232,7 @@ class _GroupBounds:
         """Group i joins group j (j stays the root)."""
         self.x0[j], self.y0[j] = min(self.x0[i], self.x0[j]), min(self.y0[i], self.y0[j])
         self.x1[j], self.y1[j] = max(self.x1[i], self.x1[j]), max(self.y1[i], self.y1[j])
-        self.largest[j] = max(self.largest[i], self.largest[j])
+        self.largest[j] = max(self.largest[i], self.largest[j])  # [area, w, h]: by area
 
     def keep(self, roots: list[int]) -> None:
         """The groups are now the roots, in this order (a round's end)."""
