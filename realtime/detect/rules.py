@@ -91,6 +91,21 @@ class RuleConfig:
     # real photos at 640 px, cnn CER 0.249 -> 0.273; wild tier precision 89.1 -> 87.9%. A
     # stream skips the search on a view that held no rules (reuse.py) instead.
     max_voting_px: int | None = None
+    # A found line is fitted again through the middle of the ink that voted for it: read every
+    # refine_step_px along it, within refine_reach_px across (the chained pieces' fit is within a
+    # few px), only where that ink is at most the rule's thickness (+1) thick (not a digit on it),
+    # and fitted twice, the second time without the points over refine_trim_px off the first.
+    # A line with fewer readable points than refine_min_share of the positions is no rule (a
+    # stroke chained into a line). Pieces of a form's border chained across it into two crossing
+    # lines cut the digits under it (IMG_4219 at 640 px); refitted, they lie on its edges.
+    refine_reach_px: int = 8
+    refine_step_px: int = 2
+    refine_trim_px: float = 1.5
+    refine_min_share: float = 0.25
+    # A ruled sheet's rules are parallel: only lines whose slopes are within this of the median
+    # slope (0.02: 1.1 degrees) tell its spacing. Desk grain chained into lines at different
+    # angles made a "ruled sheet" whose inferred rules cut the digits (wild scene 12: 38 of them).
+    parallel_slope_tolerance: float = 0.02
 
     def __post_init__(self):
         """Shares of a length or of a count beyond 1 mean nothing and index past the lines found
@@ -105,7 +120,7 @@ class RuleConfig:
 
 # The RuleConfig values that are shares of a length, a spacing or a count.
 _SHARES = ("run_fraction", "min_length", "piece_length", "spacing_min_share", "min_coverage",
-           "grid_tolerance", "grid_min_share")
+           "grid_tolerance", "grid_min_share", "refine_min_share")
 
 
 @dataclass(frozen=True)
@@ -192,13 +207,14 @@ def _find_rules(ink_mask: np.ndarray, contrast: np.ndarray, span: int, is_horizo
     run = max(config.min_run_px, int(span * config.run_fraction))
     runs = cv2.morphologyEx(ink_mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
         cv2.MORPH_RECT, (run, 1) if is_horizontal else (1, run)))
-    if (cv2.countNonZero(runs) < config.min_length * span
-            or not _may_hold_rules(runs, run, span, is_horizontal, config)):
+    voters = _thin_runs(runs, is_horizontal, config)
+    if (cv2.countNonZero(voters) < config.min_length * span
+            or not _may_hold_rules(voters, run, span, is_horizontal, config)):
         return None, components
     # Hough finds pieces; collinear pieces are then chained into lines. Asked for whole
     # rules at once, it misses thin ones turned by a degree: its walk along a 1-degree angle
     # bin leaves a 1-px line after a hundred pixels or so.
-    segments = _hough_pieces(runs, run, span, is_horizontal, config)
+    segments = _hough_pieces(voters, run, span, is_horizontal, config)
     if segments is None:
         return None, components
     segments = segments.reshape(-1, 4)  # (N, 1, 4) in OpenCV 4, (N, 4) in OpenCV 5
@@ -228,6 +244,14 @@ def _find_rules(ink_mask: np.ndarray, contrast: np.ndarray, span: int, is_horizo
     # A rule crosses the sheet; Hough often finds only the stretches between digits. Each
     # line is fitted through all its pieces (a short piece's own angle is a degree off).
     lines, line_lengths = _fitted_lines(segments, position, length, straight, is_horizontal, w, h, config)
+    # Pieces' end points are only as exact as Hough's angle bins, and pieces of a thick band's
+    # two edges chain into lines across it: each line is fitted again through the voters
+    # nearest it (a rule's rows, one edge row of a band), where they are rule-thin. A line
+    # with too few such points (a stroke chained into a line) is not a rule.
+    lines, is_rule = _refined_lines(voters, lines, rule_px, is_horizontal, config)
+    line_lengths = line_lengths[is_rule]
+    if not len(lines):
+        return None, components
     # Only lines nearly as long as the longest tell the spacing (a digit's stroke may have
     # chained into a line).
     spacing_from = lines[line_lengths >= config.spacing_min_share * line_lengths.max()]
@@ -253,6 +277,24 @@ def _erase(ink_mask: np.ndarray, contrast: np.ndarray, rules: Rules, config: Rul
     ink_on_rule = cv2.bitwise_or(stroke_on_rule, cv2.compare(
         contrast, config.ink_contrast_ratio * rules.rule_contrast, cv2.CMP_GT))
     return cv2.bitwise_and(ink_mask, cv2.bitwise_not(cv2.bitwise_and(canvas, cv2.bitwise_not(ink_on_rule))))
+
+
+def _thin_runs(runs: np.ndarray, is_horizontal: bool, config: RuleConfig) -> np.ndarray:
+    """What votes in Hough: `runs` with the inside of its parts thicker across than a rule
+    (max_rule_px) taken out, so a thick band (a ruler's shadow, a bar, a desk's edge) keeps only
+    its two edge rows.
+
+    Every row of a band voted: tens of parallel lines chained into a "ruled sheet" and most of
+    Hough's time (page09 at full size: 90 ms). Removing thick parts wholly lost the rules digits
+    sit on, whose strokes thicken them where they cross; their edges still vote.
+    """
+    across = config.max_rule_px + 1
+    thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (1, across) if is_horizontal else (across, 1)))
+    if not cv2.countNonZero(thick):
+        return runs
+    inside = cv2.erode(thick, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3) if is_horizontal else (3, 1)))
+    return cv2.subtract(runs, inside)
 
 
 def _may_hold_rules(runs: np.ndarray, run: int, span: int, is_horizontal: bool, config: RuleConfig) -> bool:
@@ -356,15 +398,72 @@ def _fitted_lines(segments: np.ndarray, position: np.ndarray, length: np.ndarray
     return np.rint(ends).astype(np.int64), lengths
 
 
+def _refined_lines(voters: np.ndarray, lines: np.ndarray, rule_px: int, is_horizontal: bool,
+                   config: RuleConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(rules, is_rule): the lines (M, 4, edge to edge) that are rules, each fitted again through
+    the middle of the run of voters (_thin_runs) nearest it across (refine_* in RuleConfig), and
+    which of the M they are: not a line with too few rule-thin points, nor one whose fit is
+    steeper than max_slope."""
+    image = voters if is_horizontal else voters.T
+    height, width = image.shape
+    limit = width - 1
+    first, last = (lines[:, 1], lines[:, 3]) if is_horizontal else (lines[:, 0], lines[:, 2])
+    offset, slope = first.astype(np.float64), (last - first) / limit  # the pieces' fit
+    along = np.arange(0, width, config.refine_step_px)
+    guess = np.rint(offset[:, None] + slope[:, None] * along)  # (M, P)
+    offsets = np.arange(-config.refine_reach_px, config.refine_reach_px + 1)
+    rows = guess[..., None] + offsets  # (M, P, D)
+    inside = (rows >= 0) & (rows < height)
+    on = inside & (image[np.clip(rows, 0, height - 1).astype(np.intp), along[None, :, None]] > 0)
+    # Only the run of ink nearest the line: both edges of a band under 2 * refine_reach_px thick
+    # are in reach, and their mean is the band's middle, where no ink votes.
+    run_id = np.cumsum(~on, axis=2)
+    nearest = np.argmin(np.where(on, np.abs(offsets), offsets.size), axis=2)
+    on &= run_id == np.take_along_axis(run_id, nearest[..., None], axis=2)
+    count = on.sum(axis=2)
+    readable = (count >= 1) & (count <= rule_px + 1)
+    middle = guess + (on * offsets).sum(axis=2) / np.maximum(count, 1)
+    fit_offset, fit_slope = _line_fit(along, middle, readable)
+    residual = np.abs(middle - (fit_offset[:, None] + fit_slope[:, None] * along))
+    readable &= residual <= config.refine_trim_px
+    fit_offset, fit_slope = _line_fit(along, middle, readable)
+    is_rule = ((readable.sum(axis=1) >= config.refine_min_share * len(along))
+               & (np.abs(fit_slope) <= config.max_slope))
+    zeros, limits = np.zeros(is_rule.sum()), np.full(is_rule.sum(), float(limit))
+    first, last = fit_offset[is_rule], fit_offset[is_rule] + fit_slope[is_rule] * limit
+    ends = np.stack([zeros, first, limits, last] if is_horizontal else [first, zeros, last, limits], axis=1)
+    return np.rint(ends).astype(np.int64), is_rule
+
+
+def _line_fit(along: np.ndarray, across: np.ndarray, use: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(offset, slope) per row: least squares across = offset + slope * along over the points
+    `use` marks (M, P); a row with fewer than two points gets (0, 0), which the caller's point
+    count refuses."""
+    n = use.sum(axis=1)
+    sa, sc = (use * along).sum(axis=1), (use * across).sum(axis=1)
+    saa, sac = (use * along * along).sum(axis=1), (use * along * across).sum(axis=1)
+    denominator = n * saa - sa * sa
+    ok = np.abs(denominator) > 1e-9
+    slope = np.divide(n * sac - sa * sc, denominator, out=np.zeros(len(n)), where=ok)
+    offset = np.divide(sc - slope * sa, n, out=np.zeros(len(n)), where=ok)
+    return offset, slope
+
+
 def _missing_rules(found: np.ndarray, width: int, height: int, config: RuleConfig) -> np.ndarray:
     """Rules of a ruled sheet that the threshold lost (faint in the dim part of the frame).
 
-    Ruled paper has parallel rules at one spacing: from three or more found rules, the
-    rules that should lie between and beyond them, across the frame, as segments (N, 4).
-    Only thin ink along them is removed later, so a guess that lands on writing costs nothing.
+    Ruled paper has parallel rules at one spacing: from three or more found rules parallel to
+    within parallel_slope_tolerance, the rules that should lie between and beyond them, across
+    the frame, as segments (N, 4). Only thin ink along them is removed later, so a guess that
+    lands on writing costs nothing.
     """
     x0, y0, x1, y1 = found.T.astype(np.float64)
-    slope = float(np.median((y1 - y0) / np.maximum(x1 - x0, 1)))
+    slopes = (y1 - y0) / np.maximum(x1 - x0, 1)
+    slope = float(np.median(slopes))
+    parallel = np.abs(slopes - slope) <= config.parallel_slope_tolerance
+    if parallel.sum() < config.ruled_paper_min_rules:
+        return np.zeros((0, 4), found.dtype)  # lines at different angles: not a ruled sheet
+    x0, y0 = x0[parallel], y0[parallel]
     centre_x = width / 2
     heights = np.sort(y0 + slope * (centre_x - x0))  # where each rule crosses the middle
     rules = [heights[0]]

@@ -550,12 +550,13 @@ def test_digits_under_the_edge_of_a_deep_shadow_are_found(mnist_test):
 
 
 def test_own_ink_is_the_candidates_ink_by_the_label_table_on_a_real_page(real_photos_dir, monkeypatch):
-    # A sheet of handwritten digits (many candidates of one component, some merged from
-    # several) at 640 px.
+    # A column of handwritten figures on a form (many candidates, several merged from pieces:
+    # 20, 8 of them at 640 px; digits_0.jpg, used before, has none since rules are fitted to
+    # their own ink and no longer cut its digits) at 640 px.
     import realtime.detect
     from realtime.detect.filters import own_ink
 
-    name = "PacktPublishing__Learning-OpenCV-4-Computer-Vision-with-Python-Third-Edition__digits_0.jpg"
+    name = "InternationalIDEA__c.digital__pwp_sample_01_crop2.jpg"
     image = cv2.imread(str(real_photos_dir / name))
     shrink = 640 / max(image.shape[:2])
     image = cv2.resize(image, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
@@ -570,7 +571,7 @@ def test_own_ink_is_the_candidates_ink_by_the_label_table_on_a_real_page(real_ph
     components, candidates = seen[0]
     lut = candidates.label_lut(components.count)
     several = sum(len(member) > 1 for member in candidates.members)
-    assert len(candidates) >= 20 and several >= 1, (len(candidates), several)
+    assert len(candidates) >= 15 and several >= 4, (len(candidates), several)
     for k, (x, y, w, h) in enumerate(candidates.boxes):
         window = components.labels[max(0, y - 5):y + h + 5, max(0, x - 5):x + w + 5]
         assert np.array_equal(own_ink(window, lut, candidates.members[k], k), lut[window] == k)

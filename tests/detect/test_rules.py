@@ -211,3 +211,72 @@ def test_a_rule_beside_a_grained_desk_is_still_removed_within_the_budget(monkeyp
     mask, kept = _removed(_desk_grain(), rule(360, 360, level=120), config=BUDGET)
     assert max(counts) <= BUDGET.max_voting_px
     assert _px(mask, 359, 362, 0, 640) > 1200 and _px(kept, 355, 366, 0, 640) == 0
+
+
+def _found(*drawings):
+    """The Rules find_and_remove_rules gives for a 640x480 sheet with the drawings on it."""
+    from realtime.detect.rules import find_and_remove_rules
+
+    gray = np.full((480, 640), PAPER, np.uint8)
+    for draw in drawings:
+        draw(gray)
+    ink_bright = 255 - gray
+    contrast = local_contrast(ink_bright, SETTINGS.detect.threshold)
+    mask = threshold_ink(ink_bright, contrast, None, "adaptive", SETTINGS.detect.threshold)
+    return find_and_remove_rules(mask, contrast, SETTINGS.detect.rules)[1]
+
+
+def test_a_thick_band_votes_only_along_its_edges(monkeypatch):
+    # A 12-px bar across the sheet (a ruler's shadow, a desk's edge) had every row vote: a dozen
+    # parallel lines and most of Hough's time. Now its two edge rows do, and every row of a rule.
+    counts = _hough_inputs(monkeypatch)
+    mask, kept = _removed(block(0, 100, 640, 12, 120), rule(300, 300, thickness=3))
+    rule_rows = _px(mask, 290, 310, 0, 640)
+    assert _px(mask, 95, 120, 0, 640) == 12 * 640 and rule_rows == 5 * 640
+    assert max(counts) == 2 * 640 + rule_rows  # the full-resolution pass
+    assert _px(kept, 290, 310, 0, 640) == 0 and _px(kept, 95, 120, 0, 640) == 12 * 640
+
+
+def test_a_rule_with_digits_lying_on_it_is_still_one_line():
+    # Strokes crossing the rule and bases lying on it thicken it where they are: it is still
+    # found as one line (its edges vote there), removed between them, and the strokes stay.
+    strokes = [block(x, 160, 6, 60) for x in range(40, 600, 80)]
+    bases = [block(x + 10, 198, 40, 6) for x in range(40, 600, 80)]
+    mask, kept = _removed(rule(200, 200), *strokes, *bases)
+    (found,) = _found(rule(200, 200), *strokes, *bases)
+    assert found.is_horizontal and found.lines.tolist() == [[0, 200, 639, 200]]
+    assert _px(kept, 195, 205, 0, 40) == 0 and _px(kept, 195, 205, 600, 640) == 0
+    assert _px(kept, 160, 190, 0, 640) == _px(mask, 160, 190, 0, 640) == 7 * 6 * 30
+
+
+def test_a_found_line_is_fitted_again_through_its_rules_pixels():
+    # A 12-px bar 2 px under the right half of a rule: Hough's pieces of the two chained into
+    # a line 6 px low, which left most of the rule. Fitted again through the rule's own ink
+    # (where it is rule-thin), the line lies on the rule: all of it goes, the bar stays.
+    drawings = (rule(200, 200), block(300, 203, 340, 12, 120))
+    mask, kept = _removed(*drawings)
+    (found,) = _found(*drawings)
+    assert [0, 200, 639, 200] in found.lines.tolist()
+    assert _px(mask, 197, 202, 0, 640) == 3 * 640 and _px(kept, 197, 202, 0, 640) == 0
+    assert _px(kept, 203, 215, 300, 640) == _px(mask, 203, 215, 300, 640) == 12 * 340
+
+
+def test_lines_at_different_angles_make_no_ruled_sheet():
+    # Three long lines at slopes 0.1, 0 and -0.1, evenly spaced where they cross the middle
+    # (desk grain chained into lines): no ruled sheet, so no rules are inferred between and
+    # beyond them to cut the writing; three parallel ones are one.
+    (found,) = _found(rule(100, 164), rule(200, 200), rule(300, 236))
+    assert len(found.lines) == 3 and len(found.missing) == 0
+    (found,) = _found(rule(132, 132), rule(200, 200), rule(268, 268))
+    assert len(found.lines) == 3 and len(found.missing) == 4  # at 64, 336, 404 and 472 px
+
+
+def test_a_thick_bars_lines_lie_along_its_edges():
+    # A form's 14-px border, slanted: only its edge rows vote, and the lines are fitted to them
+    # (pieces of the two edges chained across the bar into crossing lines cut the digits under
+    # a real form's border). Along its edges nothing thin is removed: the bar stays whole.
+    bar = rule(290, 310, thickness=14)
+    (found,) = _found(bar)
+    assert found.lines.tolist() == [[0, 283, 639, 303], [0, 297, 639, 317]]
+    mask, kept = _removed(bar)
+    assert _px(kept, 0, 480, 0, 640) == _px(mask, 0, 480, 0, 640) == 9600
