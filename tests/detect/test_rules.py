@@ -15,14 +15,19 @@ SETTINGS = make_settings()
 PAPER = 225
 
 
-def _removed(*drawings, config=None):
-    """(ink mask before, after remove_rules) of a 640x480 sheet of paper with the drawings on it."""
+def _sheet(*drawings):
+    """(ink mask, local contrast) of a 640x480 sheet of paper with the drawings on it."""
     gray = np.full((480, 640), PAPER, np.uint8)
     for draw in drawings:
         draw(gray)
     ink_bright = 255 - gray
     contrast = local_contrast(ink_bright, SETTINGS.detect.threshold)
-    mask = threshold_ink(ink_bright, contrast, None, "adaptive", SETTINGS.detect.threshold)
+    return threshold_ink(ink_bright, contrast, None, "adaptive", SETTINGS.detect.threshold), contrast
+
+
+def _removed(*drawings, config=None):
+    """(ink mask before, after remove_rules) of a 640x480 sheet of paper with the drawings on it."""
+    mask, contrast = _sheet(*drawings)
     return mask, remove_rules(mask, contrast, config or SETTINGS.detect.rules)
 
 
@@ -217,13 +222,7 @@ def _found(*drawings):
     """The Rules find_and_remove_rules gives for a 640x480 sheet with the drawings on it."""
     from realtime.detect.rules import find_and_remove_rules
 
-    gray = np.full((480, 640), PAPER, np.uint8)
-    for draw in drawings:
-        draw(gray)
-    ink_bright = 255 - gray
-    contrast = local_contrast(ink_bright, SETTINGS.detect.threshold)
-    mask = threshold_ink(ink_bright, contrast, None, "adaptive", SETTINGS.detect.threshold)
-    return find_and_remove_rules(mask, contrast, SETTINGS.detect.rules)[1]
+    return find_and_remove_rules(*_sheet(*drawings), SETTINGS.detect.rules)[1]
 
 
 def test_a_thick_band_votes_only_along_its_edges(monkeypatch):
