@@ -3,7 +3,7 @@
 import numpy as np
 from conftest import make_settings
 
-from realtime.detect.working import area_shrink, to_working_gray
+from realtime.detect.working import area_shrink, ink_contrast_gray, to_working_gray
 
 CONFIG = make_settings().detect.working
 
@@ -34,6 +34,23 @@ def test_coloured_ink_keeps_its_contrast():
     frame[200:210, 200:210] = (102, 34, 18)  # blue pen: 102 in its brightest channel, now 76
     gray, _ = to_working_gray(frame, CONFIG)
     assert gray[300, 300] == 225 and 118 <= gray[105, 105] <= 119 and gray[205, 205] == 76
+
+
+def test_the_brightness_of_every_pixel_follows_its_own_channels():
+    """The planes come from one mixChannels into new planes: each pixel is its brightest channel
+    less half its colour beyond the floor, also for a crop of a larger frame (not contiguous)
+    and a frame with a fourth channel (BGRA), whose alpha is never read."""
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (120, 160, 4), dtype=np.uint8)
+    b, g, r = (frame[..., k].astype(int) for k in range(3))
+    brightest, darkest = np.maximum(np.maximum(b, g), r), np.minimum(np.minimum(b, g), r)
+    colour = np.clip(brightest - darkest - CONFIG.colour_floor, 0, None)
+    expected = np.clip(brightest - np.rint(CONFIG.colour_weight * colour), 0, 255)
+    assert np.array_equal(ink_contrast_gray(frame, CONFIG), expected)
+    assert np.array_equal(ink_contrast_gray(np.ascontiguousarray(frame[..., :3]), CONFIG), expected)
+    crop = frame[10:90, 20:130, :3]
+    assert not crop.flags.c_contiguous
+    assert np.array_equal(ink_contrast_gray(crop, CONFIG), expected[10:90, 20:130])
 
 
 def test_a_single_pixel_spike_is_smoothed_by_the_3x3_gaussian():
