@@ -284,8 +284,9 @@ class StreamReuse:
             return None
         difference = now[border:h - border, border:w - border] - moved[border:h - border, border:w - border]
         # The overall level is the median of the coarse view's blocks, not of its ~16,000
-        # thumbnail pixels (0.2 ms a frame, as much as the phase correlation); the area shrink
-        # is linear, so the level comes out of the blocks as it would have out of the pixels.
+        # thumbnail pixels (0.2 ms a frame, as much as the phase correlation): where the light
+        # moved as a whole both are that move, and the area shrink is linear, so taking the
+        # level out after it is the same as before.
         # Rounded to a thousandth of a grey level: the blocks' float32 means are a millionth
         # off, and a light that moved by exactly max_level_drift must not pass it.
         coarse = area_shrink(difference, self.config.compare_side_px)
